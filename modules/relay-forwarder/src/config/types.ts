@@ -1,0 +1,70 @@
+import type { TargetAddress } from '../../../common/src/net/target';
+
+/** Log levels the configuration may set. */
+export type ForwarderLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** How the forwarder proves its Listen right: a SAS key it signs with, or a pre-issued token. */
+export type ForwarderCredential =
+  | { readonly kind: 'key'; readonly keyName: string; readonly key: string }
+  | { readonly kind: 'token'; readonly token: string; readonly expiresAtMs: number };
+
+/** One on-prem service reachable through a hybrid connection, with its defaults applied. */
+export interface ServiceConfig {
+  /** Port name senders ask for in the preamble (the map key). */
+  readonly name: string;
+  readonly target: TargetAddress;
+  readonly maxConnections: number;
+  readonly connectTimeoutMs: number;
+  /** 0 disables the idle timeout. */
+  readonly idleTimeoutMs: number;
+  readonly enabled: boolean;
+}
+
+/** One hybrid connection the forwarder listens on, resolved to an endpoint and a credential. */
+export interface HybridConnectionConfig {
+  /** Map key in the document. */
+  readonly name: string;
+  /** Relay namespace host (may carry :port for the sandbox). */
+  readonly namespace: string;
+  /** Hybrid connection path (entity name). */
+  readonly path: string;
+  readonly credential: ForwarderCredential;
+  /** Parallel control channels. */
+  readonly listeners: number;
+  readonly services: ReadonlyMap<string, ServiceConfig>;
+}
+
+/** A validated forwarder configuration: every default applied, every reference resolved. */
+export interface ForwarderConfig {
+  readonly logLevel?: ForwarderLogLevel;
+  readonly drainTimeoutMs: number;
+  readonly hybridConnections: ReadonlyMap<string, HybridConnectionConfig>;
+}
+
+/** The document as the schema admits it (before defaults and semantic checks). */
+export interface ForwarderConfigDocument {
+  readonly $version?: number;
+  readonly schemaVersion: 1;
+  readonly logLevel?: ForwarderLogLevel;
+  readonly drainTimeoutMs?: number;
+  readonly hybridConnections?: Readonly<Record<string, HybridConnectionDocument>>;
+}
+
+/** One hybrid connection entry as written in the document. */
+export interface HybridConnectionDocument {
+  readonly connectionString?: string;
+  readonly namespace?: string;
+  readonly path?: string;
+  readonly sasToken?: string;
+  readonly listeners?: number;
+  readonly services: Readonly<Record<string, ServiceDocument>>;
+}
+
+/** One service entry as written in the document. */
+export interface ServiceDocument {
+  readonly target: string;
+  readonly maxConnections?: number;
+  readonly connectTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly enabled?: boolean;
+}
