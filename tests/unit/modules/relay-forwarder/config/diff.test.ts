@@ -42,8 +42,8 @@ describe('diffForwarderConfig', () => {
   });
 
   it('tells service additions, removals, changes and disabling apart, leaving other hybrid connections unchanged', () => {
-    const next = structuredClone(base) as typeof base & { a: { services: Record<string, unknown> } };
-    next.a.services = {
+    const next = structuredClone(base);
+    (next.a as { services: Record<string, unknown> }).services = {
       web: { target: 'web2:80' },
       db: { target: 'db:1433', enabled: false },
       api: { target: 'api:443' },
