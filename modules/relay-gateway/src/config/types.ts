@@ -1,0 +1,86 @@
+import type { CidrAllowList } from '../../../common/src/net/cidr';
+
+/** Log levels the configuration may set. */
+export type GatewayLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** How the gateway proves its Send right: a SAS key it signs short-lived tokens with, or a pre-issued token. */
+export type GatewayCredential =
+  | { readonly kind: 'key'; readonly keyName: string; readonly key: string }
+  | { readonly kind: 'token'; readonly token: string; readonly expiresAtMs: number };
+
+/** One hybrid connection routes send to, resolved to namespace, path and credential. */
+export interface GatewayHybridConnection {
+  /** Map key in the document. */
+  readonly name: string;
+  /** Relay namespace host (may carry :port for the sandbox). */
+  readonly namespace: string;
+  /** Hybrid connection path (entity name). */
+  readonly path: string;
+  readonly credential: GatewayCredential;
+}
+
+/** One public port and where its connections go, with every default applied. */
+export interface GatewayRoute {
+  /** Map key in the document. */
+  readonly id: string;
+  /** 0 asks the OS for a free port. */
+  readonly port: number;
+  /** An IP literal. */
+  readonly bindAddress: string;
+  /** Key in GatewayConfig.hybridConnections. */
+  readonly hybridConnection: string;
+  /** Port name sent in the preamble. */
+  readonly service: string;
+  /** The allow-list as written (compared by the diff). */
+  readonly allow: readonly string[];
+  /** The compiled allow-list. */
+  readonly allowList: CidrAllowList;
+  readonly maxConnections: number;
+  readonly connectTimeoutMs: number;
+  /** 0 disables the idle timeout. */
+  readonly idleTimeoutMs: number;
+  readonly enabled: boolean;
+}
+
+/** A validated gateway configuration: every default applied, every reference resolved. */
+export interface GatewayConfig {
+  readonly logLevel?: GatewayLogLevel;
+  /** How long connections of a removed or disabled route (and all at shutdown) may finish before they are closed. */
+  readonly drainTimeoutMs: number;
+  /** Concurrent connections over all routes. */
+  readonly maxConnections: number;
+  readonly hybridConnections: ReadonlyMap<string, GatewayHybridConnection>;
+  readonly routes: ReadonlyMap<string, GatewayRoute>;
+}
+
+/** The document as the schema admits it (before defaults and semantic checks). */
+export interface GatewayConfigDocument {
+  readonly $version?: number;
+  readonly schemaVersion: 1;
+  readonly logLevel?: GatewayLogLevel;
+  readonly drainTimeoutMs?: number;
+  readonly hybridConnections?: Readonly<Record<string, HybridConnectionDocument>>;
+  readonly routes?: Readonly<Record<string, RouteDocument>>;
+  readonly limits?: { readonly maxConnections?: number };
+}
+
+/** One hybrid connection entry as written in the document. */
+export interface HybridConnectionDocument {
+  readonly connectionString?: string;
+  readonly namespace?: string;
+  readonly path?: string;
+  readonly sasToken?: string;
+}
+
+/** One route entry as written in the document. */
+export interface RouteDocument {
+  readonly port: number;
+  readonly bindAddress?: string;
+  readonly hybridConnection: string;
+  readonly service: string;
+  readonly allow: readonly string[];
+  readonly maxConnections?: number;
+  readonly connectTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly enabled?: boolean;
+}
