@@ -1,0 +1,200 @@
+import WebSocket from 'ws';
+import { TunnelCloseCode, tunnelErrorForCode, tunnelErrorFromClose } from './close-codes';
+import { isTunnelError, TunnelError } from './errors';
+import { type ConnectHeaders, HALF_CLOSE_ACCEPT_FRAME, offersHalfClose } from './half-close';
+import { encodePreambleReply, type PreambleModeValue, PreambleDecoder, PreambleMode } from './preamble';
+import { RelayDuplex } from './relay-duplex';
+import { closeCodeForTargetError } from './target-errors';
+
+/** Options for {@link acceptListenerTunnel}. */
+export interface ListenerTunnelOptions {
+  /** Agree to half-close when the sender offers it (default true). */
+  readonly supportHalfClose?: boolean;
+  /** How long the sender may take to send its preamble, default 10 s (then close 4408). */
+  readonly preambleTimeoutMs?: number;
+  /** Aborts the wait for the preamble (the WebSocket is closed with 1001). */
+  readonly signal?: AbortSignal;
+  /** Passed to {@link RelayDuplex}. */
+  readonly readableHighWaterMark?: number;
+  /** Passed to {@link RelayDuplex}. */
+  readonly writableHighWaterMark?: number;
+}
+
+/** A sender's request, read from its preamble; answer it with exactly one of `confirm()` or `fail()`. */
+export interface ListenerTunnelRequest {
+  /** The service the sender asked for. */
+  readonly portName: string;
+  /** Always stream mode: datagram preambles are refused with 4400. */
+  readonly mode: PreambleModeValue;
+  /** Whether half-close will be carried once confirmed (the sender offered it and this end supports it). */
+  readonly halfClose: boolean;
+  /**
+   * Payload bytes that arrived in the preamble's frame. They are already queued at the head of the duplex;
+   * exposed for logging or protocol sniffing only — do not write them to the target yourself.
+   */
+  readonly initialBytes: Buffer;
+  /** Aborted when the sender goes away before an answer, so a dial in progress can be cancelled. */
+  readonly signal: AbortSignal;
+  /** Sends the reply (after the half-close accept frame when agreed) and returns the byte stream; throws if the sender left. */
+  confirm(): RelayDuplex;
+  /**
+   * Closes the WebSocket with the failure code for `cause` instead of replying: a TunnelError keeps its close code,
+   * a target dial error maps to 4502/4503/4504/4500, a number is taken as the close code. `reason` overrides the
+   * default reason text (keep it short and free of internal addresses).
+   */
+  fail(cause: unknown, reason?: string): void;
+}
+
+/** Default time a sender has to send its preamble. */
+export const DEFAULT_PREAMBLE_TIMEOUT_MS = 10_000;
+
+const noop = (): void => undefined;
+
+/**
+ * Listener side of a tunnel: reads the azbridge preamble from an accepted WebSocket (any frame split, payload may
+ * follow in the same frame) and returns the request so the caller can dial the target before answering. Bytes the
+ * sender sends meanwhile are buffered (the WebSocket is paused past the duplex's high-water mark). A malformed or
+ * datagram preamble is refused with close code 4400 and the promise rejects with `TUNNEL_BAD_PREAMBLE`.
+ */
+export function acceptListenerTunnel(
+  ws: WebSocket,
+  connectHeaders: ConnectHeaders,
+  options: ListenerTunnelOptions = {},
+): Promise<ListenerTunnelRequest> {
+  return new Promise<ListenerTunnelRequest>((resolve, reject) => {
+    const decoder = new PreambleDecoder();
+    let wsError: Error | undefined;
+    // Held in an object: cleanup may run before the timer exists (early failure paths).
+    const pending: { timer?: NodeJS.Timeout } = {};
+
+    const cleanup = (): void => {
+      ws.off('message', onMessage);
+      ws.off('close', onClose);
+      ws.off('error', onError);
+      options.signal?.removeEventListener('abort', onAbort);
+      clearTimeout(pending.timer);
+    };
+    const refuse = (err: TunnelError, closeCode?: number, reason?: string): void => {
+      cleanup();
+      if (closeCode !== undefined) {
+        ws.on('error', noop);
+        if (ws.readyState === WebSocket.OPEN) ws.close(closeCode, reason);
+      }
+      reject(err);
+    };
+    const onError = (err: Error): void => {
+      wsError ??= err;
+    };
+    const onClose = (code: number, reason: Buffer): void => {
+      refuse(tunnelErrorFromClose(code, reason.toString('utf8'), wsError));
+    };
+    const onAbort = (): void => {
+      refuse(
+        new TunnelError('TUNNEL_ABORTED', 'aborted while waiting for the preamble', false),
+        1001,
+        'going away',
+      );
+    };
+    const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+      if (!isBinary) {
+        const err = tunnelErrorForCode(TunnelCloseCode.BAD_PREAMBLE, 'text frame before the preamble');
+        refuse(err, TunnelCloseCode.BAD_PREAMBLE, err.message);
+        return;
+      }
+      let decoded;
+      try {
+        decoded = decoder.push(data as Buffer);
+      } catch (err) {
+        const tunnelErr = err as TunnelError;
+        refuse(tunnelErr, TunnelCloseCode.BAD_PREAMBLE, tunnelErr.message);
+        return;
+      }
+      if (!decoded) return;
+      if (decoded.value.mode !== PreambleMode.STREAM) {
+        const err = tunnelErrorForCode(TunnelCloseCode.BAD_PREAMBLE, 'datagram mode is not supported');
+        refuse(err, TunnelCloseCode.BAD_PREAMBLE, err.message);
+        return;
+      }
+      cleanup();
+      resolve(createRequest(ws, decoded.value.portName, decoded.rest, connectHeaders, options));
+    };
+
+    if (ws.readyState !== WebSocket.OPEN) {
+      reject(new TunnelError('TUNNEL_RELAY_LOST', 'WebSocket is not open', true));
+      return;
+    }
+    if (options.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    pending.timer = setTimeout(() => {
+      const err = new TunnelError('TUNNEL_HANDSHAKE_TIMEOUT', 'no preamble from the sender in time', true);
+      refuse(err, TunnelCloseCode.IDLE_TIMEOUT, 'preamble timeout');
+    }, options.preambleTimeoutMs ?? DEFAULT_PREAMBLE_TIMEOUT_MS);
+  });
+}
+
+function createRequest(
+  ws: WebSocket,
+  portName: string,
+  initialBytes: Buffer,
+  connectHeaders: ConnectHeaders,
+  options: ListenerTunnelOptions,
+): ListenerTunnelRequest {
+  const halfClose = (options.supportHalfClose ?? true) && offersHalfClose(connectHeaders);
+  // The duplex takes the WebSocket now so frames sent during the dial are buffered in order, not lost.
+  const duplex = new RelayDuplex(ws, {
+    halfClose,
+    initialBytes,
+    readableHighWaterMark: options.readableHighWaterMark,
+    writableHighWaterMark: options.writableHighWaterMark,
+  });
+  const gone = new AbortController();
+  let earlyError: Error | undefined;
+  let settled = false;
+  const onEarlyError = (err: Error): void => {
+    earlyError ??= err;
+  };
+  const onEarlyClose = (): void => gone.abort();
+  duplex.on('error', onEarlyError);
+  ws.once('close', onEarlyClose);
+
+  const settle = (): void => {
+    if (settled) throw new Error('tunnel request already answered');
+    settled = true;
+    ws.off('close', onEarlyClose);
+  };
+
+  return {
+    portName,
+    mode: PreambleMode.STREAM,
+    halfClose,
+    initialBytes,
+    signal: gone.signal,
+    confirm(): RelayDuplex {
+      settle();
+      if (ws.readyState !== WebSocket.OPEN || duplex.destroyed) {
+        duplex.destroy();
+        throw isTunnelError(earlyError)
+          ? earlyError
+          : new TunnelError('TUNNEL_CLOSED_EARLY', 'sender left before the reply', false);
+      }
+      duplex.off('error', onEarlyError);
+      if (halfClose) ws.send(HALF_CLOSE_ACCEPT_FRAME);
+      ws.send(encodePreambleReply(PreambleMode.STREAM));
+      return duplex;
+    },
+    fail(cause: unknown, reason?: string): void {
+      settle();
+      const code = typeof cause === 'number' ? cause : closeCodeForTargetError(cause);
+      // The early error listener stays: the duplex reports this very error as it closes.
+      // Our own TunnelErrors carry reasons we wrote (no internal addresses); other errors get the default text.
+      duplex.destroy(tunnelErrorForCode(code, reason ?? (isTunnelError(cause) ? cause.message : undefined)));
+    },
+  };
+}
