@@ -1,5 +1,5 @@
 /**
- * npm run deployment:gen -- [--template FILE]... [--platform KEY]... [--env-file FILE] [--out-dir DIR]
+ * npm run deployment:gen -- [--template FILE]... [--platform KEY]... [--dotenv FILE] [--out-dir DIR]
  *
  * Thin shell around generateManifest: reads templates, module.json files and .env, writes
  * config/deployment[.<name>].<platform>.json, prints what it wrote (never a variable's value).
@@ -32,7 +32,8 @@ export function main(
     options: {
       template: { type: 'string', multiple: true },
       platform: { type: 'string', multiple: true },
-      'env-file': { type: 'string' },
+      // Not --env-file: Node itself claims that flag (ts-node passes it through to node).
+      dotenv: { type: 'string' },
       'out-dir': { type: 'string', default: 'config' },
     },
     strict: true,
@@ -41,7 +42,7 @@ export function main(
     const modules = loadModules(cwd);
     const templates = values.template ?? Object.values(FLEET_TEMPLATES);
     const platforms = values.platform ?? commonPlatforms(Object.values(modules));
-    const variables = loadVariables(path.resolve(cwd, values['env-file'] ?? '.env'), env);
+    const variables = loadVariables(path.resolve(cwd, values.dotenv ?? '.env'), env);
     const outDir = path.resolve(cwd, values['out-dir'] ?? 'config');
     mkdirSync(outDir, { recursive: true });
     for (const template of templates) {

@@ -32,10 +32,9 @@ export function parseEnvFile(text: string, fileName = '.env'): Record<string, st
 }
 
 function unquote(value: string): string | undefined {
-  const quote = value[0];
-  if (quote === "'" || quote === '"') {
-    const end = value.indexOf(quote, 1);
-    if (quote === '"') return parseDoubleQuoted(value);
+  if (value.startsWith('"')) return parseDoubleQuoted(value);
+  if (value.startsWith("'")) {
+    const end = value.indexOf("'", 1);
     if (end < 0 || !/^\s*(#.*)?$/.test(value.slice(end + 1))) return undefined;
     return value.slice(1, end);
   }

@@ -38,7 +38,7 @@ describe('deployment:gen CLI', () => {
         .map(([k, v]) => `${k}=${v}`)
         .join('\n'),
     );
-    expect(main(['--env-file', envFile, '--out-dir', dir], {}, ROOT)).toBe(0);
+    expect(main(['--dotenv', envFile, '--out-dir', dir], {}, ROOT)).toBe(0);
     for (const name of [
       'deployment.amd64.json',
       'deployment.arm64v8.json',
@@ -56,7 +56,7 @@ describe('deployment:gen CLI', () => {
   it('exits 1 naming the missing variable, writing nothing for it', () => {
     const env = { ...VARIABLES, CONTAINER_REGISTRY_PASSWORD: undefined };
     const code = main(
-      ['--env-file', path.join(dir, 'absent.env'), '--out-dir', dir, '--platform', 'amd64'],
+      ['--dotenv', path.join(dir, 'absent.env'), '--out-dir', dir, '--platform', 'amd64'],
       env,
       ROOT,
     );
