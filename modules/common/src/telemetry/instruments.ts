@@ -1,0 +1,153 @@
+/**
+ * The one table of every metric instrument the fleet emits: name, kind, unit, meaning and attribute keys.
+ * Modules never spell these names; they call the facade in metrics.ts. docs/observability.md mirrors this table
+ * (a unit test keeps the two in step).
+ */
+
+/** Attribute keys, spelled once. Snake case so they read the same in Azure Monitor and Prometheus. */
+export const ATTR = {
+  module: 'module',
+  route: 'route',
+  hybridConnection: 'hybrid_connection',
+  location: 'location',
+  service: 'service',
+  reason: 'reason',
+  direction: 'direction',
+  outcome: 'outcome',
+  action: 'action',
+} as const;
+
+/** Why a connection did not become a tunnel. */
+export const REFUSAL_REASONS = [
+  'allow_list',
+  'limit',
+  'no_listener',
+  'target_refused',
+  'target_timeout',
+  'target_dns',
+  'unknown_service',
+  'auth',
+  'other',
+] as const;
+
+/** One of REFUSAL_REASONS. */
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/** Byte directions: toward the on-prem target, or back toward the public client. */
+export const DIRECTIONS = ['to_target', 'to_client'] as const;
+
+/** One of DIRECTIONS. */
+export type Direction = (typeof DIRECTIONS)[number];
+
+/** How the SDK instrument is created. */
+export type InstrumentKind =
+  'counter' | 'updowncounter' | 'histogram' | 'observable_counter' | 'observable_gauge';
+
+/** Everything needed to create (and document) one instrument. */
+export interface InstrumentSpec {
+  readonly name: string;
+  readonly kind: InstrumentKind;
+  /** UCUM unit as OpenTelemetry expects it (`By`, `ms`, `s`, `{connection}`). */
+  readonly unit: string;
+  readonly description: string;
+  readonly attributes: readonly string[];
+}
+
+const TUNNEL = [ATTR.module, ATTR.route, ATTR.hybridConnection, ATTR.location, ATTR.service] as const;
+const LISTENER = [ATTR.module, ATTR.hybridConnection, ATTR.location] as const;
+
+/** Bucket bounds (ms) for latency histograms: from a loopback hop to a slow cross-region relay round trip. */
+export const LATENCY_BUCKETS_MS: readonly number[] = [
+  1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
+];
+
+/** Every instrument, keyed by the facade's name for it. */
+export const INSTRUMENTS = {
+  tunnelsActive: {
+    name: 'relay.tunnels.active',
+    kind: 'updowncounter',
+    unit: '{connection}',
+    description: 'Tunneled connections open now.',
+    attributes: TUNNEL,
+  },
+  connectionsAccepted: {
+    name: 'relay.connections.accepted',
+    kind: 'counter',
+    unit: '{connection}',
+    description: 'Connections that became a tunnel (client accepted, relay and target reached).',
+    attributes: TUNNEL,
+  },
+  connectionsRefused: {
+    name: 'relay.connections.refused',
+    kind: 'counter',
+    unit: '{connection}',
+    description: 'Connections that did not become a tunnel, by reason.',
+    attributes: [...TUNNEL, ATTR.reason],
+  },
+  tunnelBytes: {
+    name: 'relay.tunnel.bytes',
+    kind: 'observable_counter',
+    unit: 'By',
+    description: 'Payload bytes carried through tunnels, by direction.',
+    attributes: [...TUNNEL, ATTR.direction],
+  },
+  connectDuration: {
+    name: 'relay.connect.duration',
+    kind: 'histogram',
+    unit: 'ms',
+    description: 'Time from accepting a connection to the tunnel being ready to carry bytes.',
+    attributes: TUNNEL,
+  },
+  listenersOnline: {
+    name: 'relay.listeners.online',
+    kind: 'observable_gauge',
+    unit: '{listener}',
+    description: 'Relay listener control channels currently connected.',
+    attributes: LISTENER,
+  },
+  listenerReconnects: {
+    name: 'relay.listener.reconnects',
+    kind: 'counter',
+    unit: '{reconnect}',
+    description: 'Times a relay listener control channel was re-established after a drop.',
+    attributes: LISTENER,
+  },
+  tokenRenewals: {
+    name: 'relay.token.renewals',
+    kind: 'counter',
+    unit: '{renewal}',
+    description: 'Relay SAS token renewals, by outcome (success, failure).',
+    attributes: [...LISTENER, ATTR.outcome],
+  },
+  tokenExpiry: {
+    name: 'relay.token.expiry',
+    kind: 'observable_gauge',
+    unit: 's',
+    description: 'Seconds until the relay token in use expires (negative once expired).',
+    attributes: LISTENER,
+  },
+  configVersions: {
+    name: 'relay.config.versions',
+    kind: 'counter',
+    unit: '{version}',
+    description: 'Configuration versions received from the twin, by outcome (applied, refused).',
+    attributes: [ATTR.module, ATTR.outcome],
+  },
+  reconcileDuration: {
+    name: 'controller.reconcile.duration',
+    kind: 'histogram',
+    unit: 'ms',
+    description: 'Duration of one fleet-controller reconcile pass, by outcome (success, failure).',
+    attributes: [ATTR.module, ATTR.outcome],
+  },
+  reconcileActions: {
+    name: 'controller.reconcile.actions',
+    kind: 'counter',
+    unit: '{action}',
+    description: 'Changes the fleet controller made, by action (e.g. create_hybrid_connection, write_twin).',
+    attributes: [ATTR.module, ATTR.action, ATTR.location],
+  },
+} as const satisfies Record<string, InstrumentSpec>;
+
+/** The facade's key for an instrument. */
+export type InstrumentKey = keyof typeof INSTRUMENTS;
