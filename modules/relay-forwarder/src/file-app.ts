@@ -1,0 +1,98 @@
+import {
+  watchConfigFile,
+  type ConfigFileResult,
+  type ConfigFileWatch,
+  type WatchConfigFileOptions,
+} from '../../common/src/config/file-source';
+import type { ConfigProblem } from '../../common/src/config/schema-validator';
+import { Forwarder, type ForwarderOptions } from './forwarder';
+
+/** Options for startForwarderFromFile. */
+export interface ForwarderFileAppOptions extends ForwarderOptions {
+  /** The JSON configuration file, re-applied whenever it changes. */
+  readonly configPath: string;
+  readonly watch?: WatchConfigFileOptions;
+}
+
+/** A forwarder driven by a configuration file. */
+export interface ForwarderFileApp {
+  readonly forwarder: Forwarder;
+  /** Reads the file again now (SIGHUP). */
+  reload(): void;
+  /** Stops watching, then stops the forwarder (bounded drain). */
+  stop(drainTimeoutMs?: number): Promise<void>;
+}
+
+/** Stable codes of StartupError. */
+export type StartupErrorCode = 'CONFIG_FILE' | 'CONFIG_INVALID';
+
+/** The first configuration could not be used: nothing was started. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  readonly retryable = false;
+
+  constructor(
+    readonly code: StartupErrorCode,
+    message: string,
+    /** Every problem of an invalid document, with its JSON pointer. */
+    readonly problems: readonly ConfigProblem[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Starts a forwarder from a configuration file and keeps applying the file when it changes. Rejects with a
+ * StartupError (and leaves nothing running) when the first reading is unreadable or invalid; later bad
+ * readings are logged and refused while the last good configuration keeps running.
+ */
+export function startForwarderFromFile(options: ForwarderFileAppOptions): Promise<ForwarderFileApp> {
+  const log = options.log;
+  const forwarder = new Forwarder(options);
+  return new Promise<ForwarderFileApp>((resolve, reject) => {
+    let started = false;
+    let watch: ConfigFileWatch | undefined = undefined;
+    const app: ForwarderFileApp = {
+      forwarder,
+      reload: () => watch?.reload(),
+      stop: async (drainTimeoutMs?: number) => {
+        watch?.close();
+        await forwarder.stop(drainTimeoutMs);
+      },
+    };
+    const onResult = (result: ConfigFileResult): void => {
+      if (!started) {
+        const error = firstReadingError(result, forwarder);
+        if (error) {
+          watch?.close();
+          void forwarder.stop(0);
+          reject(error);
+          return;
+        }
+        started = true;
+        resolve(app);
+        return;
+      }
+      if (!result.ok) {
+        log.error(
+          { code: result.error.code, err: result.error.message },
+          'configuration file unusable; keeping the running configuration',
+        );
+        return;
+      }
+      forwarder.applyDocument(result.document);
+    };
+    watch = watchConfigFile(options.configPath, onResult, options.watch);
+  });
+}
+
+function firstReadingError(result: ConfigFileResult, forwarder: Forwarder): StartupError | undefined {
+  if (!result.ok) return new StartupError('CONFIG_FILE', result.error.message);
+  const applied = forwarder.applyDocument(result.document);
+  if (applied.ok) return undefined;
+  return new StartupError(
+    'CONFIG_INVALID',
+    `${result.path}: invalid configuration (${applied.problems.length} problem${applied.problems.length === 1 ? '' : 's'})`,
+    applied.problems,
+  );
+}

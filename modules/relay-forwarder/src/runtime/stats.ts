@@ -1,0 +1,100 @@
+/** Why the forwarder refused a relay connection for a known service. */
+export type ServiceRefusalReason = 'disabled' | 'busy' | 'refused' | 'timeout' | 'dns' | 'target-error';
+
+/** Every ServiceRefusalReason, in a stable order (for reporting). */
+export const SERVICE_REFUSAL_REASONS: readonly ServiceRefusalReason[] = [
+  'disabled',
+  'busy',
+  'refused',
+  'timeout',
+  'dns',
+  'target-error',
+];
+
+/** Why the forwarder refused a relay connection before any service was chosen. */
+export type ConnectionRefusalReason = 'unknown-service' | 'bad-preamble' | 'closing';
+
+/** Counters of one service since its hybrid connection was started (monotonic except `active`). */
+export interface ServiceStats {
+  /** Tunnels confirmed to the sender (the target dial succeeded). */
+  readonly accepted: number;
+  readonly refused: Readonly<Record<ServiceRefusalReason, number>>;
+  /** Tunnels open now (including those being dialed). */
+  readonly active: number;
+  /** Tunnels that ended (cleanly or not). */
+  readonly closed: number;
+  /** Payload bytes written to the target (sender → target). */
+  readonly bytesToTarget: number;
+  /** Payload bytes read from the target (target → sender). */
+  readonly bytesFromTarget: number;
+}
+
+/** Mutable counters behind a ServiceStats snapshot. */
+export class ServiceCounters {
+  accepted = 0;
+  readonly refused: Record<ServiceRefusalReason, number> = {
+    disabled: 0,
+    busy: 0,
+    refused: 0,
+    timeout: 0,
+    dns: 0,
+    'target-error': 0,
+  };
+  active = 0;
+  closed = 0;
+  bytesToTarget = 0;
+  bytesFromTarget = 0;
+
+  /** A copy safe to hand out. */
+  snapshot(): ServiceStats {
+    return {
+      accepted: this.accepted,
+      refused: { ...this.refused },
+      active: this.active,
+      closed: this.closed,
+      bytesToTarget: this.bytesToTarget,
+      bytesFromTarget: this.bytesFromTarget,
+    };
+  }
+}
+
+/** The last thing that went wrong on a control channel. */
+export interface ListenerErrorInfo {
+  readonly code: string;
+  readonly message: string;
+  readonly atMs: number;
+}
+
+/** State of one hybrid connection: its control channels and its services. */
+export interface HybridConnectionState {
+  readonly name: string;
+  readonly namespace: string;
+  readonly path: string;
+  /** Control channels configured. */
+  readonly listeners: number;
+  /** Control channels online now. */
+  readonly onlineListeners: number;
+  /** Reconnections scheduled over all control channels. */
+  readonly reconnects: number;
+  /** Tokens handed to the service on live channels (scheduled renewals and credential updates). */
+  readonly tokenRenewals: number;
+  readonly lastError?: ListenerErrorInfo;
+  /** Expiry of a pre-issued token, when the credential is one. */
+  readonly tokenExpiresAtMs?: number;
+  /** Refusals before a service was chosen. */
+  readonly refused: Readonly<Record<ConnectionRefusalReason, number>>;
+  readonly services: Readonly<
+    Record<string, ServiceStats & { readonly enabled: boolean; readonly target: string }>
+  >;
+  /** Tunnels of removed services still draining. */
+  readonly drainingTunnels: number;
+}
+
+/** State of the whole forwarder, for twin reporting and metrics. */
+export interface ForwarderState {
+  /** When the running configuration was applied. */
+  readonly configAppliedAtMs?: number;
+  readonly hybridConnections: Readonly<Record<string, HybridConnectionState>>;
+  /** Hybrid connections removed from the configuration whose tunnels are still draining. */
+  readonly drainingTunnels: number;
+}

@@ -1,0 +1,311 @@
+import type WebSocket from 'ws';
+import type { AcceptRequest } from '../../../common/src/hc/accept-message';
+import type { Logger } from '../../../common/src/log';
+import { dialTarget, formatTarget, TargetError, type DialFailureCause } from '../../../common/src/net/target';
+import { TunnelCloseCode } from '../../../common/src/tunnel/close-codes';
+import { isTunnelError } from '../../../common/src/tunnel/errors';
+import { acceptListenerTunnel, type ListenerTunnelRequest } from '../../../common/src/tunnel/listener-tunnel';
+import { pumpTunnel, type TunnelPump } from '../../../common/src/tunnel/pump';
+import type { ServiceConfig } from '../config/types';
+import type { Drainable } from './drain';
+import type { ConnectionRefusalReason, ServiceCounters, ServiceRefusalReason } from './stats';
+
+/**
+ * Close code for a service that is configured but `enabled: false`. Distinct from 4404 so the gateway can tell
+ * "switched off on purpose" from "no such service"; 403 because the listener knows the service and refuses it.
+ */
+export const SERVICE_DISABLED_CLOSE_CODE = 4403;
+
+/** What a session needs from the hybrid connection that accepted it. */
+export interface TunnelSessionHost {
+  /** Hybrid connection name (for logs and events). */
+  readonly hybridConnection: string;
+  /** The service for a port name under the configuration in force now. */
+  service(portName: string): ServiceConfig | undefined;
+  /** The counters of a configured service (created on first use). */
+  counters(service: string): ServiceCounters;
+  /** Counts a refusal that happened before a service was chosen. */
+  refusedBeforeService(reason: ConnectionRefusalReason): void;
+  /** Tracks a tunnel from the moment its dial starts until it ended. */
+  register(tunnel: LiveTunnel): void;
+  unregister(tunnel: LiveTunnel): void;
+  readonly log: Logger;
+  readonly events: TunnelEventSink;
+  /** How long a sender may take to send its preamble. */
+  readonly preambleTimeoutMs?: number;
+  /** Aborted when the hybrid connection shuts down: stops waiting for preambles. */
+  readonly signal: AbortSignal;
+}
+
+/** A tunnel being dialed or pumped. */
+export interface LiveTunnel extends Drainable {
+  readonly id: string;
+  readonly service: string;
+  readonly startedAtMs: number;
+  /** Live byte counters (0 while dialing). */
+  readonly bytesToTarget: number;
+  readonly bytesFromTarget: number;
+}
+
+/** Receives what happens to tunnels (the forwarder turns these into events, logs and metrics). */
+export interface TunnelEventSink {
+  opened(info: TunnelOpenedEvent): void;
+  closed(info: TunnelClosedEvent): void;
+  refused(info: TunnelRefusedEvent): void;
+}
+
+/** A tunnel was confirmed to its sender. */
+export interface TunnelOpenedEvent {
+  readonly hybridConnection: string;
+  readonly service: string;
+  readonly tunnelId: string;
+}
+
+/** A confirmed tunnel ended. */
+export interface TunnelClosedEvent extends TunnelOpenedEvent {
+  readonly ok: boolean;
+  /** Error code when it did not end cleanly (e.g. TUNNEL_IDLE_TIMEOUT, TUNNEL_ABORTED). */
+  readonly errorCode?: string;
+  readonly bytesToTarget: number;
+  readonly bytesFromTarget: number;
+  readonly durationMs: number;
+}
+
+/** A relay connection was answered with a failure close code instead of a tunnel. */
+export interface TunnelRefusedEvent {
+  readonly hybridConnection: string;
+  readonly tunnelId: string;
+  /** The port name asked for (absent when the preamble was unreadable). */
+  readonly portName?: string;
+  /** Set when the port name named a configured service. */
+  readonly service?: string;
+  readonly reason: ServiceRefusalReason | ConnectionRefusalReason;
+  readonly closeCode: number;
+}
+
+const CLOSE_CODE_BY_DIAL_CAUSE: Record<DialFailureCause, number> = {
+  refused: TunnelCloseCode.TARGET_REFUSED,
+  timeout: TunnelCloseCode.TARGET_TIMEOUT,
+  dns: TunnelCloseCode.TARGET_UNRESOLVED,
+  other: TunnelCloseCode.TARGET_ERROR,
+};
+
+const REFUSAL_BY_DIAL_CAUSE: Record<DialFailureCause, ServiceRefusalReason> = {
+  refused: 'refused',
+  timeout: 'timeout',
+  dns: 'dns',
+  other: 'target-error',
+};
+
+// Reasons travel to the sender: short, and never the target's address.
+const REASON_BY_DIAL_CAUSE: Record<DialFailureCause, string> = {
+  refused: 'target refused the connection',
+  timeout: 'target connect timed out',
+  dns: 'target name not resolved',
+  other: 'target connect failed',
+};
+
+/**
+ * Serves one relay connection the listener accepted: reads the preamble's port name, picks the service, enforces
+ * its connection limit, dials its target, then confirms and pumps bytes or fails with the precise close code.
+ * Never throws; everything is reported through the host.
+ */
+export async function runTunnelSession(
+  ws: WebSocket,
+  request: AcceptRequest,
+  host: TunnelSessionHost,
+): Promise<void> {
+  const tunnelId = request.id;
+  const log = host.log.child({ tunnelId });
+  let tunnelRequest: ListenerTunnelRequest;
+  try {
+    tunnelRequest = await acceptListenerTunnel(ws, request.connectHeaders, {
+      signal: host.signal,
+      ...(host.preambleTimeoutMs !== undefined && { preambleTimeoutMs: host.preambleTimeoutMs }),
+    });
+  } catch (err) {
+    const code = isTunnelError(err) ? err.code : 'unknown';
+    if (isTunnelError(err) && (code === 'TUNNEL_BAD_PREAMBLE' || code === 'TUNNEL_HANDSHAKE_TIMEOUT')) {
+      host.refusedBeforeService('bad-preamble');
+      const closeCode =
+        err.closeCode ??
+        (code === 'TUNNEL_HANDSHAKE_TIMEOUT' ? TunnelCloseCode.IDLE_TIMEOUT : TunnelCloseCode.BAD_PREAMBLE);
+      host.events.refused({
+        hybridConnection: host.hybridConnection,
+        tunnelId,
+        reason: 'bad-preamble',
+        closeCode,
+      });
+    }
+    log.info({ code }, 'relay connection ended before a preamble was read');
+    return;
+  }
+
+  const portName = tunnelRequest.portName;
+  const service = host.service(portName);
+  const refuse = (
+    reason: ServiceRefusalReason | ConnectionRefusalReason,
+    closeCode: number,
+    text: string,
+  ): void => {
+    tunnelRequest.fail(closeCode, text);
+    host.events.refused({
+      hybridConnection: host.hybridConnection,
+      tunnelId,
+      portName,
+      ...(service && { service: service.name }),
+      reason,
+      closeCode,
+    });
+    log.info({ portName, reason, closeCode }, 'tunnel refused');
+  };
+  if (!service) {
+    host.refusedBeforeService('unknown-service');
+    refuse('unknown-service', TunnelCloseCode.UNKNOWN_SERVICE, 'unknown service');
+    return;
+  }
+  const counters = host.counters(service.name);
+  if (!service.enabled) {
+    counters.refused.disabled += 1;
+    refuse('disabled', SERVICE_DISABLED_CLOSE_CODE, 'service disabled');
+    return;
+  }
+  if (counters.active >= service.maxConnections) {
+    counters.refused.busy += 1;
+    refuse('busy', TunnelCloseCode.SERVICE_BUSY, 'service at its connection limit');
+    return;
+  }
+
+  // The slot is taken before the dial: dials in flight count against the limit like open tunnels.
+  counters.active += 1;
+  const tunnel = new SessionTunnel(tunnelId, service.name);
+  host.register(tunnel);
+  try {
+    await serve(tunnelRequest, service, tunnel, counters, host, log, refuse);
+  } finally {
+    counters.active -= 1;
+    host.unregister(tunnel);
+    tunnel.finish();
+  }
+}
+
+async function serve(
+  tunnelRequest: ListenerTunnelRequest,
+  service: ServiceConfig,
+  tunnel: SessionTunnel,
+  counters: ServiceCounters,
+  host: TunnelSessionHost,
+  log: Logger,
+  refuse: (reason: ServiceRefusalReason, closeCode: number, text: string) => void,
+): Promise<void> {
+  // A drain or the sender leaving cancels the dial.
+  const dialAbort = new AbortController();
+  const onGone = (): void => dialAbort.abort();
+  tunnelRequest.signal.addEventListener('abort', onGone, { once: true });
+  tunnel.onAbort = () => dialAbort.abort();
+  if (tunnel.aborted) dialAbort.abort();
+  let socket;
+  try {
+    socket = await dialTarget(service.target, {
+      connectTimeoutMs: service.connectTimeoutMs,
+      signal: dialAbort.signal,
+    });
+  } catch (err) {
+    if (tunnel.aborted || tunnelRequest.signal.aborted) {
+      // Not the target's fault: the tunnel is being drained, or the sender gave up waiting.
+      tunnelRequest.fail(TunnelCloseCode.GOING_AWAY, 'going away');
+      log.info({ portName: service.name, drained: tunnel.aborted }, 'dial cancelled');
+      return;
+    }
+    const cause = err instanceof TargetError ? err.dialCause : 'other';
+    counters.refused[REFUSAL_BY_DIAL_CAUSE[cause]] += 1;
+    log.warn(
+      {
+        portName: service.name,
+        target: formatTarget(service.target),
+        code: (err as TargetError).code,
+        err: String(err),
+      },
+      'target dial failed',
+    );
+    refuse(REFUSAL_BY_DIAL_CAUSE[cause], CLOSE_CODE_BY_DIAL_CAUSE[cause], REASON_BY_DIAL_CAUSE[cause]);
+    return;
+  } finally {
+    tunnelRequest.signal.removeEventListener('abort', onGone);
+  }
+
+  let duplex;
+  try {
+    duplex = tunnelRequest.confirm();
+  } catch (err) {
+    socket.destroy();
+    log.info({ portName: service.name, err: String(err) }, 'sender left during the dial');
+    return;
+  }
+  counters.accepted += 1;
+  const pump = pumpTunnel(socket, duplex, { idleTimeoutMs: service.idleTimeoutMs });
+  tunnel.attach(pump);
+  const base = { hybridConnection: host.hybridConnection, service: service.name, tunnelId: tunnel.id };
+  host.events.opened(base);
+  log.debug({ portName: service.name }, 'tunnel open');
+  const outcome = await pump.completion;
+  counters.closed += 1;
+  counters.bytesToTarget += outcome.relayToTcpBytes;
+  counters.bytesFromTarget += outcome.tcpToRelayBytes;
+  const durationMs = Date.now() - tunnel.startedAtMs;
+  host.events.closed({
+    ...base,
+    ok: outcome.ok,
+    ...(outcome.error && { errorCode: outcome.error.code }),
+    bytesToTarget: outcome.relayToTcpBytes,
+    bytesFromTarget: outcome.tcpToRelayBytes,
+    durationMs,
+  });
+  log.debug(
+    { portName: service.name, ok: outcome.ok, code: outcome.error?.code, durationMs },
+    'tunnel closed',
+  );
+}
+
+class SessionTunnel implements LiveTunnel {
+  readonly startedAtMs = Date.now();
+  readonly done: Promise<void>;
+  aborted = false;
+  onAbort: (() => void) | undefined;
+  private pump: TunnelPump | undefined;
+  private ended = false;
+  private resolveDone!: () => void;
+
+  constructor(
+    readonly id: string,
+    readonly service: string,
+  ) {
+    this.done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+  }
+
+  get bytesToTarget(): number {
+    return this.pump?.relayToTcpBytes ?? 0;
+  }
+
+  get bytesFromTarget(): number {
+    return this.pump?.tcpToRelayBytes ?? 0;
+  }
+
+  attach(pump: TunnelPump): void {
+    this.pump = pump;
+    if (this.aborted) pump.abort('draining');
+  }
+
+  abort(reason: string): boolean {
+    if (this.ended || this.aborted) return false;
+    this.aborted = true;
+    if (this.pump) this.pump.abort(reason);
+    else this.onAbort?.();
+    return true;
+  }
+
+  finish(): void {
+    this.ended = true;
+    this.resolveDone();
+  }
+}
