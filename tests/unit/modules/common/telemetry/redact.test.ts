@@ -122,7 +122,7 @@ describe('redactSecrets', () => {
   it('turns errors (and their causes) into plain scrubbed objects, keeping code and type', () => {
     const inner = new Error(`inner ${CONN}`);
     const err = Object.assign(new Error(`open failed ${TOKEN}`, { cause: inner }), { code: 'E_X', key: KEY });
-    const out = redactSecrets({ err }) as { err: Record<string, unknown> };
+    const out = redactSecrets({ err }) as unknown as { err: Record<string, unknown> };
     expect(out.err.type).toBe('Error');
     expect(out.err.code).toBe('E_X');
     expect(out.err.key).toBe(REDACTED);
