@@ -1,0 +1,205 @@
+import { EventEmitter } from 'node:events';
+import type { ConfigProblem } from '../../common/src/config/schema-validator';
+import type { Logger } from '../../common/src/log';
+import { ConnectionBudget } from './admission';
+import { diffGatewayConfig, EMPTY_GATEWAY_CONFIG, type GatewayConfigDiff } from './config/diff';
+import { normalizeGatewayConfig } from './config/normalize';
+import type { GatewayConfig, GatewayHybridConnection } from './config/types';
+import type { GatewayEvents } from './events';
+import { RouteRuntime, type RouteContext, type RouteState } from './route';
+import type { TunnelOpener } from './tunnel-opener';
+
+/** Options for Gateway. */
+export interface GatewayOptions {
+  readonly opener: TunnelOpener;
+  readonly logger: Logger;
+}
+
+/** Outcome of applying a configuration. */
+export interface ApplyResult {
+  readonly ok: true;
+  readonly diff: GatewayConfigDiff;
+  /** Routes whose port could not be opened (their `state().error` says why); every other route runs. */
+  readonly refusedRoutes: readonly string[];
+}
+
+/** Outcome of applying a document: applied, or refused with every problem (the last good configuration keeps running). */
+export type ApplyDocumentResult =
+  ApplyResult | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+/** Everything the gateway can tell about itself, for twin reporting, health and metrics. */
+export interface GatewayState {
+  /** False until a first good configuration was applied. */
+  readonly configured: boolean;
+  readonly stopping: boolean;
+  readonly routes: Readonly<Record<string, RouteState>>;
+  /** Removed routes whose connections are still draining. */
+  readonly draining: readonly RouteState[];
+  readonly activeConnections: number;
+  readonly maxConnections: number;
+  /** The problems of the last refused document, until a good one is applied. */
+  readonly lastRejection?: { readonly atMs: number; readonly problems: readonly ConfigProblem[] };
+}
+
+/**
+ * The gateway: applies configurations by their difference and owns the routes. Applies run one at a time in
+ * arrival order. Unchanged routes are not touched; removed routes drain (bounded by `drainTimeoutMs`); a route
+ * whose port cannot be opened is refused alone and retried on the next apply.
+ */
+export class Gateway extends EventEmitter<GatewayEvents> {
+  private config: GatewayConfig = EMPTY_GATEWAY_CONFIG;
+  private configured = false;
+  private stopping = false;
+  private lastRejection: GatewayState['lastRejection'];
+  private readonly routes = new Map<string, RouteRuntime>();
+  private readonly draining = new Set<RouteRuntime>();
+  private readonly globalBudget = new ConnectionBudget(0);
+  private readonly routeContext: RouteContext;
+  private readonly initialLogLevel: string;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: GatewayOptions) {
+    super();
+    this.initialLogLevel = options.logger.level;
+    this.routeContext = {
+      opener: options.opener,
+      globalBudget: this.globalBudget,
+      logger: options.logger,
+      events: this,
+      hybridConnection: (name) => this.config.hybridConnections.get(name),
+    };
+  }
+
+  /** The configuration running now (the empty one before the first good document). */
+  get currentConfig(): GatewayConfig {
+    return this.config;
+  }
+
+  /** Validates a document and applies it, or refuses it with every problem and keeps the running configuration. */
+  applyDocument(document: unknown, options: { readonly nowMs?: number } = {}): Promise<ApplyDocumentResult> {
+    const normalized = normalizeGatewayConfig(document, options);
+    if (!normalized.ok) {
+      this.lastRejection = { atMs: Date.now(), problems: normalized.problems };
+      this.options.logger.error(
+        { problems: normalized.problems, keeping: this.configured ? 'last good configuration' : 'nothing' },
+        'configuration refused',
+      );
+      this.emit('rejected', { problems: normalized.problems });
+      return Promise.resolve({ ok: false, problems: normalized.problems });
+    }
+    return this.apply(normalized.config);
+  }
+
+  /** Applies a normalized configuration: only what differs from the running one changes. */
+  apply(config: GatewayConfig): Promise<ApplyResult> {
+    const run = this.queue.then(() => this.applyNow(config));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Stops every route: ports close at once, live connections get `drainTimeoutMs` (default: the configured drain
+   * time) to finish, then are closed. Later applies are ignored.
+   */
+  stop(drainTimeoutMs?: number): Promise<void> {
+    this.stopping = true;
+    const run = this.queue.then(async () => {
+      const timeoutMs = drainTimeoutMs ?? this.config.drainTimeoutMs;
+      const retiring = [...this.routes.values()];
+      this.routes.clear();
+      await Promise.all([
+        ...retiring.map((route) => route.retire(timeoutMs)),
+        ...[...this.draining].map((r) => r.whenIdle()),
+      ]);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Closes every live connection now (a second shutdown signal, or after a stop that takes too long). */
+  closeAllConnections(): void {
+    for (const route of [...this.routes.values(), ...this.draining]) route.closeAll('stopped');
+  }
+
+  /** Routes, counters and the last refusal now. */
+  state(): GatewayState {
+    const routes: Record<string, RouteState> = {};
+    let activeConnections = 0;
+    for (const [id, route] of this.routes) {
+      routes[id] = route.state();
+      activeConnections += route.activeConnections;
+    }
+    const draining = [...this.draining].map((route) => {
+      activeConnections += route.activeConnections;
+      return route.state();
+    });
+    return {
+      configured: this.configured,
+      stopping: this.stopping,
+      routes,
+      draining,
+      activeConnections,
+      maxConnections: this.globalBudget.limit,
+      ...(this.lastRejection && { lastRejection: this.lastRejection }),
+    };
+  }
+
+  private async applyNow(incoming: GatewayConfig): Promise<ApplyResult> {
+    const diff = diffGatewayConfig(this.config, incoming);
+    if (this.stopping) return { ok: true, diff, refusedRoutes: [] };
+    const next = this.keepUnchangedHybridConnections(incoming, diff);
+    const drainTimeoutMs = next.drainTimeoutMs;
+    this.config = next;
+    this.configured = true;
+    this.lastRejection = undefined;
+    this.globalBudget.setLimit(next.maxConnections);
+    if (diff.logLevelChanged) this.options.logger.level = next.logLevel ?? this.initialLogLevel;
+
+    for (const id of diff.routesRemoved) {
+      const route = this.routes.get(id)!;
+      this.routes.delete(id);
+      this.draining.add(route);
+      void route.retire(drainTimeoutMs).finally(() => this.draining.delete(route));
+    }
+    // Release every port that moves before binding any, so two routes can swap ports in one apply.
+    for (const change of diff.routesChanged) {
+      if (change.rebind || change.fields.includes('enabled')) this.routes.get(change.id)!.releasePort();
+    }
+    const work: Array<Promise<void>> = [];
+    for (const change of diff.routesChanged)
+      work.push(this.routes.get(change.id)!.update(next.routes.get(change.id)!, change, drainTimeoutMs));
+    for (const id of diff.routesAdded) {
+      const route = new RouteRuntime(next.routes.get(id)!, this.routeContext);
+      this.routes.set(id, route);
+      work.push(route.start());
+    }
+    for (const id of diff.routesUnchanged) work.push(this.routes.get(id)!.retryIfRefused());
+    await Promise.all(work);
+
+    const refusedRoutes = [...this.routes.values()]
+      .filter((route) => route.state().status === 'refused')
+      .map((route) => route.id)
+      .sort();
+    this.options.logger.info(
+      {
+        added: diff.routesAdded,
+        removed: diff.routesRemoved,
+        changed: diff.routesChanged.map((c) => c.id),
+        credentialsChanged: diff.credentialsChanged,
+        refusedRoutes,
+      },
+      'configuration applied',
+    );
+    this.emit('applied', { diff, refusedRoutes });
+    return { ok: true, diff, refusedRoutes };
+  }
+
+  // The tunnel opener caches an endpoint per hybrid connection object: keep the old object while nothing changed.
+  private keepUnchangedHybridConnections(next: GatewayConfig, diff: GatewayConfigDiff): GatewayConfig {
+    const hybridConnections = new Map<string, GatewayHybridConnection>();
+    const changed = new Set([...diff.credentialsChanged, ...diff.hybridConnectionsAdded]);
+    for (const [name, hc] of next.hybridConnections)
+      hybridConnections.set(name, changed.has(name) ? hc : (this.config.hybridConnections.get(name) ?? hc));
+    return { ...next, hybridConnections };
+  }
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { pumpTunnel, type TunnelPump } from '../../common/src/tunnel/pump';
+import type { GatewayHybridConnection } from './config/types';
+import {
+  classifyTunnelEnd,
+  classifyTunnelFailure,
+  type TunnelEndReason,
+  type TunnelFailureReason,
+} from './reasons';
+import type { LiveBytes } from './stats';
+import type { TunnelOpener } from './tunnel-opener';
+
+/** What one client connection needs from its route, fixed when the client is admitted. */
+export interface SessionSettings {
+  readonly routeId: string;
+  readonly hybridConnection: GatewayHybridConnection;
+  readonly service: string;
+  readonly connectTimeoutMs: number;
+  /** 0 disables. */
+  readonly idleTimeoutMs: number;
+}
+
+/** How a client connection ended. */
+export type SessionResult =
+  | { readonly kind: 'failed'; readonly reason: TunnelFailureReason; readonly error: unknown }
+  | {
+      readonly kind: 'ended';
+      /** Set when the tunnel ended abnormally. */
+      readonly reason?: TunnelEndReason;
+      readonly error?: Error;
+      readonly bytesFromClient: number;
+      readonly bytesToClient: number;
+    };
+
+/** Why the gateway itself ends a session. */
+export type SessionCloseReason = 'drain-timeout' | 'stopped' | 'not-allowed';
+
+const noop = (): void => undefined;
+
+/**
+ * One admitted client: opens its tunnel within the connect timeout, then pumps bytes until both sides are done.
+ * While the tunnel opens the client socket stays paused, so early bytes (and an early FIN) wait in the kernel
+ * and reach the forwarder in order. A client that cannot be tunneled is reset at once.
+ */
+export class ClientSession implements LiveBytes {
+  /** Unique id, also the relay `sb-hc-id` (tracking id). */
+  readonly id = randomUUID();
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly startedAtMs = Date.now();
+  private readonly opening = new AbortController();
+  private openAbortReason: TunnelFailureReason | undefined;
+  private pump: TunnelPump | undefined;
+  private endReason: TunnelEndReason | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly settings: SessionSettings,
+    private readonly opener: TunnelOpener,
+  ) {
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+  }
+
+  /** `opening` until the tunnel is up, then `tunneled`, then `closed`. */
+  get phase(): 'opening' | 'tunneled' | 'closed' {
+    return this.finished ? 'closed' : this.pump ? 'tunneled' : 'opening';
+  }
+
+  get bytesFromClient(): number {
+    return this.pump?.tcpToRelayBytes ?? 0;
+  }
+
+  get bytesToClient(): number {
+    return this.pump?.relayToTcpBytes ?? 0;
+  }
+
+  /** Runs the session to its end; `onTunneled` is called once the tunnel is open. Never rejects. */
+  async run(onTunneled: () => void = noop): Promise<SessionResult> {
+    try {
+      return await this.runOnce(onTunneled);
+    } finally {
+      this.finished = true;
+    }
+  }
+
+  /** Ends the session from the gateway side: aborts the open, or ends the tunnel (peer gets close code 1001). */
+  close(reason: SessionCloseReason): void {
+    if (this.pump) {
+      this.endReason ??= reason;
+      // Reset first so the client sees an aborted connection, not an end of stream it could take for a
+      // complete answer; the pump's abort runs before the socket's close event, so the forwarder gets 1001.
+      this.socket.resetAndDestroy();
+      this.pump.abort(reason);
+    } else this.abortOpening('stopped');
+  }
+
+  private async runOnce(onTunneled: () => void): Promise<SessionResult> {
+    const { socket, settings } = this;
+    const onClientGone = (): void => this.abortOpening('client-closed');
+    socket.on('error', noop);
+    socket.once('close', onClientGone);
+    const timer = setTimeout(() => this.abortOpening('connect-timeout'), settings.connectTimeoutMs);
+
+    let tunnel;
+    try {
+      if (socket.destroyed) this.abortOpening('client-closed');
+      this.opening.signal.throwIfAborted();
+      tunnel = await this.opener({
+        routeId: settings.routeId,
+        connectionId: this.id,
+        hybridConnection: settings.hybridConnection,
+        service: settings.service,
+        timeoutMs: settings.connectTimeoutMs,
+        signal: this.opening.signal,
+      });
+      // The opener may have won a race against an abort: the tunnel is not wanted any more.
+      if (this.opening.signal.aborted) {
+        tunnel.duplex.destroy();
+        this.opening.signal.throwIfAborted();
+      }
+    } catch (err) {
+      if (!socket.destroyed) socket.resetAndDestroy();
+      return { kind: 'failed', reason: classifyTunnelFailure(err, this.openAbortReason), error: err };
+    } finally {
+      clearTimeout(timer);
+      socket.off('close', onClientGone);
+    }
+
+    this.pump = pumpTunnel(socket, tunnel.duplex, { idleTimeoutMs: settings.idleTimeoutMs });
+    socket.off('error', noop);
+    onTunneled();
+    const outcome = await this.pump.completion;
+    return {
+      kind: 'ended',
+      ...(!outcome.ok && { reason: classifyTunnelEnd(outcome.error, this.endReason), error: outcome.error }),
+      bytesFromClient: outcome.tcpToRelayBytes,
+      bytesToClient: outcome.relayToTcpBytes,
+    };
+  }
+
+  private abortOpening(reason: TunnelFailureReason): void {
+    if (this.opening.signal.aborted) return;
+    this.openAbortReason = reason;
+    this.opening.abort(new Error(`tunnel open aborted: ${reason}`));
+  }
+}

@@ -1,0 +1,85 @@
+import type { Duplex } from 'node:stream';
+import type { HybridConnectionEndpoint, RelayTlsOptions } from '../../common/src/hc/endpoint';
+import type { RelayLogger } from '../../common/src/hc/logger';
+import { connectHybridConnection } from '../../common/src/hc/sender';
+import { keyTokenProvider, staticTokenProvider } from '../../common/src/hc/token-provider';
+import { halfCloseOfferHeaders } from '../../common/src/tunnel/half-close';
+import { openSenderTunnel } from '../../common/src/tunnel/sender-tunnel';
+import type { GatewayHybridConnection } from './config/types';
+
+/** What a route asks for when a client is admitted. */
+export interface TunnelRequest {
+  readonly routeId: string;
+  /** Unique per client connection; sent as `sb-hc-id`, so it is the tracking id in relay and forwarder logs. */
+  readonly connectionId: string;
+  readonly hybridConnection: GatewayHybridConnection;
+  /** Port name for the preamble. */
+  readonly service: string;
+  /** Upper bound for the whole open (relay handshake and the forwarder's dial). */
+  readonly timeoutMs: number;
+  /** Aborted when the client leaves, the connect timeout passes or the gateway stops. */
+  readonly signal: AbortSignal;
+}
+
+/** An open tunnel: a byte stream to the forwarder's target. */
+export interface OpenedTunnel {
+  readonly duplex: Duplex;
+  /** Whether the forwarder agreed to carry half-close. */
+  readonly halfClose: boolean;
+}
+
+/** Opens one tunnel per admitted client; rejects with a RelayError or TunnelError (see reasons.ts). */
+export type TunnelOpener = (request: TunnelRequest) => Promise<OpenedTunnel>;
+
+/** Options for createRelayTunnelOpener. */
+export interface RelayTunnelOpenerOptions {
+  /** Extra trust (the sandbox CA); production relies on the system store or NODE_EXTRA_CA_CERTS. */
+  readonly tls?: RelayTlsOptions;
+  /** Lifetime of tokens minted from a SAS key. */
+  readonly tokenLifetimeMs?: number;
+  readonly logger?: RelayLogger;
+}
+
+/**
+ * The real opener: an HC sender connection (`sb-hc-action=connect`, half-close offered in a header), then the
+ * azbridge preamble with the route's service name, waiting for the forwarder's reply or its failure close code.
+ * Endpoints are built once per hybrid connection object; the gateway keeps that object while its credentials
+ * are unchanged and replaces it when they change, so new tunnels pick up a renewed token and live ones keep going.
+ */
+export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}): TunnelOpener {
+  const endpoints = new WeakMap<GatewayHybridConnection, HybridConnectionEndpoint>();
+  const endpointFor = (hc: GatewayHybridConnection): HybridConnectionEndpoint => {
+    let endpoint = endpoints.get(hc);
+    if (!endpoint) {
+      const tokenProvider =
+        hc.credential.kind === 'key'
+          ? keyTokenProvider(hc.credential.keyName, hc.credential.key, options.tokenLifetimeMs)
+          : staticTokenProvider(hc.credential.token);
+      endpoint = {
+        namespace: hc.namespace,
+        path: hc.path,
+        tokenProvider,
+        ...(options.tls && { tls: options.tls }),
+      };
+      endpoints.set(hc, endpoint);
+    }
+    return endpoint;
+  };
+
+  return async (request) => {
+    const ws = await connectHybridConnection(endpointFor(request.hybridConnection), {
+      id: request.connectionId,
+      headers: halfCloseOfferHeaders(),
+      timeoutMs: request.timeoutMs,
+      signal: request.signal,
+      ...(options.logger && { logger: options.logger }),
+    });
+    // openSenderTunnel closes the WebSocket itself on every failure path.
+    const tunnel = await openSenderTunnel(ws, {
+      portName: request.service,
+      replyTimeoutMs: request.timeoutMs,
+      signal: request.signal,
+    });
+    return { duplex: tunnel.duplex, halfClose: tunnel.halfClose };
+  };
+}
