@@ -8,6 +8,8 @@ import {
   type HybridConnectionListenerOptions,
   type ReconnectInfo,
 } from '../../../../../modules/common/src/hc/listener';
+import type { RelayLogger } from '../../../../../modules/common/src/hc/logger';
+import { createLogger } from '../../../../../modules/common/src/log';
 import { createSasToken, verifySasToken } from '../../../../../modules/common/src/hc/sas';
 import {
   keyTokenProvider,
@@ -340,5 +342,64 @@ describe('HybridConnectionListener accept and reject', () => {
     await other.close();
     const [code] = await closedEvent;
     expect(code).toBe(1001);
+  });
+});
+
+describe('HybridConnectionListener logging', () => {
+  it('logs structured lines led by the listener id, and never a token or an accept address', async () => {
+    const lines: Array<{ level: string; obj: Record<string, unknown>; msg?: string }> = [];
+    const record =
+      (level: string) =>
+      (obj: object, msg?: string): void =>
+        void lines.push({ level, obj: obj as Record<string, unknown>, msg });
+    const logger: RelayLogger = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+    };
+    // A pino logger fits the same interface.
+    const pinoLogger: RelayLogger = createLogger('listener-test', 'silent');
+    expect(pinoLogger).toBeDefined();
+
+    let refused = false;
+    service.answer = (h) => {
+      if (h.url.searchParams.get('sb-hc-action') === 'listen' && !refused) {
+        refused = true;
+        return { status: 401, description: 'bad token' };
+      }
+      return h.url.searchParams.has('sb-hc-statusCode') ? { status: 410 } : 'open';
+    };
+    let decisions = 0;
+    const l = startListener(
+      {
+        id: 'log-test',
+        logger,
+        acceptHandler: () => (decisions++ === 0 ? { accept: true } : rejectWith(403, 'no')),
+      },
+      endpoint(keyTokenProvider('listen', KEY, 2_000)),
+    );
+    await nextEvent(l, 'online');
+    sendAccept('accepted-1');
+    await nextEvent(l, 'connection');
+    sendAccept('rejected-1');
+    await nextEvent(l, 'rejected');
+    await nextEvent(l, 'tokenRenewed');
+    await l.close();
+
+    expect(lines.length).toBeGreaterThan(4);
+    const text = JSON.stringify(lines);
+    expect(text).not.toMatch(/SharedAccessSignature|sig=|se=\d/);
+    expect(text).not.toContain(KEY);
+    expect(text).not.toContain(acceptAddress('accepted-1'));
+    for (const line of lines) expect(Object.keys(line.obj)[0]).toBe('listenerId');
+    expect(lines.map((line) => line.msg)).toEqual(
+      expect.arrayContaining([
+        'control channel handshake failed',
+        'listener online',
+        'token renewed',
+        'listener closed',
+      ]),
+    );
   });
 });
