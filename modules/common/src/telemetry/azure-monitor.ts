@@ -1,8 +1,7 @@
 import type { MetricReader } from '@opentelemetry/sdk-metrics';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { TelemetryError } from './errors';
 
-/** What startAzureMonitor needs. */
+/** What startAzureMonitor needs. The service name and version become OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES when unset. */
 export interface AzureMonitorOptions {
   readonly connectionString: string;
   readonly serviceName: string;
@@ -37,14 +36,18 @@ export function startAzureMonitor(options: AzureMonitorOptions): AzureMonitorHan
       },
     );
   }
+  // A `resource` option would be copied over the distro's detected resource, dropping telemetry.sdk.* and
+  // OTEL_RESOURCE_ATTRIBUTES (tried with 1.18.1), so the service identity goes in where the distro reads it itself.
+  process.env.OTEL_SERVICE_NAME ??= options.serviceName;
+  const resourceAttrs = process.env.OTEL_RESOURCE_ATTRIBUTES ?? '';
+  if (options.serviceVersion !== undefined && !/(^|,)\s*service\.version=/.test(resourceAttrs)) {
+    const version = `service.version=${encodeURIComponent(options.serviceVersion)}`;
+    process.env.OTEL_RESOURCE_ATTRIBUTES = resourceAttrs ? `${resourceAttrs},${version}` : version;
+  }
   distro.useAzureMonitor({
     azureMonitorExporterOptions: { connectionString: options.connectionString },
     enableLiveMetrics: options.liveMetrics,
     instrumentationOptions: { http: { enabled: options.httpInstrumentation } },
-    resource: resourceFromAttributes({
-      'service.name': options.serviceName,
-      ...(options.serviceVersion !== undefined && { 'service.version': options.serviceVersion }),
-    }),
     metricReaders: options.metricReaders,
   });
   return { shutdown: () => distro.shutdownAzureMonitor() };

@@ -91,12 +91,13 @@ function sample(name: string, attributes: Attributes, value: number, le?: string
 }
 
 function targetInfo(resourceMetrics: ResourceMetrics): string | undefined {
-  const resource = resourceMetrics.resource;
-  // Reading attributes while async detectors (Azure VM metadata) are pending only yields a warning; skip until settled.
-  if (resource.asyncAttributesPending) return undefined;
-  const attrs = Object.fromEntries(
-    Object.entries(resource.attributes).filter(([, v]) => typeof v === 'string' || typeof v === 'number'),
-  );
+  // Raw attributes, first occurrence winning as in Resource.attributes, skipping values still pending: reading
+  // `attributes` while async detectors (Azure VM metadata) run would log an error on every scrape.
+  const attrs: Attributes = {};
+  for (const [key, value] of resourceMetrics.resource.getRawAttributes()) {
+    const settled = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+    if (settled && !(key in attrs)) attrs[key] = value;
+  }
   return Object.keys(attrs).length ? sample('target_info', attrs, 1) : undefined;
 }
 
