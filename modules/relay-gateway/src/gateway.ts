@@ -79,15 +79,23 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   applyDocument(document: unknown, options: { readonly nowMs?: number } = {}): Promise<ApplyDocumentResult> {
     const normalized = normalizeGatewayConfig(document, options);
     if (!normalized.ok) {
-      this.lastRejection = { atMs: Date.now(), problems: normalized.problems };
-      this.options.logger.error(
-        { problems: normalized.problems, keeping: this.configured ? 'last good configuration' : 'nothing' },
-        'configuration refused',
-      );
-      this.emit('rejected', { problems: normalized.problems });
+      this.refuseDocument(normalized.problems);
       return Promise.resolve({ ok: false, problems: normalized.problems });
     }
     return this.apply(normalized.config);
+  }
+
+  /**
+   * Records a document that could not be used (invalid, or a file that does not parse): logged, kept in
+   * `state().lastRejection` until a good one is applied, and emitted as 'rejected'. Nothing else changes.
+   */
+  refuseDocument(problems: readonly ConfigProblem[]): void {
+    this.lastRejection = { atMs: Date.now(), problems };
+    this.options.logger.error(
+      { problems, keeping: this.configured ? 'last good configuration' : 'nothing' },
+      'configuration refused',
+    );
+    this.emit('rejected', { problems });
   }
 
   /** Applies a normalized configuration: only what differs from the running one changes. */
