@@ -163,10 +163,12 @@ describe('sandbox relay: admin API', () => {
     await first.stop();
     expect((await dropped).code).toBe(1006);
 
-    const second = await startSandboxRelay({ port: first.port, registry: first.registry });
+    const second = await startSandboxRelay({ port: first.port, registry: first.registry, pki: first.pki });
     try {
       expect(second.namespace).toBe(first.namespace);
-      const again = await RawListener.open(second, 'kept', token);
+      expect(second.caPem).toBe(first.caPem);
+      // The first relay's handle: same namespace, same CA, so a client configured for it reconnects as is.
+      const again = await RawListener.open(first, 'kept', token);
       expect(again.control.readyState).toBe(WebSocket.OPEN);
       await again.close();
     } finally {

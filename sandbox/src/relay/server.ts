@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { createLogger } from '../../../modules/common/src/log';
 import { createSasToken, relayResourceUri } from '../../../modules/common/src/hc/sas';
-import { generateSandboxPki } from '../tls/pki';
+import { generateSandboxPki, type SandboxPki } from '../tls/pki';
 import { createAdminHandler } from './admin-api';
 import type { RelayContext } from './context';
 import type { ControlChannel } from './control-channel';
@@ -30,6 +30,8 @@ export interface SandboxRelay extends Omit<RelayManagement, 'scopeOf'> {
   readonly endpoint: string;
   /** The CA clients must trust (NODE_EXTRA_CA_CERTS or an explicit `ca` option). */
   readonly caPem: string;
+  /** CA and server certificate in use: pass them to a restarted relay so clients keep trusting it. */
+  readonly pki: SandboxPki;
   /** The namespace state (pass it to a new relay to restart with the same entities and keys). */
   readonly registry: NamespaceRegistry;
   /** Keys and connection strings of RootManageSharedAccessKey (all rights on the namespace). */
@@ -119,6 +121,7 @@ export async function startSandboxRelay(options: SandboxRelayOptions = {}): Prom
         tunnel.listener.terminate();
       }
       for (const socket of sockets) socket.destroy();
+      wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       logger.info({ namespace: ctx.namespace }, 'sandbox relay stopped');
     })());
@@ -130,6 +133,7 @@ export async function startSandboxRelay(options: SandboxRelayOptions = {}): Prom
     port,
     endpoint: `sb://${ctx.namespace}/`,
     caPem: pki.caPem,
+    pki,
     registry,
     get rootKeys() {
       return management.listKeys(undefined, ROOT_RULE_NAME);
