@@ -113,12 +113,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.stopping = true;
     const run = this.queue.then(async () => {
       const timeoutMs = drainTimeoutMs ?? this.config.drainTimeoutMs;
-      const retiring = [...this.routes.values()];
+      // Retiring routes join the draining set so closeAllConnections() still reaches them.
+      for (const route of this.routes.values()) this.retire(route, timeoutMs);
       this.routes.clear();
-      await Promise.all([
-        ...retiring.map((route) => route.retire(timeoutMs)),
-        ...[...this.draining].map((r) => r.whenIdle()),
-      ]);
+      // Routes removed by earlier applies may have a longer drain left: the shutdown bound covers them too.
+      const deadline = setTimeout(() => this.closeAllConnections(), timeoutMs);
+      await Promise.all([...this.draining].map((route) => route.whenIdle()));
+      clearTimeout(deadline);
     });
     this.queue = run.catch(() => undefined);
     return run;
@@ -166,8 +167,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const id of diff.routesRemoved) {
       const route = this.routes.get(id)!;
       this.routes.delete(id);
-      this.draining.add(route);
-      void route.retire(drainTimeoutMs).finally(() => this.draining.delete(route));
+      this.retire(route, drainTimeoutMs);
     }
     // Release every port that moves before binding any, so two routes can swap ports in one apply.
     for (const change of diff.routesChanged) {
@@ -200,6 +200,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
     this.emit('applied', { diff, refusedRoutes });
     return { ok: true, diff, refusedRoutes };
+  }
+
+  private retire(route: RouteRuntime, drainTimeoutMs: number): void {
+    this.draining.add(route);
+    void route.retire(drainTimeoutMs).finally(() => this.draining.delete(route));
   }
 
   // The tunnel opener caches an endpoint per hybrid connection object: keep the old object while nothing changed.

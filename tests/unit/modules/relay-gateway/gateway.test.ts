@@ -297,4 +297,17 @@ describe('Gateway (scripted relay)', () => {
     expect(gateway.state()).toMatchObject({ stopping: true, routes: {}, activeConnections: 0 });
     expect((await (await connectClient(port)).ended).errorCode).toBe('ECONNREFUSED');
   });
+
+  it('closes every connection at once when asked while a stop drains', async () => {
+    await applyOk(gatewayDocument({ web: loopbackRoute() }));
+    const client = await connectClient(routePort(gateway, 'web'));
+    client.socket.write('x');
+    await eventually(() => client.received().length === 1, 'the echo');
+    const stopping = gateway.stop(60_000);
+    await eventually(() => gateway.state().draining.length === 1, 'the route to drain');
+    gateway.closeAllConnections();
+    await stopping;
+    expect(await client.ended).toEqual({ received: Buffer.from('x'), errorCode: 'ECONNRESET' });
+    await eventually(() => gateway.state().draining.length === 0, 'the drain to finish');
+  });
 });
