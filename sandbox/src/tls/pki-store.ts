@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_SANDBOX_HOSTS, generateSandboxPki, SandboxPki } from './pki';
 
@@ -21,7 +22,8 @@ export async function loadOrCreateSandboxPki(
     );
     const cert = new X509Certificate(certPem);
     const fresh = Date.parse(cert.validTo) - Date.now() > 24 * 60 * 60 * 1000;
-    const covers = hosts.every((h) => (cert.subjectAltName ?? '').toLowerCase().includes(h.toLowerCase()));
+    // checkIP/checkHost, not a text search: Node prints an IPv6 SAN such as ::1 as 0:0:0:0:0:0:0:1.
+    const covers = hosts.every((h) => (isIP(h) ? cert.checkIP(h) : cert.checkHost(h)) !== undefined);
     if (fresh && covers) return { caPem, certPem, keyPem, hosts: [...hosts], caFile };
   } catch {
     // Missing or unreadable: generate below.

@@ -37,6 +37,8 @@ export class RestFront {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://sandbox');
+    // The SDK lists devices at `/devices/` (devicePath('')); IoT Hub treats the trailing slash as absent.
+    url.pathname = url.pathname.replace(/(.)\/+$/, '$1');
     const method = req.method ?? 'GET';
     try {
       if (!url.searchParams.get('api-version')) {
