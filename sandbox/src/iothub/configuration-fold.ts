@@ -16,8 +16,8 @@ export interface FoldResult {
   targeted: string[];
 }
 
-// Higher priority wins; at equal priority the most recently created configuration wins.
-function rank(a: ConfigurationRecord, b: ConfigurationRecord): number {
+/** Orders configurations by precedence: higher priority wins; at equal priority the newest wins. */
+export function compareConfigurations(a: ConfigurationRecord, b: ConfigurationRecord): number {
   return (
     a.priority - b.priority || a.createdTimeUtc.localeCompare(b.createdTimeUtc) || a.id.localeCompare(b.id)
   );
@@ -26,16 +26,23 @@ function rank(a: ConfigurationRecord, b: ConfigurationRecord): number {
 /**
  * Folds the configurations that target a twin into its desired document, following IoT Edge's rules:
  * among standard (base) configurations only the highest-priority one applies; layered configurations
- * (`properties.desired.<path>` entries) then apply in ascending priority on top of it, so a higher
- * priority always has the last word. A layered configuration's whole `properties.desired` replaces all
- * lower-priority content. Returns no `desired` when nothing has content for the twin.
+ * (`properties.desired.<path>` entries) that outrank the base then apply in ascending priority on top of it,
+ * so a higher priority always has the last word; lower layers are only "targeted". A layered configuration's
+ * whole `properties.desired` replaces all lower-priority content. Returns no `desired` when nothing has content for the twin.
  */
 export function foldContributions(contributions: readonly Contribution[]): FoldResult {
   const targeted = contributions.map((c) => c.config.id);
-  const bases = contributions.filter((c) => !isLayered(c.config)).sort((a, b) => rank(a.config, b.config));
+  const bases = contributions
+    .filter((c) => !isLayered(c.config))
+    .sort((a, b) => compareConfigurations(a.config, b.config));
   const winner = bases[bases.length - 1];
-  const layered = contributions.filter((c) => isLayered(c.config));
-  const ordered = [...(winner ? [winner] : []), ...layered].sort((a, b) => rank(a.config, b.config));
+  // IoT Edge requires a layer to outrank the base it builds on; a lower one would be overwritten anyway.
+  const layered = contributions.filter(
+    (c) => isLayered(c.config) && (!winner || compareConfigurations(c.config, winner.config) > 0),
+  );
+  const ordered = [...(winner ? [winner] : []), ...layered].sort((a, b) =>
+    compareConfigurations(a.config, b.config),
+  );
   if (ordered.length === 0) return { applied: [], targeted };
   let desired: JsonObject = {};
   for (const { entry } of ordered) {

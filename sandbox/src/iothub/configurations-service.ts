@@ -6,7 +6,7 @@ import {
   newConfiguration,
   updateConfiguration,
 } from './configuration';
-import { Contribution, foldContributions, FoldResult } from './configuration-fold';
+import { compareConfigurations, Contribution, foldContributions, FoldResult } from './configuration-fold';
 import { IotHubError } from './errors';
 import { IdentityRecord, twinView } from './identity';
 import { isJsonObject, JsonObject } from './json';
@@ -161,11 +161,11 @@ export class ConfigurationsService {
       targeting('deviceContent', deviceRow).map((c) => ({ config: c.record, entry: c.record.content })),
     );
     const edge = targeting('modulesContent', deviceRow).map((c) => c.record);
-    const bases = edge
-      .filter((r) => !isLayered(r))
-      .sort((a, b) => a.priority - b.priority || a.createdTimeUtc.localeCompare(b.createdTimeUtc));
+    const bases = edge.filter((r) => !isLayered(r)).sort(compareConfigurations);
     const baseWinner = bases[bases.length - 1];
-    const edgeApplied = edge.filter((r) => r === baseWinner || isLayered(r)).map((r) => r.id);
+    const outranksBase = (r: ConfigurationRecord) => !baseWinner || compareConfigurations(r, baseWinner) > 0;
+    const applies = (r: ConfigurationRecord) => r === baseWinner || (isLayered(r) && outranksBase(r));
+    const edgeApplied = edge.filter(applies).map((r) => r.id);
     this.write(
       entry.device,
       deviceFold,
