@@ -140,15 +140,20 @@ export async function openRawSender(
   const chunks: Buffer[] = [];
   const texts: string[] = [];
   let total = 0;
+  const waiters = new Set<() => void>();
   ws.on('message', (data, isBinary) => {
     if (isBinary) {
       chunks.push(data as Buffer);
       total += (data as Buffer).length;
     } else texts.push((data as Buffer).toString('utf8'));
+    for (const wake of waiters) wake();
   });
   ws.on('error', () => undefined);
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    ws.once('close', (code, reason) => {
+      resolve({ code, reason: reason.toString() });
+      for (const wake of waiters) wake();
+    }),
   );
   await once(ws, 'open');
   return {
@@ -156,9 +161,26 @@ export async function openRawSender(
     received: () => Buffer.concat(chunks),
     texts,
     closed,
-    async waitForBytes(length, timeoutMs = 10_000) {
-      await waitFor(() => total >= length, `${length} bytes from the forwarder`, timeoutMs);
-      return Buffer.concat(chunks);
+    // Event-driven rather than polled, so a waiter that lost a race leaves no timer behind once the socket closes.
+    waitForBytes(length, timeoutMs = 10_000) {
+      return new Promise<Buffer>((resolve, reject) => {
+        const check = (): void => {
+          if (total >= length) finish(() => resolve(Buffer.concat(chunks)));
+          else if (ws.readyState === WebSocket.CLOSED)
+            finish(() => reject(new Error(`closed after ${total} of ${length} bytes`)));
+        };
+        const timer = setTimeout(
+          () => finish(() => reject(new Error(`timed out waiting for ${length} bytes (got ${total})`))),
+          timeoutMs,
+        );
+        const finish = (settle: () => void): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
     },
   };
 }

@@ -120,14 +120,21 @@ export async function runForwarderCli(argv: readonly string[], io: CliIo): Promi
   io.signals.on('SIGHUP', onHup);
 
   const signal = await new Promise<string>((resolve) => {
-    io.signals.once('SIGINT', () => resolve('SIGINT'));
-    io.signals.once('SIGTERM', () => resolve('SIGTERM'));
+    const onInt = (): void => done('SIGINT');
+    const onTerm = (): void => done('SIGTERM');
+    const done = (name: string): void => {
+      io.signals.off('SIGINT', onInt);
+      io.signals.off('SIGTERM', onTerm);
+      resolve(name);
+    };
+    io.signals.on('SIGINT', onInt);
+    io.signals.on('SIGTERM', onTerm);
   });
   log.info({ signal }, 'stopping: closing listeners and draining tunnels');
   // A second signal means "now": drain no longer.
   const hurry = (): void => void app.stop(0);
-  io.signals.once('SIGINT', hurry);
-  io.signals.once('SIGTERM', hurry);
+  io.signals.on('SIGINT', hurry);
+  io.signals.on('SIGTERM', hurry);
   await app.stop();
   io.signals.off('SIGHUP', onHup);
   io.signals.off('SIGINT', hurry);

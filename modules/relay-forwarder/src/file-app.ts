@@ -64,8 +64,8 @@ export function startForwarderFromFile(options: ForwarderFileAppOptions): Promis
       if (!started) {
         const error = firstReadingError(result, forwarder);
         if (error) {
+          // Nothing was started (the forwarder never had a configuration): only the watch needs closing.
           watch?.close();
-          void forwarder.stop(0);
           reject(error);
           return;
         }

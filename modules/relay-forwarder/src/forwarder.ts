@@ -103,7 +103,8 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   applyDocument(document: unknown): ApplyResult {
     const result = normalizeForwarderConfig(document, { nowMs: (this.options.nowMs ?? Date.now)() });
     if (!result.ok) {
-      this.options.log.error({ problems: result.problems }, 'configuration refused; keeping the running one');
+      const keeping = this.appliedAtMs === undefined ? '' : '; keeping the running one';
+      this.options.log.error({ problems: result.problems }, `configuration refused${keeping}`);
       this.emit('configRejected', result.problems);
       return result;
     }
