@@ -3,7 +3,7 @@ import { Mqtt } from 'azure-iot-device-mqtt';
 import { Registry } from 'azure-iothub';
 import { createIotHubServiceClients, IotHubServiceClients, SandboxIotHub } from '../../sandbox/src/iothub';
 import { createIotHubSasToken } from '../../sandbox/src/iothub/sas';
-import { Harness, noRetry } from './sandbox-iothub-helpers';
+import { eventually, Harness, noRetry } from './sandbox-iothub-helpers';
 
 // Registry, queries, automatic deployments and authentication against the unmodified SDKs.
 describe('sandbox IoT Hub: registry, queries, configurations, auth', () => {
@@ -213,6 +213,26 @@ describe('sandbox IoT Hub: registry, queries, configurations, auth', () => {
     await deviceWithModuleKey.setOptions({ ca: hub.caPem });
     h.defer(() => deviceWithModuleKey.close());
     await refused(() => deviceWithModuleKey.open());
+  });
+
+  it('closes a connection when its SAS token expires, as IoT Hub does', async () => {
+    await registry.create({ deviceId: 'short-token' });
+    const { responseBody } = await registry.get('short-token');
+    const key = responseBody.authentication?.symmetricKey?.primaryKey ?? '';
+    const sas = createIotHubSasToken(
+      `${hub.hostName}/devices/short-token`,
+      key,
+      Math.floor(Date.now() / 1000) + 2,
+    );
+    const client = DeviceClient.fromSharedAccessSignature(sas, Mqtt);
+    client.setRetryPolicy(noRetry);
+    await client.setOptions({ ca: hub.caPem });
+    h.defer(() => client.close());
+    const disconnected = new Promise<void>((resolve) => client.on('disconnect', () => resolve()));
+    await client.open();
+    expect(hub.isConnected('short-token')).toBe(true);
+    await disconnected;
+    await eventually(() => (hub.isConnected('short-token') ? undefined : true));
   });
 
   it('refuses service calls with a wrong key or a policy without the right', async () => {

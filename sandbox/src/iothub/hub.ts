@@ -18,7 +18,7 @@ import { HubConnectionInfo, SandboxIotHub } from './sandbox-hub';
 
 /** Options of `startSandboxIotHub`; every one has a working default. */
 export interface SandboxIotHubOptions {
-  /** Directory for the state file (and the CA when `pki` is not given). Without it the hub forgets everything on stop. */
+  /** Directory for the state file (and, under `pki/`, the CA when `pki` is not given). Without it the hub forgets everything on stop. */
   stateDir?: string;
   /** TLS material; default: loaded from / created in `stateDir`, or generated fresh. */
   pki?: SandboxPki;
@@ -143,7 +143,8 @@ async function resolvePki(
     return { pki: options.pki, caFile };
   }
   if (options.stateDir) {
-    const stored = await loadOrCreateSandboxPki(options.stateDir, hosts);
+    // Same layout as the relay process: {stateDir}/pki holds ca.pem, server.pem and server.key.
+    const stored = await loadOrCreateSandboxPki(join(options.stateDir, 'pki'), hosts);
     return { pki: stored, caFile: stored.caFile };
   }
   return { pki: await generateSandboxPki(hosts) };

@@ -1,4 +1,4 @@
-import pino from 'pino';
+import { createLogger } from '../../../modules/common/src/log';
 
 /** The logging surface the sandbox hub needs; a pino logger fits it. */
 export interface HubLogger {
@@ -8,7 +8,7 @@ export interface HubLogger {
   error(obj: object, msg?: string): void;
 }
 
-/** The default logger: JSON lines named `sandbox-iothub`, level from LOG_LEVEL (tests set `silent`). */
+/** The default logger: the project's secret-scrubbing JSON logger named `sandbox-iothub` (level from LOG_LEVEL). */
 export function defaultHubLogger(): HubLogger {
-  return pino({ name: 'sandbox-iothub', level: process.env.LOG_LEVEL ?? 'info' });
+  return createLogger('sandbox-iothub');
 }

@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import { formatIotHubBanner, parseIotHubMainArgs } from '../../../../sandbox/src/iothub-main';
+
+describe('iothub-main arguments', () => {
+  it('reads flags over the environment', () => {
+    expect(
+      parseIotHubMainArgs(['--port', '8443', '--hub-name', 'demo-hub', '--json'], {
+        SANDBOX_STATE_DIR: '/tmp/s',
+      }),
+    ).toEqual({
+      port: 8443,
+      stateDir: '/tmp/s',
+      hubName: 'demo-hub',
+      json: true,
+    });
+    expect(parseIotHubMainArgs([], { SANDBOX_IOTHUB_PORT: '9000' })).toEqual({
+      port: 9000,
+      stateDir: resolve('.sandbox-state'),
+      hubName: 'sandbox-hub',
+      json: false,
+    });
+  });
+
+  it.each([[['--port', '70000']], [['--bogus']], [['--hub-name', 'x']], [['--port']]])('refuses %j', (argv) =>
+    expect(() => parseIotHubMainArgs(argv, {})).toThrow(),
+  );
+
+  it('prints where to connect and what to trust', () => {
+    const banner = formatIotHubBanner({
+      hubName: 'h',
+      hostName: 'localhost:1',
+      caFile: '/s/pki/ca.pem',
+      ownerConnectionString: 'HostName=localhost:1;SharedAccessKeyName=iothubowner;SharedAccessKey=k',
+    });
+    expect(banner).toContain('NODE_EXTRA_CA_CERTS=/s/pki/ca.pem');
+    expect(banner).toContain('localhost:1');
+  });
+});
