@@ -17,7 +17,7 @@ describe('relay-forwarder configuration changes (sandbox relay, TLS)', () => {
   let other: TestTcpServer;
 
   beforeAll(async () => {
-    world = await startForwarderWorld(['site-a', 'site-b', 'site-c']);
+    world = await startForwarderWorld(['site-a', 'site-b', 'site-c', 'site-d']);
     // A second target that says who it is, so a changed service target can be told apart from the old one.
     other = await startTcpServer((socket) => {
       socket.on('error', () => undefined);
@@ -85,6 +85,72 @@ describe('relay-forwarder configuration changes (sandbox relay, TLS)', () => {
     expect((await sender.waitForBytes(16)).toString('latin1', 3)).toBe('after renewal');
     sender.ws.close(1000);
     await sender.closed;
+    await forwarder.stop(0);
+  });
+
+  it('hands a rotated key to the live control channels without a reconnect', async () => {
+    const forwarder = world.startForwarder();
+    const echo = { target: `127.0.0.1:${world.echo.port}` };
+    const apply = (connectionString: string) =>
+      forwarder.applyDocument(document({ siteD: { connectionString, listeners: 2, services: { echo } } }));
+    expect(apply(world.hc('site-d').listenConnectionString).ok).toBe(true);
+    await waitOnline(forwarder, 'siteD');
+    const relayBefore = world.relay.stats().counters;
+
+    // The old key stops working for new handshakes; the live channels must move to the new one in place.
+    const rotated = world.relay.regenerateKey('site-d', 'listen', 'PrimaryKey');
+    const applied = apply(rotated.primaryConnectionString);
+    expect(applied.ok && applied.diff.changed[0]).toMatchObject({
+      credentialChanged: true,
+      endpointChanged: false,
+    });
+    await waitFor(
+      () => world.relay.stats().counters.tokenRenewals >= relayBefore.tokenRenewals + 2,
+      'both channels renewed with the new key',
+    );
+    const relayAfter = world.relay.stats().counters;
+    expect(relayAfter.tokenRenewalsRefused).toBe(relayBefore.tokenRenewalsRefused);
+    expect(relayAfter.listenersAccepted).toBe(relayBefore.listenersAccepted);
+    expect(forwarder.state().hybridConnections.siteD).toMatchObject({ reconnects: 0, onlineListeners: 2 });
+    await forwarder.stop(0);
+  });
+
+  it('reopens the control channels on a new path while tunnels on the old one keep running, and closes surplus channels', async () => {
+    const forwarder = world.startForwarder();
+    const echo = { target: `127.0.0.1:${world.echo.port}` };
+    const apply = (connectionString: string, listeners: number) =>
+      forwarder.applyDocument(document({ moving: { connectionString, listeners, services: { echo } } }));
+    expect(apply(world.hc('site-a').listenConnectionString, 3).ok).toBe(true);
+    await waitOnline(forwarder, 'moving');
+    const kept = [...forwarder.runtime('moving')!.controlChannels];
+
+    // Fewer channels: two close, the rest stay as they are.
+    expect(apply(world.hc('site-a').listenConnectionString, 1).ok).toBe(true);
+    const remaining = forwarder.runtime('moving')!.controlChannels;
+    expect(remaining).toHaveLength(1);
+    expect(kept).toContain(remaining[0]);
+    await waitFor(() => world.relay.stats().listenersByPath['site-a'] === 1, 'one channel left at the relay');
+    expect(forwarder.state().hybridConnections.moving.reconnects).toBe(0);
+
+    const onOldPath = await openLibraryTunnel(world, 'site-a', 'echo');
+    const applied = apply(world.hc('site-b').listenConnectionString, 2);
+    expect(applied.ok && applied.diff.changed[0]).toMatchObject({ endpointChanged: true });
+    await waitOnline(forwarder, 'moving');
+    await waitFor(() => (world.relay.stats().listenersByPath['site-a'] ?? 0) === 0, 'old path released');
+    expect(forwarder.state().hybridConnections.moving).toMatchObject({ path: 'site-b', onlineListeners: 2 });
+
+    const viaNewPath = await openRawSender(world, 'site-b');
+    viaNewPath.ws.send(Buffer.concat([handWrittenPreamble('echo'), Buffer.from('new')]));
+    expect((await viaNewPath.waitForBytes(6)).toString('latin1', 3)).toBe('new');
+    viaNewPath.ws.close(1000);
+    await viaNewPath.closed;
+
+    onOldPath.write('old path still carries bytes');
+    const [chunk] = (await once(onOldPath, 'data')) as [Buffer];
+    expect(chunk.toString()).toBe('old path still carries bytes');
+    const closed = duplexClosed(onOldPath);
+    onOldPath.end();
+    await closed;
     await forwarder.stop(0);
   });
 

@@ -1,7 +1,10 @@
 // relay-forwarder against the sandbox relay over TLS with real TCP targets: the azbridge preamble written by
 // hand, every refusal close code, connection limits.
 import { once } from 'node:events';
-import type * as net from 'node:net';
+import fs from 'node:fs';
+import * as net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { Forwarder } from '../../modules/relay-forwarder/src/forwarder';
 import { SERVICE_DISABLED_CLOSE_CODE } from '../../modules/relay-forwarder/src/runtime/tunnel-session';
 import {
@@ -20,6 +23,8 @@ describe('relay-forwarder data path (sandbox relay, TLS)', () => {
   let forwarder: Forwarder;
   let hold: TestTcpServer;
   const held: net.Socket[] = [];
+  let unixDir: string;
+  let unixServer: net.Server;
 
   beforeAll(async () => {
     world = await startForwarderWorld(['site-a']);
@@ -28,6 +33,13 @@ describe('relay-forwarder data path (sandbox relay, TLS)', () => {
       socket.on('error', () => undefined);
       held.push(socket);
     });
+    unixDir = fs.mkdtempSync(path.join(os.tmpdir(), 'forwarder-unix-'));
+    unixServer = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.end('unix socket target\n');
+    });
+    unixServer.listen(path.join(unixDir, 'app.sock'));
+    await once(unixServer, 'listening');
     forwarder = world.startForwarder();
     const applied = forwarder.applyDocument({
       schemaVersion: 1,
@@ -40,6 +52,8 @@ describe('relay-forwarder data path (sandbox relay, TLS)', () => {
             down: { target: `127.0.0.1:${world.downPort}`, connectTimeoutMs: 5000 },
             off: { target: `127.0.0.1:${world.echo.port}`, enabled: false },
             one: { target: `127.0.0.1:${hold.port}`, maxConnections: 1 },
+            nxdomain: { target: 'no-such-host.invalid:80' },
+            sock: { target: `unix:${path.join(unixDir, 'app.sock')}` },
           },
         },
       },
@@ -51,6 +65,8 @@ describe('relay-forwarder data path (sandbox relay, TLS)', () => {
   afterAll(async () => {
     await world.close();
     await hold.close();
+    await new Promise<void>((resolve) => unixServer.close(() => resolve()));
+    fs.rmSync(unixDir, { recursive: true, force: true });
   });
 
   it('answers a hand-written azbridge preamble with [1, 0, mode], then echoes bytes', async () => {
@@ -99,6 +115,22 @@ describe('relay-forwarder data path (sandbox relay, TLS)', () => {
     expect(code).toBe(4502);
     expect(reason).not.toContain(String(world.downPort));
     expect(forwarder.state().hybridConnections.siteA.services.down.refused.refused).toBe(before + 1);
+  });
+
+  it('closes with 4503 when the target name does not resolve', async () => {
+    const sender = await openRawSender(world, 'site-a');
+    sender.ws.send(handWrittenPreamble('nxdomain'));
+    expect(await sender.closed).toEqual({ code: 4503, reason: 'target name not resolved' });
+    expect(forwarder.state().hybridConnections.siteA.services.nxdomain.refused.dns).toBe(1);
+  });
+
+  it('reaches a Unix socket target', async () => {
+    const sender = await openRawSender(world, 'site-a');
+    sender.ws.send(handWrittenPreamble('sock'));
+    const text = 'unix socket target\n';
+    expect((await sender.waitForBytes(3 + text.length)).toString('latin1', 3)).toBe(text);
+    // The target ended its side; without half-close the tunnel closes normally.
+    expect((await sender.closed).code).toBe(1000);
   });
 
   it('closes a disabled service with its own code', async () => {

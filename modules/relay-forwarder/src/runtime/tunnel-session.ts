@@ -35,6 +35,8 @@ export interface TunnelSessionHost {
   readonly preambleTimeoutMs?: number;
   /** Aborted when the hybrid connection shuts down: stops waiting for preambles. */
   readonly signal: AbortSignal;
+  /** Dials a target; `dialTarget` unless a test needs a peer that never answers. */
+  readonly dial?: typeof dialTarget;
 }
 
 /** A tunnel being dialed or pumped. */
@@ -206,7 +208,7 @@ async function serve(
   if (tunnel.aborted) dialAbort.abort();
   let socket;
   try {
-    socket = await dialTarget(service.target, {
+    socket = await (host.dial ?? dialTarget)(service.target, {
       connectTimeoutMs: service.connectTimeoutMs,
       signal: dialAbort.signal,
     });
