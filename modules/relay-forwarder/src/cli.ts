@@ -17,7 +17,7 @@ export const ExitCode = {
 /** Usage text printed for --help and on a bad command line. */
 export const USAGE = `Usage: relay-forwarder --config <file.json> [--relay-ca <ca.pem>] [--log-level <level>]
 
-  --config      JSON configuration (schema: docs/relay-forwarder.schema.json); re-applied when it changes,
+  --config      JSON configuration (see docs/relay-forwarder.md); re-applied when it changes,
                 and on SIGHUP
   --relay-ca    extra CA certificate to trust for the relay (the sandbox); NODE_EXTRA_CA_CERTS also works
   --log-level   fatal|error|warn|info|debug|trace|silent (default LOG_LEVEL, else info; the file's
