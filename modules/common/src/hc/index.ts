@@ -10,5 +10,8 @@ export * from './handshake-errors';
 export * from './open-socket';
 export * from './accept-message';
 export * from './token-renewal';
+export * from './keepalive';
+export * from './rendezvous';
+export * from './listener-options';
 export * from './listener';
 export * from './sender';

@@ -8,96 +8,33 @@ import {
   type AcceptDecision,
   type AcceptRequest,
 } from './accept-message';
-import { Backoff, DEFAULT_BACKOFF_POLICY, type BackoffPolicy } from './backoff';
-import {
-  acceptUrl,
-  AUTHORIZATION_HEADER,
-  endpointResource,
-  listenUrl,
-  rejectUrl,
-  type HybridConnectionEndpoint,
-} from './endpoint';
-import { RelayError, isRelayError } from './errors';
+import { Backoff, DEFAULT_BACKOFF_POLICY } from './backoff';
+import { AUTHORIZATION_HEADER, endpointResource, listenUrl, type HybridConnectionEndpoint } from './endpoint';
+import { RelayError } from './errors';
 import { errorForControlClose, toRelayError } from './handshake-errors';
+import { KeepAlive } from './keepalive';
 import { silentLogger, withLogFields, type RelayLogger } from './logger';
 import { closeSocket, openRelaySocket } from './open-socket';
+import { openRendezvous, rejectRendezvous } from './rendezvous';
+import type {
+  HybridConnectionListenerEvents,
+  HybridConnectionListenerOptions,
+  ListenerCloseOptions,
+  ListenerState,
+  ListenerStats,
+} from './listener-options';
 import type { RelayToken } from './token-provider';
 import { MAX_TIMER_DELAY_MS, renewDelayMs } from './token-renewal';
 
-/** Decides whether to take a connection; a throw rejects it with 500. */
-export type AcceptHandler = (request: AcceptRequest) => AcceptDecision | Promise<AcceptDecision>;
-
-/** Where the listener is in its life. */
-export type ListenerState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
-
-/** Running totals since start(). */
-export interface ListenerStats {
-  /** Control channel handshakes started. */
-  readonly connectAttempts: number;
-  /** Reconnections scheduled after a failed handshake or a lost channel. */
-  readonly reconnects: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  /** Accepts or rejects that could not be completed (address expired, network). */
-  readonly acceptFailures: number;
-  readonly tokenRenewals: number;
-  /** Control channels given up because a ping went unanswered. */
-  readonly pingTimeouts: number;
-}
-
-/** Options for HybridConnectionListener; every duration is in milliseconds. */
-export interface HybridConnectionListenerOptions {
-  /** Called for each sender; without it every connection is accepted. */
-  readonly acceptHandler?: AcceptHandler;
-  /** Sent as `sb-hc-id` for end-to-end tracing; a random UUID by default. */
-  readonly id?: string;
-  /** How often to ping the control channel (default 30 s; the service and NATs drop idle channels). */
-  readonly pingIntervalMs?: number;
-  /** How long a pong may take before the channel counts as dead (default: pingIntervalMs). */
-  readonly pongTimeoutMs?: number;
-  /** Renew at least this long before expiry (default 5 min) … */
-  readonly renewBeforeExpiryMs?: number;
-  /** … or at this fraction of the token's lifetime, whichever is earlier (default 0.8). */
-  readonly renewAtLifetimeRatio?: number;
-  /** Bound on one control channel handshake (default 30 s). */
-  readonly handshakeTimeoutMs?: number;
-  /** How long an accept address stays usable after it arrived (default 30 s, as the service documents). */
-  readonly acceptTimeoutMs?: number;
-  /** Reconnect schedule (default DEFAULT_BACKOFF_POLICY). */
-  readonly backoff?: BackoffPolicy;
-  /** A channel online this long resets the backoff schedule (default 60 s). */
-  readonly healthyAfterMs?: number;
-  readonly logger?: RelayLogger;
-  /** Random source for jitter (tests). */
-  readonly random?: () => number;
-}
-
-/** What 'reconnecting' reports. */
-export interface ReconnectInfo {
-  /** 1-based attempt number since the schedule was last reset. */
-  readonly attempt: number;
-  readonly delayMs: number;
-  readonly error: RelayError;
-}
-
-/** Events of HybridConnectionListener. */
-export interface HybridConnectionListenerEvents {
-  online: [];
-  offline: [error: RelayError];
-  reconnecting: [info: ReconnectInfo];
-  /** Typed errors that do not stop the listener; emitted only when someone listens for 'error'. */
-  error: [error: RelayError];
-  connection: [ws: WebSocket, request: AcceptRequest];
-  rejected: [request: AcceptRequest, decision: AcceptDecision];
-  tokenRenewed: [info: { readonly expiresAtMs: number }];
-  close: [];
-}
-
-/** Options for close(). */
-export interface ListenerCloseOptions {
-  /** 'close' (default) also closes the connections this listener accepted; 'keep' leaves them running. */
-  readonly connections?: 'close' | 'keep';
-}
+export type {
+  AcceptHandler,
+  HybridConnectionListenerEvents,
+  HybridConnectionListenerOptions,
+  ListenerCloseOptions,
+  ListenerState,
+  ListenerStats,
+  ReconnectInfo,
+} from './listener-options';
 
 /**
  * A Hybrid Connections listener: holds the control channel, accepts or rejects senders, renews its token,
@@ -140,8 +77,7 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
   private tokenChanged = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private pongTimer: NodeJS.Timeout | undefined;
+  private keepAlive: KeepAlive | undefined;
   private connectAbort: AbortController | undefined;
   private readonly acceptAborts = new Set<AbortController>();
   private readonly inflight = new Set<Promise<void>>();
@@ -277,11 +213,18 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
     this.onlineSinceMs = Date.now();
     this.closeCause = undefined;
     ws.on('message', (data, isBinary) => this.onControlMessage(data, isBinary));
-    ws.on('pong', () => this.onPong());
     ws.on('error', (err) => this.log.debug({ err: err.message }, 'control channel socket error'));
     ws.once('close', (code, reason) => this.onControlClose(ws, code, reason.toString()));
     this.current = 'online';
-    this.startPing(ws);
+    this.keepAlive = new KeepAlive(ws, this.settings.pingIntervalMs, this.settings.pongTimeoutMs, () => {
+      this.counters.pingTimeouts += 1;
+      this.closeCause = new RelayError(
+        'RELAY_TIMEOUT',
+        `control channel missed a pong for ${this.settings.pongTimeoutMs} ms`,
+        true,
+      );
+      ws.terminate();
+    }).start();
     this.scheduleRenew(token);
     this.log.info({ expiresAtMs: token.expiresAtMs }, 'listener online');
     this.emit('online');
@@ -313,28 +256,6 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
     this.log.info({ attempt, delayMs, code: error.code }, 'listener reconnecting');
     this.emit('reconnecting', { attempt, delayMs, error });
     this.reconnectTimer = setTimeout(() => this.track(this.connect()), delayMs);
-  }
-
-  private startPing(ws: WebSocket): void {
-    this.pingTimer = setInterval(() => {
-      if (this.pongTimer !== undefined || ws.readyState !== WebSocket.OPEN) return;
-      ws.ping();
-      this.pongTimer = setTimeout(() => {
-        this.pongTimer = undefined;
-        this.counters.pingTimeouts += 1;
-        this.closeCause = new RelayError(
-          'RELAY_TIMEOUT',
-          `control channel missed a pong for ${this.settings.pongTimeoutMs} ms`,
-          true,
-        );
-        ws.terminate();
-      }, this.settings.pongTimeoutMs);
-    }, this.settings.pingIntervalMs);
-  }
-
-  private onPong(): void {
-    clearTimeout(this.pongTimer);
-    this.pongTimer = undefined;
   }
 
   private scheduleRenew(token: RelayToken): void {
@@ -423,14 +344,9 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
       const remainingMs = this.settings.acceptTimeoutMs - (Date.now() - receivedAtMs);
       if (remainingMs <= 0)
         throw new RelayError('RELAY_TIMEOUT', 'the accept handler outlasted the accept window', false);
+      const rendezvous = { tls: this.endpoint.tls, timeoutMs: remainingMs, signal: abort.signal };
       if (decision.accept) {
-        const ws = await openRelaySocket({
-          action: 'accept',
-          url: acceptUrl(request.address),
-          tls: this.endpoint.tls,
-          timeoutMs: remainingMs,
-          signal: abort.signal,
-        });
+        const ws = await openRendezvous(request, rendezvous);
         if (this.isClosed()) {
           ws.terminate();
           return;
@@ -440,7 +356,7 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
         log.debug({}, 'connection accepted');
         this.emit('connection', ws, request);
       } else {
-        await this.reject(request, decision, remainingMs, abort.signal);
+        await rejectRendezvous(request, decision, rendezvous);
         this.counters.rejected += 1;
         log.info({ statusCode: decision.statusCode }, 'connection rejected');
         this.emit('rejected', request, decision);
@@ -475,30 +391,6 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
     }
   }
 
-  private async reject(
-    request: AcceptRequest,
-    decision: Extract<AcceptDecision, { accept: false }>,
-    timeoutMs: number,
-    signal: AbortSignal,
-  ): Promise<void> {
-    try {
-      const ws = await openRelaySocket({
-        action: 'reject',
-        url: rejectUrl(request.address, decision.statusCode, decision.statusDescription),
-        tls: this.endpoint.tls,
-        timeoutMs,
-        signal,
-      });
-      // The service should refuse this handshake; if it opened anyway, do not leave it dangling.
-      ws.on('error', () => undefined);
-      ws.terminate();
-    } catch (err) {
-      // 410 Gone is how the service confirms a rejection: the expected outcome, not a failure.
-      if (isRelayError(err) && err.status === 410) return;
-      throw err;
-    }
-  }
-
   private adopt(ws: WebSocket, log: RelayLogger): void {
     this.connections.add(ws);
     // ws always follows 'error' with 'close'; owners watch 'close', and an unheard 'error' must not crash us.
@@ -507,10 +399,10 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
   }
 
   private clearChannelTimers(): void {
-    clearInterval(this.pingTimer);
-    clearTimeout(this.pongTimer);
+    this.keepAlive?.stop();
+    this.keepAlive = undefined;
     clearTimeout(this.renewTimer);
-    this.pingTimer = this.pongTimer = this.renewTimer = undefined;
+    this.renewTimer = undefined;
   }
 
   private emitError(error: RelayError): void {
