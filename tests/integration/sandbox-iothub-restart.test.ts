@@ -1,4 +1,4 @@
-import { Client as DeviceClient } from 'azure-iot-device';
+import { Client as DeviceClient, ModuleClient } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import { createIotHubServiceClients, startSandboxIotHub } from '../../sandbox/src/iothub';
 import { eventually, Harness, nextEvent } from './sandbox-iothub-helpers';
@@ -74,5 +74,26 @@ describe('sandbox IoT Hub: restart', () => {
     await service.registry.updateTwin('r-dev', { properties: { desired: { b: 2 } } }, '*');
     await got;
     expect(patches.some((p) => p.b === 2 && p.$version === 3)).toBe(true);
+  });
+
+  it('serves ModuleClient.fromEnvironment(Mqtt) with the environment the hub hands out', async () => {
+    const hub = await h.hub({ stateDir: await h.tempDir() });
+    hub.createDevice('env-dev');
+    hub.createModule('env-dev', 'env-mod');
+    const env = hub.moduleEnvironment('env-dev', 'env-mod');
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    let module: ModuleClient;
+    try {
+      module = await ModuleClient.fromEnvironment(Mqtt);
+    } finally {
+      for (const k of Object.keys(env)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+    h.defer(() => module.close());
+    await module.open();
+    const twin = await module.getTwin();
+    expect(twin.properties.reported.$version).toBe(1);
+    expect(hub.isConnected('env-dev', 'env-mod')).toBe(true);
   });
 });

@@ -84,7 +84,10 @@ export async function startSandboxIotHub(options: SandboxIotHubOptions = {}): Pr
   const rest = new RestFront({ registry, configurations, methods }, auth, log);
   const listener = new HubListener(pki, { mqtt: (s) => mqtt.handle(s), https: (s) => rest.handle(s) }, log);
 
-  const wanted = options.port ?? options.mqttPort ?? options.httpsPort;
+  const explicit = [options.port, options.mqttPort, options.httpsPort].filter((p) => p !== undefined);
+  if (new Set(explicit).size > 1)
+    throw new Error('port, mqttPort and httpsPort name the same shared port; give one value');
+  const wanted = explicit[0];
   const listenHost = options.listenHost ?? '127.0.0.1';
   try {
     port = await listener.listen(wanted ?? saved?.port ?? 0, listenHost);

@@ -1,4 +1,4 @@
-import { AddressInfo } from 'node:net';
+import { AddressInfo, Socket } from 'node:net';
 import { createServer, Server, TLSSocket } from 'node:tls';
 import { Duplex } from 'node:stream';
 import { HubLogger } from './logger';
@@ -12,7 +12,8 @@ export interface ProtocolHandlers {
 /** One TLS port for both protocols, as `localhost:{port}` is one host name for devices and services alike. */
 export class HubListener {
   private readonly server: Server;
-  private readonly sockets = new Set<TLSSocket>();
+  // Raw TCP sockets too: one still in its TLS handshake would otherwise hold close() for the handshake timeout.
+  private readonly sockets = new Set<{ destroy(): void; once(event: 'close', fn: () => void): unknown }>();
 
   constructor(
     tls: { certPem: string; keyPem: string },
@@ -23,13 +24,18 @@ export class HubListener {
       this.route(socket),
     );
     this.server.on('tlsClientError', (err) => this.log.debug({ err: err.message }, 'tls handshake failed'));
+    this.server.on('connection', (raw: Socket) => this.track(raw));
   }
 
   // The first decrypted byte tells the protocols apart: an MQTT CONNECT packet starts with 0x10, an HTTP
   // request with an ASCII method name. The byte is put back before the protocol handler reads.
-  private route(socket: TLSSocket): void {
+  private track(socket: Socket | TLSSocket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  private route(socket: TLSSocket): void {
+    this.track(socket);
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.once('data', (chunk: Buffer) => {
       socket.pause();

@@ -35,6 +35,8 @@ export class SandboxIotHub {
   readonly caFile: string | undefined;
   /** Service connection string of the `iothubowner` policy. */
   readonly ownerConnectionString: string;
+  /** Alias of `messages`: the device-to-cloud feed. */
+  readonly events: MessageFeed;
 
   constructor(
     info: HubConnectionInfo,
@@ -53,6 +55,7 @@ export class SandboxIotHub {
     this.caPem = info.caPem;
     this.caFile = info.caFile;
     this.ownerConnectionString = this.serviceConnectionString('iothubowner');
+    this.events = messages;
   }
 
   /** Service connection string of a shared access policy (`iothubowner`, `service`, `registryRead`, …). */
