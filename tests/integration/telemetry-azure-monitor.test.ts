@@ -18,7 +18,7 @@ describe('Azure Monitor telemetry without network', () => {
   });
   afterAll(() => rmSync(storageDir, { recursive: true, force: true }));
 
-  it('starts, records, and shuts down within the bound; the process then exits cleanly', async () => {
+  it('starts, records, and shuts down within the bound; the process then exits when its entry says so', async () => {
     const run = await runTelemetryChild({
       APPLICATIONINSIGHTS_CONNECTION_STRING: FAKE_CONNECTION_STRING,
       TELEMETRY_CHILD_SHUTDOWN_MS: String(SHUTDOWN_BOUND_MS),
@@ -28,6 +28,7 @@ describe('Azure Monitor telemetry without network', () => {
     });
     expect(run.exitCode).toBe(0);
     expect(run.report.mode).toBe('azure-monitor');
+    expect(run.report.azureMonitorLoaded).toBe(true);
     expect(run.report.shutdown.elapsedMs).toBeLessThan(SHUTDOWN_LIMIT_MS);
     // The measured figures, for the record (the closing note quotes bench/telemetry-startup.ts medians).
     const { scrape, ...figures } = run.report;
@@ -41,10 +42,11 @@ describe('Azure Monitor telemetry without network', () => {
     expect(`${run.stdout}${run.stderr}`).not.toContain('InstrumentationKey=00000000');
   });
 
-  it('takes the local path when no connection string is set', async () => {
+  it('takes the local path, without even loading the distro, when no connection string is set', async () => {
     const run = await runTelemetryChild({ APPLICATIONINSIGHTS_CONNECTION_STRING: '' });
     expect(run.exitCode).toBe(0);
     expect(run.report.mode).toBe('local');
+    expect(run.report.azureMonitorLoaded).toBe(false);
     expect(run.report.shutdown.completed).toBe(true);
   });
 });

@@ -9,6 +9,8 @@ export interface TelemetryChildReport {
   readonly shutdown: { readonly completed: boolean; readonly elapsedMs: number };
   /** The `/metrics` body, when METRICS_PORT was set. */
   readonly scrape?: string;
+  /** Whether the Azure Monitor distro was loaded into the child at all. */
+  readonly azureMonitorLoaded: boolean;
 }
 
 /** The child's report plus what the parent saw. */

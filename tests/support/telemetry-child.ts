@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     startTelemetryMs: Math.round(readyMs - beforeStartMs),
     shutdown,
     scrape,
+    azureMonitorLoaded: Object.keys(require.cache).some((k) => k.includes('@azure/monitor-opentelemetry')),
   };
   process.stdout.write(`${JSON.stringify(report)}\n`, () => process.exit(0));
 }
