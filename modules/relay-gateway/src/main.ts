@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// relay-gateway entry point: `relay-gateway --config f.json`. Everything else is importable from cli.ts.
+// relay-gateway entry point. `--config f.json`: file mode (cli.ts). No --config (how IoT Edge starts it): twin mode
+// (twin-cli.ts), configured by the module twin. Everything else is importable.
+import { selectModuleMode } from '../../common/src/twin/twin-process';
 import { runGatewayCli } from './cli';
+import { runGatewayTwinCli } from './twin-cli';
 
-runGatewayCli(process.argv.slice(2), {
+const argv = process.argv.slice(2);
+const run = selectModuleMode(argv) === 'file' ? runGatewayCli : runGatewayTwinCli;
+run(argv, {
   stdout: process.stdout,
   stderr: process.stderr,
   signals: process,
