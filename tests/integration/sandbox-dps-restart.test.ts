@@ -76,6 +76,30 @@ describe('sandbox DPS: restart', () => {
     }
   });
 
+  it('ends a registration as "failed" when the linked hub is unreachable, and records it', async () => {
+    const lonelyHub = await h.hub({ pki });
+    const dps = await startSandboxDps({ iotHub: lonelyHub, pki, retryAfterSeconds: 0 });
+    try {
+      const service = createProvisioningServiceClient(dps.serviceConnectionString, { ca: dps.caPem });
+      await service.createOrUpdateEnrollmentGroup({
+        enrollmentGroupId: 'orphans',
+        attestation: { type: 'symmetricKey' } as never,
+        provisioningStatus: 'enabled',
+      });
+      await lonelyHub.stop();
+      const err = (await register(dps, 'orphans', 'orphan').catch((e: unknown) => e)) as {
+        name: string;
+        result?: { status: string; registrationState?: { errorCode?: number } };
+      };
+      // azure-iot-common's DeviceRegistrationFailedError names itself ProvisioningRegistrationFailedError.
+      expect(err.name).toBe('ProvisioningRegistrationFailedError');
+      expect(err.result).toMatchObject({ status: 'failed', registrationState: { errorCode: 500000 } });
+      expect(dps.registrations().find((r) => r.registrationId === 'orphan')?.status).toBe('failed');
+    } finally {
+      await dps.stop();
+    }
+  });
+
   it('moves a corrupt state file aside and starts empty', async () => {
     const stateDir = await h.tempDir();
     await writeFile(join(stateDir, 'dps-state.json'), '{"schema":1,"idScope":');
