@@ -90,12 +90,15 @@ export class ForwarderTwinModule implements TwinModule {
   onStateChange(listener: () => void): () => void {
     let signature = this.statusSignature();
     // Listener attempts and tunnels come and go: report only when a status someone would look at changed.
-    const onEvent = (): void => {
+    let stopped = false;
+    const check = (): void => {
       const next = this.statusSignature();
-      if (next === signature) return;
+      if (stopped || next === signature) return;
       signature = next;
       listener();
     };
+    // Events fire before the runtime has forgotten the tunnel or channel: look once the current work is done.
+    const onEvent = (): void => void setImmediate(check);
     const always = (): void => {
       signature = this.statusSignature();
       listener();
@@ -105,6 +108,7 @@ export class ForwarderTwinModule implements TwinModule {
     this.forwarder.on('listenerState', onEvent);
     this.forwarder.on('tunnelClosed', onEvent);
     return () => {
+      stopped = true;
       this.forwarder.off('configApplied', always);
       this.forwarder.off('configRejected', always);
       this.forwarder.off('listenerState', onEvent);

@@ -66,16 +66,21 @@ export class GatewayTwinModule implements TwinModule {
       listener();
     };
     // Connections come and go all the time: only report when one ends a drain (draining → drained).
+    let stopped = false;
+    const check = (): void => {
+      if (stopped || this.statusSignature() === signature) return;
+      onStatus();
+    };
+    // The event fires before the route has forgotten the connection: look once the current work is done.
     const onClosed = (): void => {
-      if (this.drained.size === 0 && this.gateway.state().draining.length === 0) return;
-      const next = this.statusSignature();
-      if (next !== signature) onStatus();
+      if (this.drained.size > 0 || this.gateway.state().draining.length > 0) setImmediate(check);
     };
     this.gateway.on('route-state', onStatus);
     this.gateway.on('applied', onStatus);
     this.gateway.on('rejected', onStatus);
     this.gateway.on('connection-closed', onClosed);
     return () => {
+      stopped = true;
       this.gateway.off('route-state', onStatus);
       this.gateway.off('applied', onStatus);
       this.gateway.off('rejected', onStatus);

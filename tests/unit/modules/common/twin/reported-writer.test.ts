@@ -1,0 +1,95 @@
+import pino from 'pino';
+import type { JsonObject } from '../../../../../modules/common/src/twin/json';
+import { ReportedWriter } from '../../../../../modules/common/src/twin/reported-writer';
+
+describe('ReportedWriter', () => {
+  let state: JsonObject;
+  let sent: JsonObject[];
+  let fail: boolean;
+  let writer: ReportedWriter;
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    state = { config: { version: 1 }, routes: { a: { status: 'listening', counters: { accepted: 0 } } } };
+    sent = [];
+    fail = false;
+    writer = new ReportedWriter({
+      snapshot: () => structuredClone(state),
+      send: (patch) => {
+        if (fail) return Promise.reject(new Error('not connected'));
+        sent.push(patch);
+        return Promise.resolve();
+      },
+      logger: pino({ level: 'silent' }),
+      debounceMs: 1_000,
+      refreshIntervalMs: 60_000,
+    });
+  });
+  afterEach(() => {
+    writer.stop();
+    jest.useRealTimers();
+  });
+
+  it('sends nothing before the first resync (it does not know what IoT Hub holds)', async () => {
+    writer.request();
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(sent).toEqual([]);
+  });
+
+  it('diffs against what IoT Hub holds: stale entries from an earlier run are removed with null', async () => {
+    writer.resync({ routes: { old: { status: 'listening' } }, config: { version: 1 } });
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(sent).toEqual([{ routes: { old: null, a: { status: 'listening', counters: { accepted: 0 } } } }]);
+  });
+
+  it('coalesces every request within the window into one patch holding only what changed', async () => {
+    writer.resync(structuredClone(state));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(sent).toEqual([]);
+    for (let i = 1; i <= 100; i++) {
+      (state.routes as any).a.counters.accepted = i; // eslint-disable-line @typescript-eslint/no-explicit-any
+      writer.request();
+      await jest.advanceTimersByTimeAsync(5);
+    }
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(sent).toEqual([{ routes: { a: { counters: { accepted: 100 } } } }]);
+  });
+
+  it('picks counters up on the refresh period without any request', async () => {
+    writer.resync(structuredClone(state));
+    (state.routes as any).a.counters.accepted = 5; // eslint-disable-line @typescript-eslint/no-explicit-any
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(sent).toHaveLength(1);
+    (state.routes as any).a.counters.accepted = 6; // eslint-disable-line @typescript-eslint/no-explicit-any
+    await jest.advanceTimersByTimeAsync(59_000);
+    expect(sent).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1_000 + 1_000);
+    expect(sent).toEqual([
+      { routes: { a: { counters: { accepted: 5 } } } },
+      { routes: { a: { counters: { accepted: 6 } } } },
+    ]);
+  });
+
+  it('after a failed patch, sends the whole difference again later (nothing is lost)', async () => {
+    writer.resync(structuredClone(state));
+    fail = true;
+    state.config = { version: 2 };
+    writer.request();
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(writer.stats().failures).toBe(1);
+    fail = false;
+    state.config = { version: 3 };
+    writer.request();
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(sent).toEqual([{ config: { version: 3 } }]);
+    expect(writer.stats()).toMatchObject({ patches: 1, failures: 1 });
+  });
+
+  it('sends nothing once stopped', async () => {
+    writer.resync({});
+    writer.stop();
+    await jest.advanceTimersByTimeAsync(120_000);
+    await writer.flush();
+    expect(sent).toEqual([]);
+  });
+});

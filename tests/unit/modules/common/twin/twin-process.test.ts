@@ -1,0 +1,81 @@
+import {
+  parseTwinCliArgs,
+  selectModuleMode,
+  twinSettingsFromEnv,
+  waitForStopSignal,
+} from '../../../../../modules/common/src/twin/twin-process';
+import { EventEmitter } from 'node:events';
+
+describe('selectModuleMode', () => {
+  it('is twin mode without --config (IoT Edge runs main.js with no arguments)', () => {
+    expect(selectModuleMode([])).toBe('twin');
+    expect(selectModuleMode(['--relay-ca', 'ca.pem', '--log-level', 'debug'])).toBe('twin');
+  });
+
+  it('is file mode when a configuration file is named', () => {
+    expect(selectModuleMode(['--config', 'f.json'])).toBe('file');
+    expect(selectModuleMode(['-c', 'f.json'])).toBe('file');
+    expect(selectModuleMode(['--config=f.json'])).toBe('file');
+  });
+});
+
+describe('parseTwinCliArgs', () => {
+  it('reads the twin-mode options', () => {
+    expect(
+      parseTwinCliArgs(['--relay-ca', 'ca.pem', '--log-level', 'debug', '--shutdown-drain-ms', '500']),
+    ).toEqual({
+      ok: true,
+      args: { relayCaPath: 'ca.pem', logLevel: 'debug', shutdownDrainMs: 500 },
+    });
+    expect(parseTwinCliArgs([])).toEqual({ ok: true, args: {} });
+  });
+
+  it('refuses what it does not know, with a message', () => {
+    expect(parseTwinCliArgs(['--log-level', 'loud'])).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('--log-level'),
+    });
+    expect(parseTwinCliArgs(['--shutdown-drain-ms', 'soon'])).toMatchObject({ ok: false });
+    expect(parseTwinCliArgs(['--nope'])).toMatchObject({ ok: false, help: false });
+    expect(parseTwinCliArgs(['extra'])).toMatchObject({ ok: false });
+    expect(parseTwinCliArgs(['--help'])).toEqual({ ok: false, help: true });
+  });
+});
+
+describe('twinSettingsFromEnv', () => {
+  it('reads intervals and the location', () => {
+    expect(
+      twinSettingsFromEnv({
+        REPORTED_DEBOUNCE_MS: '200',
+        REPORTED_REFRESH_MS: '0',
+        STATS_INTERVAL_MS: '30000',
+        LOCATION: 'plant-7',
+      }),
+    ).toEqual({
+      ok: true,
+      settings: {
+        reported: { debounceMs: 200, refreshIntervalMs: 0 },
+        stats: { intervalMs: 30000 },
+        location: 'plant-7',
+      },
+    });
+    expect(twinSettingsFromEnv({})).toEqual({ ok: true, settings: { reported: {}, stats: {} } });
+  });
+
+  it('names a variable that is not a whole number of milliseconds', () => {
+    expect(twinSettingsFromEnv({ STATS_INTERVAL_MS: '1.5' })).toEqual({
+      ok: false,
+      error: 'STATS_INTERVAL_MS must be a whole number of milliseconds',
+    });
+  });
+});
+
+describe('waitForStopSignal', () => {
+  it('resolves with the first stop signal and leaves no listener behind', async () => {
+    const signals = new EventEmitter();
+    const waiting = waitForStopSignal(signals);
+    signals.emit('SIGTERM');
+    expect(await waiting).toBe('SIGTERM');
+    expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);
+  });
+});
