@@ -1,4 +1,6 @@
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { createLogger } from '../../../modules/common/src/log';
 import { HubListener } from '../iothub/listener';
 import { generateSandboxPki, type SandboxPki } from '../tls/pki';
@@ -116,7 +118,16 @@ export async function startSandboxDps(options: SandboxDpsOptions): Promise<Sandb
     log,
   );
   const mqtt = new MqttFront(registration, log);
-  const listener = new HubListener(pki, { mqtt: (s) => mqtt.handle(s), https: (s) => http.handle(s) }, log);
+  // No Nagle: registration is a chain of small request/answer packets, and Nagle's wait for the peer's
+  // delayed ACK would add about 40 ms to several of them.
+  const listener = new HubListener(
+    pki,
+    {
+      mqtt: (s) => mqtt.handle(withNoDelay(s)),
+      https: (s) => http.handle(withNoDelay(s)),
+    },
+    log,
+  );
   const listenHost = options.listenHost ?? '127.0.0.1';
   try {
     port = await listener.listen(options.port ?? saved?.port ?? 0, listenHost);
@@ -167,6 +178,11 @@ export async function startSandboxDps(options: SandboxDpsOptions): Promise<Sandb
         log.info({ hostName }, 'sandbox DPS stopped');
       })()),
   };
+}
+
+function withNoDelay(stream: Duplex): Duplex {
+  (stream as Partial<Socket>).setNoDelay?.(true);
+  return stream;
 }
 
 async function resolvePki(
