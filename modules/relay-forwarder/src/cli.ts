@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../../common/src/log';
+import {
+  startExtensions,
+  type ModuleExtensionFactory,
+} from '../../common/src/telemetry/module-observability';
 import { startForwarderFromFile, StartupError, type ForwarderFileApp } from './file-app';
+import type { Forwarder } from './forwarder';
+
+/** Something started beside the forwarder once it runs (health endpoint, telemetry), stopped after it. */
+export type ForwarderExtensionFactory = ModuleExtensionFactory<Forwarder>;
 
 /** Exit codes of the relay-forwarder process (sysexits.h values, so scripts can tell them apart). */
 export const ExitCode = {
@@ -72,6 +80,8 @@ export interface CliIo {
   readonly stdout: { write(text: string): unknown };
   readonly signals: NodeJS.EventEmitter;
   readonly log?: Logger;
+  /** Started once the forwarder runs its first configuration (file mode) or at once (twin mode). */
+  readonly extensions?: readonly ForwarderExtensionFactory[];
 }
 
 /**
@@ -116,6 +126,10 @@ export async function runForwarderCli(argv: readonly string[], io: CliIo): Promi
     for (const problem of err.problems) io.stderr.write(`  ${problem.path || '/'}: ${problem.message}\n`);
     return err.code === 'CONFIG_FILE' ? ExitCode.NO_INPUT : ExitCode.CONFIG;
   }
+  const extensions = await startExtensions(io.extensions ?? [], app.forwarder).catch(async (err: unknown) => {
+    await app.stop(0);
+    throw err;
+  });
   const onHup = (): void => app.reload();
   io.signals.on('SIGHUP', onHup);
 
@@ -136,6 +150,7 @@ export async function runForwarderCli(argv: readonly string[], io: CliIo): Promi
   io.signals.on('SIGINT', hurry);
   io.signals.on('SIGTERM', hurry);
   await app.stop();
+  await extensions.stop();
   io.signals.off('SIGHUP', onHup);
   io.signals.off('SIGINT', hurry);
   io.signals.off('SIGTERM', hurry);

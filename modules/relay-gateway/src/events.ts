@@ -1,6 +1,7 @@
 import type { GatewayConfigDiff } from './config/diff';
 import type { RefusalReason, TunnelEndReason, TunnelFailureReason } from './reasons';
 import type { RouteState } from './route';
+import type { LiveBytes } from './stats';
 import type { ConfigProblem } from '../../common/src/config/schema-validator';
 
 /** Identifies one client connection in every connection event. */
@@ -9,6 +10,12 @@ export interface ConnectionEventBase {
   /** Also the relay `sb-hc-id`, i.e. the tracking id in relay and forwarder logs. */
   readonly connectionId: string;
   readonly remoteAddress: string | undefined;
+}
+
+/** A tunnel became ready to carry bytes. */
+export interface TunnelOpenEvent extends ConnectionEventBase {
+  /** Live byte counts of this connection (read them while it is open, e.g. for metrics of long transfers). */
+  readonly bytes: LiveBytes;
 }
 
 /** A client refused before any relay work (allow-list or limits). */
@@ -37,7 +44,7 @@ export interface GatewayEvents {
   /** A client passed admission; its tunnel is being opened. */
   connection: [ConnectionEventBase];
   refused: [RefusedEvent];
-  'tunnel-open': [ConnectionEventBase];
+  'tunnel-open': [TunnelOpenEvent];
   'tunnel-failed': [TunnelFailedEvent];
   'connection-closed': [ConnectionClosedEvent];
   /** A route changed status (listening, refused, disabled, draining, stopped). */

@@ -9,6 +9,9 @@ import type { GatewayEvents } from './events';
 import { RouteRuntime, type RouteContext, type RouteState } from './route';
 import type { TunnelOpener } from './tunnel-opener';
 
+/** Headers for one connection's relay connect request, by connection id (the `sb-hc-id`). */
+export type ConnectHeaderSource = (connectionId: string) => Readonly<Record<string, string>> | undefined;
+
 /** Options for Gateway. */
 export interface GatewayOptions {
   readonly opener: TunnelOpener;
@@ -57,17 +60,29 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly routeContext: RouteContext;
   private readonly initialLogLevel: string;
   private queue: Promise<unknown> = Promise.resolve();
+  private connectHeaders: ConnectHeaderSource | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     super();
     this.initialLogLevel = options.logger.level;
     this.routeContext = {
-      opener: options.opener,
+      opener: (request) => {
+        const headers = this.connectHeaders?.(request.connectionId);
+        return options.opener(headers ? { ...request, headers } : request);
+      },
       globalBudget: this.globalBudget,
       logger: options.logger,
       events: this,
       hybridConnection: (name) => this.config.hybridConnections.get(name),
     };
+  }
+
+  /**
+   * Adds headers to each tunnel's relay connect request (telemetry: W3C trace context of the connection's span).
+   * Called with the connection id after the 'connection' event; `undefined` removes the source.
+   */
+  setConnectHeaderSource(source: ConnectHeaderSource | undefined): void {
+    this.connectHeaders = source;
   }
 
   /** The configuration running now (the empty one before the first good document). */

@@ -220,7 +220,7 @@ export class RouteRuntime {
     void session
       .run(() => {
         this.counters.countTunneled();
-        this.ctx.events.emit('tunnel-open', base);
+        this.ctx.events.emit('tunnel-open', { ...base, bytes: session });
       })
       .then((result) => this.onSessionEnd(session, result, base))
       .finally(() => {

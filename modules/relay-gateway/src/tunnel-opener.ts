@@ -19,6 +19,8 @@ export interface TunnelRequest {
   readonly timeoutMs: number;
   /** Aborted when the client leaves, the connect timeout passes or the gateway stops. */
   readonly signal: AbortSignal;
+  /** Extra connect-request headers (W3C trace context); the relay hands them to the forwarder as connectHeaders. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** An open tunnel: a byte stream to the forwarder's target. */
@@ -69,7 +71,8 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
   return async (request) => {
     const ws = await connectHybridConnection(endpointFor(request.hybridConnection), {
       id: request.connectionId,
-      headers: halfCloseOfferHeaders(),
+      // The half-close offer wins over an extra header of the same name.
+      headers: { ...request.headers, ...halfCloseOfferHeaders() },
       timeoutMs: request.timeoutMs,
       signal: request.signal,
       ...(options.logger && { logger: options.logger }),

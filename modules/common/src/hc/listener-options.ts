@@ -70,6 +70,8 @@ export interface HybridConnectionListenerEvents {
   connection: [ws: WebSocket, request: AcceptRequest];
   rejected: [request: AcceptRequest, decision: AcceptDecision];
   tokenRenewed: [info: { readonly expiresAtMs: number }];
+  /** The token provider failed during a renewal (retried before the old token expires). */
+  tokenRenewalFailed: [error: RelayError];
   close: [];
 }
 

@@ -114,6 +114,11 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
     return { ...this.counters };
   }
 
+  /** Expiry (epoch ms) of the token the online control channel runs on; undefined while not online. */
+  get tokenExpiresAtMs(): number | undefined {
+    return this.current === 'online' ? this.controlToken?.expiresAtMs : undefined;
+  }
+
   /** Accepted connections still open (when tracked: they are dropped from the count as they close). */
   get connectionCount(): number {
     return this.connections.size;
@@ -243,6 +248,8 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
     // handshake (bad renewal, expired token) must keep backing off, or it would spin.
     if (onlineForMs >= this.settings.healthyAfterMs) this.backoff.reset();
     this.log.warn({ code: error.code, closeCode: code, onlineForMs, err: error.message }, 'listener offline');
+    // Not 'online' any more while 'offline' listeners run (they count online channels); the reconnect follows.
+    this.current = 'reconnecting';
     this.emit('offline', error);
     this.scheduleReconnect(error, false);
   }
@@ -281,6 +288,7 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
     } catch (err) {
       const error = toRelayError(err);
       this.log.warn({ code: error.code, err: error.message }, 'token renewal failed');
+      this.emit('tokenRenewalFailed', error);
       this.emitError(error);
       if (ws === this.control && !this.isClosed()) {
         // Try again before the old token runs out; if it does, the service closes with 1008 and we reconnect.

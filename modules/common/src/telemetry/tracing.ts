@@ -24,6 +24,8 @@ export interface TunnelSpanOptions {
   readonly trackingId?: string;
   /** Headers from the peer (forwarder: the sender's `connectHeaders`) carrying W3C trace context. */
   readonly parentHeaders?: HeaderBag;
+  /** When the connection really started (epoch ms), for a span begun after the fact; default now. */
+  readonly startTimeMs?: number;
 }
 
 /** Starts the span for one tunneled connection (gateway: client accept → close; forwarder: relay accept → close). */
@@ -36,6 +38,7 @@ export function startTunnelSpan(tracer: Tracer, options: TunnelSpanOptions): Spa
     `tunnel ${attrs.route}`,
     {
       kind: SpanKind.SERVER,
+      ...(options.startTimeMs !== undefined && { startTime: options.startTimeMs }),
       attributes: {
         [ATTR.module]: options.module,
         [ATTR.route]: attrs.route,

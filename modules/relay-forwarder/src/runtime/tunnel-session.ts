@@ -56,15 +56,27 @@ export interface TunnelEventSink {
   refused(info: TunnelRefusedEvent): void;
 }
 
-/** A tunnel was confirmed to its sender. */
-export interface TunnelOpenedEvent {
+/** Which tunnel an event is about; `tunnelId` is the relay tracking id (the sender's `sb-hc-id`). */
+export interface TunnelIdentity {
   readonly hybridConnection: string;
   readonly service: string;
   readonly tunnelId: string;
 }
 
+/** W3C trace context the sender put on its connect request (`traceparent`, `tracestate`), for telemetry. */
+export type TraceHeaders = Readonly<Record<string, string>>;
+
+/** A tunnel was confirmed to its sender. */
+export interface TunnelOpenedEvent extends TunnelIdentity {
+  /** When the relay handed the connection over (epoch ms): connect latency and span start. */
+  readonly acceptedAtMs: number;
+  readonly traceHeaders?: TraceHeaders;
+  /** Live byte counts of this tunnel (read them while it is open, e.g. for metrics of long transfers). */
+  readonly live: { readonly bytesToTarget: number; readonly bytesFromTarget: number };
+}
+
 /** A confirmed tunnel ended. */
-export interface TunnelClosedEvent extends TunnelOpenedEvent {
+export interface TunnelClosedEvent extends TunnelIdentity {
   readonly ok: boolean;
   /** Error code when it did not end cleanly (e.g. TUNNEL_IDLE_TIMEOUT, TUNNEL_ABORTED). */
   readonly errorCode?: string;
@@ -83,6 +95,9 @@ export interface TunnelRefusedEvent {
   readonly service?: string;
   readonly reason: ServiceRefusalReason | ConnectionRefusalReason;
   readonly closeCode: number;
+  /** When the relay handed the connection over (epoch ms). */
+  readonly acceptedAtMs: number;
+  readonly traceHeaders?: TraceHeaders;
 }
 
 const CLOSE_CODE_BY_DIAL_CAUSE: Record<DialFailureCause, number> = {
@@ -118,6 +133,9 @@ export async function runTunnelSession(
   host: TunnelSessionHost,
 ): Promise<void> {
   const tunnelId = request.id;
+  const acceptedAtMs = Date.now();
+  const traceHeaders = traceHeadersOf(request.connectHeaders);
+  const origin = { acceptedAtMs, ...(traceHeaders && { traceHeaders }) };
   const log = host.log.child({ tunnelId });
   let tunnelRequest: ListenerTunnelRequest;
   try {
@@ -137,6 +155,7 @@ export async function runTunnelSession(
         tunnelId,
         reason: 'bad-preamble',
         closeCode,
+        ...origin,
       });
     }
     log.info({ code }, 'relay connection ended before a preamble was read');
@@ -158,6 +177,7 @@ export async function runTunnelSession(
       ...(service && { service: service.name }),
       reason,
       closeCode,
+      ...origin,
     });
     log.info({ portName, reason, closeCode }, 'tunnel refused');
   };
@@ -180,7 +200,7 @@ export async function runTunnelSession(
 
   // The slot is taken before the dial: dials in flight count against the limit like open tunnels.
   counters.active += 1;
-  const tunnel = new SessionTunnel(tunnelId, service.name);
+  const tunnel = new SessionTunnel(tunnelId, service.name, origin);
   host.register(tunnel);
   try {
     await serve(tunnelRequest, service, tunnel, counters, host, log, refuse);
@@ -248,7 +268,7 @@ async function serve(
   const pump = pumpTunnel(socket, duplex, { idleTimeoutMs: service.idleTimeoutMs });
   tunnel.attach(pump);
   const base = { hybridConnection: host.hybridConnection, service: service.name, tunnelId: tunnel.id };
-  host.events.opened(base);
+  host.events.opened({ ...base, ...tunnel.origin, live: tunnel });
   log.debug({ portName: service.name }, 'tunnel open');
   const outcome = await pump.completion;
   counters.closed += 1;
@@ -281,6 +301,7 @@ class SessionTunnel implements LiveTunnel {
   constructor(
     readonly id: string,
     readonly service: string,
+    readonly origin: { readonly acceptedAtMs: number; readonly traceHeaders?: TraceHeaders },
   ) {
     this.done = new Promise<void>((resolve) => (this.resolveDone = resolve));
   }
@@ -310,4 +331,17 @@ class SessionTunnel implements LiveTunnel {
     this.ended = true;
     this.resolveDone();
   }
+}
+
+const TRACE_HEADER_NAMES = ['traceparent', 'tracestate'];
+
+// Only the trace context travels on in events: the rest of the sender's headers is none of telemetry's business.
+function traceHeadersOf(headers: Readonly<Record<string, string>> | undefined): TraceHeaders | undefined {
+  if (!headers) return undefined;
+  let found: Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (TRACE_HEADER_NAMES.includes(lower)) (found ??= {})[lower] = value;
+  }
+  return found;
 }

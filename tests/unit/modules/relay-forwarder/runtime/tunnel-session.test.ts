@@ -132,6 +132,7 @@ describe('runTunnelSession', () => {
         service: 'db',
         reason: 'timeout',
         closeCode: 4504,
+        acceptedAtMs: expect.any(Number),
       },
     ]);
     expect(host.tunnels.size).toBe(0);
@@ -210,7 +211,13 @@ describe('runTunnelSession', () => {
     expect((await closed).code).toBe(4408);
     expect(host.refusedBefore).toEqual(['bad-preamble']);
     expect(host.refusals).toEqual([
-      { hybridConnection: 'hc', tunnelId: 'conn-1', reason: 'bad-preamble', closeCode: 4408 },
+      {
+        hybridConnection: 'hc',
+        tunnelId: 'conn-1',
+        reason: 'bad-preamble',
+        closeCode: 4408,
+        acceptedAtMs: expect.any(Number),
+      },
     ]);
   });
 
