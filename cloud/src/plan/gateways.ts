@@ -1,0 +1,98 @@
+import { gatewayHybridConnectionEntry, gatewayRoute, renderGatewayDocument } from '../model/documents';
+import { diffMergePatch, objectAt, type JsonObject } from '../model/json';
+import { hybridConnectionName, isManagedName, parseRouteName, routeName } from '../model/names';
+import type { Observed } from '../model/observed';
+import { tokenRenewalDueAtMs } from '../model/tokens';
+import type { ControllerSettings } from '../settings';
+import { actionKey, type WriteGatewayTwin } from './actions';
+import type { PoolDecision } from './pools';
+import type { ProblemBook } from './problems';
+import { chooseToken, tokenPolicy } from './tokens';
+import type { FleetView } from './view';
+
+/**
+ * Renders every relay-gateway twin from its pool: one Send-token entry per admitted location and one route per
+ * service that holds a port. A gateway outside any configured pool loses the controller's routes. Routes and
+ * entries the controller does not manage stay as they are.
+ */
+export function planGateways(
+  view: FleetView,
+  observed: Observed,
+  settings: ControllerSettings,
+  pools: ReadonlyMap<string, PoolDecision>,
+  problems: ProblemBook,
+): { actions: WriteGatewayTwin[]; renewalDueAtMs: number[]; notes: string[] } {
+  const actions: WriteGatewayTwin[] = [];
+  const renewalDueAtMs: number[] = [];
+  const notes: string[] = [];
+  for (const [deviceId, module] of [...view.gatewayModules].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const current = module.desired;
+    const currentEntries = objectAt(current, 'hybridConnections');
+    const entries = new Map<string, JsonObject>();
+    const routes = new Map<string, JsonObject>();
+    const poolName = view.poolOfGateway.get(deviceId);
+    const decision = poolName === undefined ? undefined : pools.get(poolName);
+    if (poolName !== undefined && !decision)
+      notes.push(`gateway "${deviceId}" names pool "${poolName}", which is not configured`);
+    for (const locationId of decision ? [...decision.admitted].sort() : []) {
+      const spec = view.locations.get(locationId)!;
+      const hc = hybridConnectionName(settings, locationId);
+      const ports = decision!.ports.get(locationId);
+      const routed = spec.services.filter((s) => ports?.has(s.name));
+      if (routed.length === 0 || view.foreign.has(hc)) continue;
+      const scope = { namespaceHost: observed.namespaceHost, hybridConnection: hc, rule: 'send' as const };
+      const choice = chooseToken(observed, settings, scope, objectAt(currentEntries, hc).sasToken);
+      if (choice.kind === 'none') {
+        problems.add(locationId, {
+          code: 'TOKEN_UNAVAILABLE',
+          message: 'no Send token could be issued for the gateways (see ARM_FAILED)',
+          severity: 'error',
+        });
+        continue;
+      }
+      if (choice.kind === 'stale') {
+        problems.add(locationId, {
+          code: 'TOKEN_RENEWAL_PENDING',
+          message: "the gateways' Send token is due for renewal but no key could be read",
+          severity: 'pending',
+        });
+      }
+      entries.set(hc, gatewayHybridConnectionEntry(observed.namespaceHost, hc, choice.token));
+      for (const service of routed) {
+        routes.set(
+          routeName(locationId, service.name),
+          gatewayRoute(decision!.pool, hc, service, ports!.get(service.name)!),
+        );
+      }
+      const due = tokenRenewalDueAtMs(choice.token, tokenPolicy(settings));
+      if (due !== undefined) renewalDueAtMs.push(due);
+    }
+    const target = renderGatewayDocument(settings, current, entries, routes);
+    const patch = diffMergePatch(current, target);
+    if (!patch) continue;
+    const action: WriteGatewayTwin = {
+      kind: 'writeGatewayTwin',
+      pool: decision ? poolName : undefined,
+      deviceId,
+      moduleId: module.moduleId,
+      etag: module.etag,
+      patch,
+      locations: affectedLocations(settings, patch),
+    };
+    if (!observed.failures.has(actionKey(action))) actions.push(action);
+  }
+  return { actions, renewalDueAtMs, notes };
+}
+
+// Locations whose credential entry or routes the patch touches (a removed route names its location too).
+function affectedLocations(settings: ControllerSettings, patch: JsonObject): string[] {
+  const ids = new Set<string>();
+  for (const name of Object.keys(objectAt(patch, 'hybridConnections'))) {
+    if (isManagedName(settings, name)) ids.add(name.slice(settings.hybridConnectionPrefix.length));
+  }
+  for (const name of Object.keys(objectAt(patch, 'routes'))) {
+    const parsed = parseRouteName(name);
+    if (parsed) ids.add(parsed.locationId);
+  }
+  return [...ids].sort();
+}

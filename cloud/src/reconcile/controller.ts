@@ -1,0 +1,227 @@
+import { EventEmitter } from 'node:events';
+import type { Tracer } from '@opentelemetry/api';
+import type { Logger } from '../../../modules/common/src/log';
+import type { RelayMetrics } from '../../../modules/common/src/telemetry/metrics';
+import { traceReconcile } from '../../../modules/common/src/telemetry/tracing';
+import type { FleetTwins } from '../adapters/fleet-twins';
+import type { RelayAdmin } from '../adapters/relay-admin';
+import { ControllerError } from '../errors';
+import type { Action } from '../plan/actions';
+import type { ControllerSettings } from '../settings';
+import { stoppedError } from './executor';
+import { KeyCache } from './key-cache';
+import { reconcileOnce, type ReconcileResult } from './reconcile';
+
+/** Timing and limits of the loop. */
+export interface LoopOptions {
+  /** Full reconcile period. Default 60 s. */
+  readonly intervalMs?: number;
+  /** Change poll period (a cheap query of relay tags and modules); 0 turns polling off. Default 15 s. */
+  readonly pollIntervalMs?: number;
+  /** ARM / IoT Hub calls in flight at once. Default 8. */
+  readonly concurrency?: number;
+  /** Planning passes per reconcile. Default 8. */
+  readonly maxPasses?: number;
+  /** How long a key read with listKeys is reused. Default 10 min. */
+  readonly keyCacheMaxAgeMs?: number;
+  /** Delay before retrying a reconcile that threw (doubles up to intervalMs). Default 2 s. */
+  readonly retryDelayMs?: number;
+}
+
+/** Everything a FleetController runs on. */
+export interface FleetControllerOptions extends LoopOptions {
+  readonly twins: FleetTwins;
+  readonly relay: RelayAdmin;
+  readonly settings: ControllerSettings;
+  readonly logger: Logger;
+  readonly metrics?: RelayMetrics;
+  readonly tracer?: Tracer;
+  readonly nowMs?: () => number;
+  /** Called before every action (tests crash a reconcile midway by throwing). */
+  readonly beforeAction?: (action: Action) => void;
+}
+
+/** Events of FleetController. */
+export interface FleetControllerEvents {
+  reconciled: [result: ReconcileResult];
+  reconcileFailed: [error: Error];
+}
+
+/**
+ * The reconcile loop: a full reconcile at start, every `intervalMs`, when a token falls due, and whenever the
+ * change poll sees relay tags or relay modules change. Reconciles never overlap; a request during one runs
+ * once more after it. Stateless apart from an in-memory key cache: any replica may restart at any time.
+ */
+export class FleetController extends EventEmitter<FleetControllerEvents> {
+  private readonly keyCache: KeyCache;
+  private readonly abort = new AbortController();
+  private running: Promise<ReconcileResult> | undefined;
+  private queued: Promise<ReconcileResult> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private fingerprint: string | undefined;
+  private namespaceHost: Promise<string> | undefined;
+  private failuresInARow = 0;
+  private started = false;
+  private lastResultValue: ReconcileResult | undefined;
+
+  constructor(private readonly options: FleetControllerOptions) {
+    super();
+    this.keyCache = new KeyCache(options.keyCacheMaxAgeMs ?? 10 * 60_000);
+  }
+
+  /** The last finished reconcile. */
+  get lastResult(): ReconcileResult | undefined {
+    return this.lastResultValue;
+  }
+
+  /** Starts the loop (first reconcile at once, then on schedule and on changes). */
+  start(): void {
+    if (this.started || this.abort.signal.aborted) return;
+    this.started = true;
+    const pollMs = this.options.pollIntervalMs ?? 15_000;
+    // The first poll only takes the baseline; the reconcile started right after reads the world after it.
+    if (pollMs > 0) this.pollNow(pollMs);
+    this.kick();
+  }
+
+  /** Runs a reconcile now (after the one in progress, if any); resolves with its result. */
+  reconcileNow(): Promise<ReconcileResult> {
+    if (this.abort.signal.aborted)
+      return Promise.reject(new ControllerError('CONTROLLER_STOPPED', 'controller stopped', false));
+    if (this.queued) return this.queued;
+    const previous = this.running ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        this.running = this.runOnce();
+        return this.running;
+      });
+    this.queued = next;
+    return next;
+  }
+
+  /** Stops the loop: no new action starts, the one in flight finishes, timers are cleared. Idempotent. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    clearTimeout(this.timer);
+    clearTimeout(this.pollTimer);
+    await Promise.allSettled([this.running, this.queued, this.polling]);
+  }
+
+  private async runOnce(): Promise<ReconcileResult> {
+    const o = this.options;
+    const startedMs = performance.now();
+    const run = () =>
+      reconcileOnce({
+        twins: o.twins,
+        relay: o.relay,
+        settings: o.settings,
+        keyCache: this.keyCache,
+        logger: o.logger,
+        ...(o.metrics && { metrics: o.metrics }),
+        namespaceHost: () => this.cachedNamespaceHost(),
+        nowMs: o.nowMs ?? Date.now,
+        concurrency: o.concurrency ?? 8,
+        maxPasses: o.maxPasses ?? 8,
+        shouldStop: () => (this.abort.signal.aborted ? stoppedError('controller stopping') : undefined),
+        ...(o.beforeAction && { beforeAction: o.beforeAction }),
+      });
+    try {
+      const result = o.tracer
+        ? await traceReconcile(o.tracer, 'fleet-controller', async (span) => {
+            const r = await run();
+            span.setAttributes({
+              'reconcile.passes': r.passes,
+              'reconcile.actions': r.actionsDone,
+              'reconcile.outcome': r.outcome,
+            });
+            return r;
+          })
+        : await run();
+      o.metrics?.reconcileCompleted(
+        result.durationMs,
+        result.outcome === 'converged' ? 'success' : 'failure',
+      );
+      o.logger.info(
+        {
+          outcome: result.outcome,
+          passes: result.passes,
+          actions: result.actionsDone,
+          failed: result.actionsFailed,
+          durationMs: Math.round(result.durationMs),
+          locations: result.outcomes.size,
+        },
+        'reconcile finished',
+      );
+      this.failuresInARow = 0;
+      this.lastResultValue = result;
+      this.emit('reconciled', result);
+      this.scheduleNext(result.nextRenewalAtMs);
+      return result;
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      o.metrics?.reconcileCompleted(performance.now() - startedMs, 'failure');
+      this.failuresInARow++;
+      if (!this.abort.signal.aborted) {
+        o.logger.error({ err: error.message, code: (error as { code?: unknown }).code }, 'reconcile failed');
+        this.emit('reconcileFailed', error);
+        const retryMs = Math.min(
+          (o.retryDelayMs ?? 2000) * 2 ** (this.failuresInARow - 1),
+          o.intervalMs ?? 60_000,
+        );
+        this.scheduleAt(retryMs);
+      }
+      throw error;
+    }
+  }
+
+  private cachedNamespaceHost(): Promise<string> {
+    this.namespaceHost ??= this.options.relay.namespaceHost().catch((err: unknown) => {
+      this.namespaceHost = undefined;
+      throw err;
+    });
+    return this.namespaceHost;
+  }
+
+  // Next full reconcile: after the interval, or when the earliest token falls due if that is sooner.
+  private scheduleNext(nextRenewalAtMs: number | undefined): void {
+    const intervalMs = this.options.intervalMs ?? 60_000;
+    const now = (this.options.nowMs ?? Date.now)();
+    const untilRenewal = nextRenewalAtMs === undefined ? intervalMs : Math.max(nextRenewalAtMs - now, 1000);
+    this.scheduleAt(Math.min(intervalMs, untilRenewal));
+  }
+
+  private scheduleAt(delayMs: number): void {
+    if (!this.started || this.abort.signal.aborted) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), delayMs);
+  }
+
+  private kick(): void {
+    this.reconcileNow().catch(() => undefined);
+  }
+
+  private pollNow(pollMs: number): void {
+    this.polling = this.poll()
+      .catch((err: unknown) =>
+        this.options.logger.warn({ err: (err as Error).message }, 'change poll failed'),
+      )
+      .finally(() => {
+        this.polling = undefined;
+        if (!this.abort.signal.aborted) this.pollTimer = setTimeout(() => this.pollNow(pollMs), pollMs);
+      });
+  }
+
+  private async poll(): Promise<void> {
+    const s = this.options.settings;
+    const fingerprint = await this.options.twins.changeFingerprint([s.forwarderModuleId, s.gatewayModuleId]);
+    if (this.fingerprint !== undefined && fingerprint !== this.fingerprint) {
+      this.options.logger.info('relay tags or modules changed; reconciling');
+      this.kick();
+    }
+    this.fingerprint = fingerprint;
+  }
+}

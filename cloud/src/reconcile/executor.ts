@@ -1,0 +1,191 @@
+import type { Logger } from '../../../modules/common/src/log';
+import type { RelayMetrics } from '../../../modules/common/src/telemetry/metrics';
+import type { FleetTwins } from '../adapters/fleet-twins';
+import type { RelayAdmin } from '../adapters/relay-admin';
+import { ControllerError, isControllerError } from '../errors';
+import { keyRef } from '../model/observed';
+import { actionKey, actionLocation, actionMetricName, type Action } from '../plan/actions';
+import type { ReconcilePlan } from '../plan/plan';
+import type { KeyCache } from './key-cache';
+import type { ObservedState } from './observed-state';
+import { runLimited } from './run-limited';
+
+/** What the executor needs besides the plan. */
+export interface ExecutorContext {
+  readonly twins: FleetTwins;
+  readonly relay: RelayAdmin;
+  readonly keyCache: KeyCache;
+  readonly logger: Logger;
+  readonly metrics?: RelayMetrics;
+  /** Actions in flight at once (different locations / twins). */
+  readonly concurrency: number;
+  /** Checked before each action: a reason to stop (abort, shutdown), or undefined. */
+  readonly shouldStop: () => Error | undefined;
+  /** Called before each action; a throw stops the reconcile there (tests use it to crash one midway). */
+  readonly beforeAction?: (action: Action) => void;
+}
+
+/** Counts of one pass. */
+export interface PassStats {
+  done: number;
+  failed: number;
+  etagConflicts: number;
+}
+
+/**
+ * Runs one plan's actions against ARM and IoT Hub and records each effect in `state`. ARM actions of one
+ * location run in order (hybrid connection, rules, keys) and stop at its first failure; everything else is
+ * independent. A failed action is remembered in `state.failures` so the next pass plans around it; an etag
+ * conflict re-reads the twin instead, so the next pass plans against the fresh one.
+ */
+export async function executePlan(
+  plan: ReconcilePlan,
+  state: ObservedState,
+  ctx: ExecutorContext,
+): Promise<PassStats> {
+  const stats: PassStats = { done: 0, failed: 0, etagConflicts: 0 };
+  const groups = plan.stage === 'arm' ? groupByLocation(plan.actions) : plan.actions.map((a) => [a]);
+  await runLimited(
+    groups,
+    ctx.concurrency,
+    async (group) => {
+      for (const action of group) {
+        const stop = ctx.shouldStop();
+        if (stop) throw stop;
+        ctx.beforeAction?.(action);
+        if (!(await runOne(action, state, ctx, stats))) break;
+      }
+    },
+    ctx.shouldStop,
+  );
+  return stats;
+}
+
+// True when the action succeeded (so the rest of its group may go on).
+async function runOne(
+  action: Action,
+  state: ObservedState,
+  ctx: ExecutorContext,
+  stats: PassStats,
+): Promise<boolean> {
+  try {
+    await apply(action, state, ctx);
+    stats.done++;
+    logDone(action, ctx);
+    return true;
+  } catch (err) {
+    if (isControllerError(err, 'CONTROLLER_ETAG_MISMATCH') && 'etag' in action) {
+      stats.etagConflicts++;
+      ctx.logger.info(
+        { location: actionLocation(action), action: action.kind, deviceId: action.deviceId },
+        'twin changed meanwhile; re-reading',
+      );
+      await reread(action, state, ctx);
+      return false;
+    }
+    if (isControllerError(err, 'CONTROLLER_TWIN_NOT_FOUND') && 'etag' in action) {
+      if ('moduleId' in action) state.removeModule(action.deviceId, action.moduleId);
+      else state.removeDevice(action.deviceId);
+      return false;
+    }
+    const code = isControllerError(err) ? err.code : 'CONTROLLER_FAILED';
+    const message = err instanceof Error ? err.message : String(err);
+    state.failures.set(actionKey(action), { code, message });
+    stats.failed++;
+    ctx.logger.warn(
+      { location: actionLocation(action), action: action.kind, code, err: message },
+      'reconcile action failed',
+    );
+    return false;
+  }
+}
+
+async function apply(action: Action, state: ObservedState, ctx: ExecutorContext): Promise<void> {
+  switch (action.kind) {
+    case 'createHybridConnection':
+      await ctx.relay.createHybridConnection(action.hybridConnection, action.userMetadata);
+      state.putHybridConnection({ name: action.hybridConnection, userMetadata: action.userMetadata });
+      return;
+    case 'createAuthorizationRule':
+      await ctx.relay.createAuthorizationRule(action.hybridConnection, action.rule, action.rights);
+      state.missingRules.delete(keyRef(action.hybridConnection, action.rule));
+      state.createdRules.add(keyRef(action.hybridConnection, action.rule));
+      return;
+    case 'fetchKeys': {
+      const ref = keyRef(action.hybridConnection, action.rule);
+      try {
+        const key = await ctx.relay.primaryKey(action.hybridConnection, action.rule);
+        state.keys.set(ref, key);
+        ctx.keyCache.set(ref, key, state.nowMs);
+      } catch (err) {
+        // A missing rule is repaired by the next pass, unless this reconcile just created it.
+        if (!isControllerError(err, 'CONTROLLER_RULE_NOT_FOUND') || state.createdRules.has(ref)) throw err;
+        state.missingRules.add(ref);
+      }
+      return;
+    }
+    case 'writeForwarderTwin':
+    case 'writeGatewayTwin':
+      state.putModule(
+        await ctx.twins.patchModuleDesired(action.deviceId, action.moduleId, action.patch, action.etag),
+      );
+      return;
+    case 'writeLocationStatus':
+      state.putDevice(await ctx.twins.patchDeviceTags(action.deviceId, action.patch, action.etag));
+      return;
+    case 'deleteHybridConnection':
+      await ctx.relay.deleteHybridConnection(action.hybridConnection);
+      state.removeHybridConnection(action.hybridConnection);
+      ctx.keyCache.forgetHybridConnection(action.hybridConnection);
+      return;
+  }
+}
+
+async function reread(action: Action, state: ObservedState, ctx: ExecutorContext): Promise<void> {
+  try {
+    if (action.kind === 'writeForwarderTwin' || action.kind === 'writeGatewayTwin') {
+      const fresh = await ctx.twins.getModule(action.deviceId, action.moduleId);
+      if (fresh) state.putModule(fresh);
+      else state.removeModule(action.deviceId, action.moduleId);
+    } else if (action.kind === 'writeLocationStatus') {
+      const fresh = await ctx.twins.getDevice(action.deviceId);
+      if (fresh) state.putDevice(fresh);
+      else state.removeDevice(action.deviceId);
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    state.failures.set(actionKey(action), { code: 'CONTROLLER_HUB_FAILED', message });
+  }
+}
+
+// One log line and one metric point per action, with the location it serves.
+function logDone(action: Action, ctx: ExecutorContext): void {
+  const name = actionMetricName(action);
+  const { kind, ...fields } = action;
+  const line: Record<string, unknown> = { ...fields, action: kind };
+  // Patches hold tokens: the log names what changed instead (the logger would redact them anyway).
+  delete line.patch;
+  delete line.etag;
+  delete line.userMetadata;
+  ctx.logger.info(line, 'reconcile action');
+  if (action.kind === 'writeGatewayTwin') {
+    for (const location of action.locations) ctx.metrics?.reconcileAction(name, location);
+    if (action.locations.length === 0) ctx.metrics?.reconcileAction(name);
+  } else {
+    ctx.metrics?.reconcileAction(name, action.location);
+  }
+}
+
+function groupByLocation(actions: readonly Action[]): Action[][] {
+  const groups = new Map<string, Action[]>();
+  for (const a of actions) {
+    const key = actionLocation(a) ?? '';
+    groups.set(key, [...(groups.get(key) ?? []), a]);
+  }
+  return [...groups.values()];
+}
+
+/** The error a stopped or aborted reconcile ends with. */
+export function stoppedError(reason: string): ControllerError {
+  return new ControllerError('CONTROLLER_ABORTED', `reconcile stopped: ${reason}`, true);
+}

@@ -1,0 +1,101 @@
+import { RelayAPI } from '@azure/arm-relay';
+import type { TokenCredential } from '@azure/core-auth';
+import type { Tracer } from '@opentelemetry/api';
+import type { Registry } from 'azure-iothub';
+import { createLogger, type Logger } from '../../modules/common/src/log';
+import type { RelayMetrics } from '../../modules/common/src/telemetry/metrics';
+import { createIotHubServiceClients } from '../../sandbox/src/iothub/service-clients';
+import { IotHubFleetTwins } from './adapters/fleet-twins';
+import { ArmRelayAdmin } from './adapters/relay-admin';
+import type { Action } from './plan/actions';
+import { FleetController, type LoopOptions } from './reconcile/controller';
+import type { ReconcileResult } from './reconcile/reconcile';
+import { resolveSettings, type ControllerSettings, type ControllerSettingsInput } from './settings';
+
+/** How to reach IoT Hub: an existing azure-iothub Registry, or a service connection string (+ CA for the sandbox). */
+export type IotHubAccess =
+  { readonly registry: Registry } | { readonly connectionString: string; readonly ca?: string };
+
+/** How to reach the Relay namespace through ARM. */
+export type ArmAccess = { readonly resourceGroup: string; readonly namespace: string } & (
+  | { readonly client: RelayAPI }
+  | {
+      /** DefaultAzureCredential in production; the sandbox's credential locally. */
+      readonly credential: TokenCredential;
+      readonly subscriptionId: string;
+      /** ARM endpoint; https://management.azure.com when absent. */
+      readonly endpoint?: string;
+      /** Extra CA for the endpoint's TLS (the sandbox). */
+      readonly ca?: string;
+    }
+);
+
+/** Options of runController. */
+export interface RunControllerOptions extends LoopOptions {
+  readonly settings: ControllerSettingsInput | ControllerSettings;
+  readonly iothub: IotHubAccess;
+  readonly arm: ArmAccess;
+  readonly logger?: Logger;
+  readonly metrics?: RelayMetrics;
+  readonly tracer?: Tracer;
+  /** Start the loop at once (default true); false leaves it to `reconcileNow` (tests, the bench). */
+  readonly start?: boolean;
+  readonly nowMs?: () => number;
+  readonly beforeAction?: (action: Action) => void;
+}
+
+/** A running controller. */
+export interface ControllerHandle {
+  readonly controller: FleetController;
+  readonly settings: ControllerSettings;
+  /** Runs a full reconcile now (after the one in progress). */
+  reconcileNow(): Promise<ReconcileResult>;
+  /** Stops the loop and closes the clients it created. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the fleet controller in-process with the unmodified SDKs: azure-iothub for twins, @azure/arm-relay for
+ * the namespace. `main.ts` calls it with settings from the environment; the demo and tests call it directly.
+ */
+export function runController(options: RunControllerOptions): ControllerHandle {
+  const settings = resolveSettings(options.settings);
+  const logger = options.logger ?? createLogger('fleet-controller');
+  let closeHub = () => undefined as void;
+  let registry: Registry;
+  if ('registry' in options.iothub) {
+    registry = options.iothub.registry;
+  } else {
+    const clients = createIotHubServiceClients(options.iothub.connectionString, {
+      ...(options.iothub.ca !== undefined && { ca: options.iothub.ca }),
+    });
+    registry = clients.registry;
+    closeHub = () => clients.close();
+  }
+  const arm = options.arm;
+  const client =
+    'client' in arm
+      ? arm.client
+      : new RelayAPI(arm.credential, arm.subscriptionId, {
+          ...(arm.endpoint !== undefined && { endpoint: arm.endpoint, $host: arm.endpoint }),
+          ...(arm.ca !== undefined && { tlsOptions: { ca: arm.ca } }),
+        });
+  const controller = new FleetController({
+    ...options,
+    twins: new IotHubFleetTwins(registry),
+    relay: new ArmRelayAdmin(client, { resourceGroup: arm.resourceGroup, namespace: arm.namespace }),
+    settings,
+    logger,
+  });
+  if (options.start !== false) controller.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    controller,
+    settings,
+    reconcileNow: () => controller.reconcileNow(),
+    stop: () =>
+      (stopping ??= controller.stop().finally(() => {
+        closeHub();
+      })),
+  };
+}

@@ -1,0 +1,116 @@
+import { parseCidr } from '../../modules/common/src/net/cidr';
+import { ControllerError } from './errors';
+
+/** A gateway pool: the public side several relay-gateway devices share (one load balancer, the same routes). */
+export interface PoolSettings {
+  readonly name: string;
+  /** First public port the controller may allocate (inclusive). */
+  readonly firstPort: number;
+  /** Last public port the controller may allocate (inclusive). */
+  readonly lastPort: number;
+  /** CIDR allow-list for every route of the pool unless a service brings its own. */
+  readonly allow: readonly string[];
+  /** Public host name clients use (the load balancer), shown in each location's status. */
+  readonly publicHost?: string;
+  /** Address the gateways bind their routes to; the module's default (0.0.0.0) when absent. */
+  readonly bindAddress?: string;
+}
+
+/** Everything the pure core needs to decide; adapters and the loop have their own options. */
+export interface ControllerSettings {
+  readonly pools: ReadonlyMap<string, PoolSettings>;
+  /** Pool a location joins when its tags name none. */
+  readonly defaultPool: string;
+  /** Lifetime of every SAS token the controller issues. */
+  readonly tokenLifetimeMs: number;
+  /** A token is rewritten once less than this fraction of its lifetime remains (0.5: at half-life). */
+  readonly renewBelowFraction: number;
+  /** Marks the hybrid connections this controller owns (in their userMetadata); two fleets may share a namespace. */
+  readonly controllerId: string;
+  /** Hybrid connection names are `{prefix}{locationId}`. */
+  readonly hybridConnectionPrefix: string;
+  readonly forwarderModuleId: string;
+  readonly gatewayModuleId: string;
+  /** Upper bound on a gateway's desired properties as JSON (IoT Hub refuses more than 32 KB). */
+  readonly gatewayTwinMaxBytes: number;
+  /** Listener control channels per hybrid connection on the forwarder; the module's default when absent. */
+  readonly forwarderListeners?: number;
+}
+
+/** Defaults for everything but the pools. */
+export const DEFAULT_SETTINGS = {
+  defaultPool: 'default',
+  tokenLifetimeMs: 4 * 60 * 60 * 1000,
+  renewBelowFraction: 0.5,
+  controllerId: 'default',
+  hybridConnectionPrefix: 'hrf-',
+  forwarderModuleId: 'relay-forwarder',
+  gatewayModuleId: 'relay-gateway',
+  gatewayTwinMaxBytes: 30 * 1024,
+} as const;
+
+/** Settings as a caller gives them: pools as a list or map, everything else optional. */
+export interface ControllerSettingsInput extends Partial<Omit<ControllerSettings, 'pools'>> {
+  readonly pools: readonly PoolSettings[] | ReadonlyMap<string, PoolSettings>;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const MODULE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const PREFIX = /^[a-z][a-z0-9-]{0,19}$/;
+
+/** Fills defaults and checks every value; throws CONTROLLER_BAD_SETTINGS naming each problem. */
+export function resolveSettings(input: ControllerSettingsInput): ControllerSettings {
+  const problems: string[] = [];
+  const list = input.pools instanceof Map ? [...input.pools.values()] : [...(input.pools as PoolSettings[])];
+  const pools = new Map<string, PoolSettings>();
+  for (const pool of list) {
+    problems.push(...poolProblems(pool));
+    if (pools.has(pool.name)) problems.push(`pool "${pool.name}" is defined twice`);
+    pools.set(pool.name, pool);
+  }
+  const s: ControllerSettings = { ...DEFAULT_SETTINGS, ...stripUndefined(input), pools };
+  if (!(s.tokenLifetimeMs >= 1000)) problems.push('tokenLifetimeMs must be at least 1000');
+  if (!(s.renewBelowFraction > 0 && s.renewBelowFraction < 1))
+    problems.push('renewBelowFraction must be between 0 and 1 (exclusive)');
+  if (!NAME.test(s.controllerId)) problems.push('controllerId must be letters, digits, - or _ (1-64)');
+  if (!PREFIX.test(s.hybridConnectionPrefix))
+    problems.push(
+      'hybridConnectionPrefix must be lower-case letters, digits or - (1-20), starting with a letter',
+    );
+  if (!(s.gatewayTwinMaxBytes >= 1024 && s.gatewayTwinMaxBytes <= 32 * 1024))
+    problems.push('gatewayTwinMaxBytes must be 1024-32768 (IoT Hub caps desired properties at 32 KB)');
+  for (const id of [s.forwarderModuleId, s.gatewayModuleId]) {
+    if (!MODULE_ID.test(id)) problems.push(`module id "${id}" must be 1-64 letters, digits, - or _`);
+  }
+  if (s.forwarderModuleId === s.gatewayModuleId)
+    problems.push('the forwarder and gateway module ids must differ');
+  if (
+    s.forwarderListeners !== undefined &&
+    !(Number.isInteger(s.forwarderListeners) && s.forwarderListeners >= 1 && s.forwarderListeners <= 25)
+  )
+    problems.push('forwarderListeners must be an integer 1-25');
+  if (problems.length > 0) {
+    throw new ControllerError('CONTROLLER_BAD_SETTINGS', `invalid settings: ${problems.join('; ')}`, false);
+  }
+  return s;
+}
+
+function poolProblems(pool: PoolSettings): string[] {
+  const problems: string[] = [];
+  const where = `pool "${pool.name}"`;
+  if (!NAME.test(pool.name)) problems.push(`${where}: name must be letters, digits, - or _ (1-64)`);
+  const portOk = (p: number) => Number.isInteger(p) && p >= 1 && p <= 65535;
+  if (!portOk(pool.firstPort) || !portOk(pool.lastPort) || pool.firstPort > pool.lastPort)
+    problems.push(`${where}: port range must be first ≤ last, both 1-65535`);
+  if (pool.allow.length === 0)
+    problems.push(`${where}: allow must list at least one CIDR block (use 0.0.0.0/0 and ::/0 for all)`);
+  for (const block of pool.allow) {
+    const parsed = parseCidr(block);
+    if (!parsed.ok) problems.push(`${where}: ${parsed.message}`);
+  }
+  return problems;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
