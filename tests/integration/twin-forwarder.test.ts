@@ -82,7 +82,7 @@ describe('relay-forwarder configured by its module twin', () => {
   });
 
   it('refuses an invalid patch with its problem paths and keeps serving the old services', async () => {
-    const goodVersion = ((await world.moduleTwin(FORWARDER)).reported as Reported).config.version as number;
+    const goodVersion = ((await world.settled(FORWARDER)) as Reported).config.version as number;
     await world.patchDesired(FORWARDER, {
       hybridConnections: { 'site-a': { listeners: 99, services: { bad: { target: 'no-port-here' } } } },
     });

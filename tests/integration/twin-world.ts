@@ -70,6 +70,8 @@ export interface TwinWorld {
     what: string,
     timeoutMs?: number,
   ): Promise<JsonObject>;
+  /** Waits until the module reports the newest desired version as received and decided (applied or refused). */
+  settled(identity: { deviceId: string; moduleId: string }): Promise<JsonObject>;
   /** Invokes a direct method with the service SDK; resolves with status and payload. */
   invoke(
     identity: { deviceId: string; moduleId: string },
@@ -201,6 +203,25 @@ export async function startTwinWorld(): Promise<TwinWorld> {
           throw new Error(`timed out waiting for reported ${what}; last: ${JSON.stringify(last)}`);
         await delay(25);
       }
+    },
+    async settled(identity) {
+      const { desired } = await world.moduleTwin(identity);
+      const version = desired.$version;
+      return world.waitReported(
+        identity,
+        (r) => {
+          const config = r.config as {
+            receivedVersion?: number;
+            version?: number;
+            refused?: { version?: number };
+          };
+          return (
+            config?.receivedVersion === version &&
+            (config.version === version || config.refused?.version === version)
+          );
+        },
+        `version ${String(version)} decided`,
+      );
     },
     async invoke(identity, methodName, payload) {
       const { result } = await serviceClients.client.invokeDeviceMethod(
