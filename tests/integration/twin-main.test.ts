@@ -34,7 +34,7 @@ function runModule(
 ): ModuleProcess {
   const entry = join(__dirname, `../../modules/${name}/src/main.ts`);
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry, ...args], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', HEALTH_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = { stdout: '', stderr: '' };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../../common/src/log';
+import { startExtensions } from '../../common/src/telemetry/module-observability';
 import { parseTwinCliArgs, twinSettingsFromEnv, waitForStopSignal } from '../../common/src/twin/twin-process';
 import { ExitCode, type CliIo } from './cli';
 import { startForwarderFromTwin } from './twin-app';
@@ -55,6 +56,10 @@ export async function runForwarderTwinCli(argv: readonly string[], io: CliIo): P
     stats: env.settings.stats,
     ...(env.settings.location !== undefined && { location: env.settings.location }),
   });
+  const extensions = await startExtensions(io.extensions ?? [], app.forwarder).catch(async (err: unknown) => {
+    await app.stop(0);
+    throw err;
+  });
   log.info({ mode: 'twin' }, 'relay-forwarder started; waiting for the module twin');
 
   const signal = await waitForStopSignal(io.signals);
@@ -67,6 +72,7 @@ export async function runForwarderTwinCli(argv: readonly string[], io: CliIo): P
   await app.stop(
     args.shutdownDrainMs ?? Math.min(app.forwarder.config?.drainTimeoutMs ?? 0, SHUTDOWN_DRAIN_CAP_MS),
   );
+  await extensions.stop();
   io.signals.off('SIGINT', hurry);
   io.signals.off('SIGTERM', hurry);
   return ExitCode.OK;
