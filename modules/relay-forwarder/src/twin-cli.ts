@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../../common/src/log';
 import { startExtensions } from '../../common/src/telemetry/module-observability';
-import { parseTwinCliArgs, twinSettingsFromEnv, waitForStopSignal } from '../../common/src/twin/twin-process';
+import {
+  checkModuleEnvironment,
+  parseTwinCliArgs,
+  twinSettingsFromEnv,
+  waitForStopSignal,
+} from '../../common/src/twin/twin-process';
 import { ExitCode, type CliIo } from './cli';
 import { startForwarderFromTwin } from './twin-app';
 
@@ -36,6 +41,11 @@ export async function runForwarderTwinCli(argv: readonly string[], io: CliIo): P
   if (!env.ok) {
     io.stderr.write(`relay-forwarder: ${env.error}\n`);
     return ExitCode.USAGE;
+  }
+  const unusable = checkModuleEnvironment(process.env);
+  if (unusable !== undefined) {
+    io.stderr.write(`relay-forwarder: ${unusable}\n`);
+    return ExitCode.CONFIG;
   }
   const { args } = parsed;
   const log = io.log ?? createLogger('relay-forwarder', args.logLevel ?? process.env.LOG_LEVEL ?? 'info');

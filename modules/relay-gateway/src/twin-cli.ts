@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createLogger, type Logger } from '../../common/src/log';
-import { parseTwinCliArgs, twinSettingsFromEnv, waitForStopSignal } from '../../common/src/twin/twin-process';
+import {
+  checkModuleEnvironment,
+  parseTwinCliArgs,
+  twinSettingsFromEnv,
+  waitForStopSignal,
+} from '../../common/src/twin/twin-process';
 import { DEFAULT_SHUTDOWN_DRAIN_MS, ExitCode, type GatewayCliIo } from './cli';
 import { startGatewayFromTwin } from './twin-app';
 
@@ -32,6 +37,11 @@ export async function runGatewayTwinCli(argv: readonly string[], io: GatewayCliI
   if (!env.ok) {
     io.stderr.write(`relay-gateway: ${env.error}\n`);
     return ExitCode.USAGE;
+  }
+  const unusable = checkModuleEnvironment(process.env);
+  if (unusable !== undefined) {
+    io.stderr.write(`relay-gateway: ${unusable}\n`);
+    return ExitCode.CONFIG;
   }
   const { args } = parsed;
   const logger: Logger =

@@ -97,6 +97,33 @@ export function twinSettingsFromEnv(
   };
 }
 
+/** The IoT Edge variables `ModuleClient.fromEnvironment` needs when no connection string is given. */
+const EDGE_VARIABLES = [
+  'IOTEDGE_WORKLOADURI',
+  'IOTEDGE_DEVICEID',
+  'IOTEDGE_MODULEID',
+  'IOTEDGE_IOTHUBHOSTNAME',
+  'IOTEDGE_AUTHSCHEME',
+  'IOTEDGE_MODULEGENERATIONID',
+];
+
+/**
+ * Why twin mode cannot connect with this environment, or undefined when it can: a module started without
+ * `--config` outside IoT Edge and without a connection string would otherwise retry forever, quietly.
+ */
+export function checkModuleEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (env.EdgeHubConnectionString || env.IotHubConnectionString) return undefined;
+  const missing = EDGE_VARIABLES.filter((name) => !env[name]);
+  if (missing.length === 0) return undefined;
+  return (
+    'twin mode needs the IoT Edge environment or a module connection string: set EdgeHubConnectionString or ' +
+    'IotHubConnectionString (with EdgeModuleCACertificateFile for a private CA), or run with --config <file> ' +
+    `(missing: ${missing.join(', ')})`
+  );
+}
+
 /** Resolves with the first SIGINT or SIGTERM `signals` emits, removing its own listeners. */
 export function waitForStopSignal(signals: NodeJS.EventEmitter): Promise<'SIGINT' | 'SIGTERM'> {
   return new Promise((resolve) => {

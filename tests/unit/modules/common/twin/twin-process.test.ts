@@ -1,4 +1,5 @@
 import {
+  checkModuleEnvironment,
   parseTwinCliArgs,
   selectModuleMode,
   twinSettingsFromEnv,
@@ -77,5 +78,33 @@ describe('waitForStopSignal', () => {
     signals.emit('SIGTERM');
     expect(await waiting).toBe('SIGTERM');
     expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);
+  });
+});
+
+describe('checkModuleEnvironment', () => {
+  it('accepts a connection string or the complete IoT Edge environment', () => {
+    expect(
+      checkModuleEnvironment({
+        IotHubConnectionString: 'HostName=h;DeviceId=d;ModuleId=m;SharedAccessKey=k',
+      }),
+    ).toBeUndefined();
+    expect(checkModuleEnvironment({ EdgeHubConnectionString: 'x' })).toBeUndefined();
+    expect(
+      checkModuleEnvironment({
+        IOTEDGE_WORKLOADURI: 'unix:///var/run/iotedge/workload.sock',
+        IOTEDGE_DEVICEID: 'd',
+        IOTEDGE_MODULEID: 'm',
+        IOTEDGE_IOTHUBHOSTNAME: 'h.azure-devices.net',
+        IOTEDGE_AUTHSCHEME: 'sasToken',
+        IOTEDGE_MODULEGENERATIONID: 'g',
+      }),
+    ).toBeUndefined();
+  });
+
+  it('explains what is missing otherwise, and points at --config', () => {
+    const why = checkModuleEnvironment({ IOTEDGE_DEVICEID: 'd' });
+    expect(why).toContain('--config');
+    expect(why).toContain('IOTEDGE_WORKLOADURI');
+    expect(why).not.toContain('IOTEDGE_DEVICEID,');
   });
 });
