@@ -89,6 +89,7 @@ export class TwinSource extends EventEmitter<TwinSourceEvents> {
     await enableDesiredUpdates(twin);
     await this.read(client, twin, 'connect', signal, true);
     reading = false;
+    if (signal.aborted) return;
     this.twin = twin;
     signal.addEventListener('abort', () => {
       if (this.twin === twin) this.twin = undefined;
