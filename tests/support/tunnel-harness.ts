@@ -78,6 +78,18 @@ export async function connectTcp(port: number): Promise<net.Socket> {
   return socket;
 }
 
+/** Two connected TCP sockets on loopback (both half-open capable): `[client, server]`. */
+export async function tcpSocketPair(): Promise<[net.Socket, net.Socket]> {
+  const server = net.createServer({ allowHalfOpen: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+  const client = await connectTcp((server.address() as net.AddressInfo).port);
+  const [serverSide] = await accepted;
+  server.close(); // stops listening now; its callback would wait for these sockets to end
+  return [client, serverSide];
+}
+
 /** Reads a socket to EOF; resolves with every byte, rejects on error. */
 export function readAll(socket: net.Socket): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -96,6 +108,23 @@ export function closed(socket: net.Socket): Promise<{ errorCode?: string }> {
     if (socket.closed) resolve({ errorCode });
     else socket.once('close', () => resolve({ errorCode }));
   });
+}
+
+/** Resolves once the peer has closed `socket` (EOF, reset or full close), with the errno if it was an error. */
+export function peerClosed(socket: net.Socket): Promise<{ errorCode?: string }> {
+  return new Promise((resolve) => {
+    if (socket.readableEnded || socket.closed) return resolve({});
+    socket.once('end', () => resolve({}));
+    socket.once('error', (e: NodeJS.ErrnoException) => resolve({ errorCode: e.code ?? 'error' }));
+    socket.once('close', () => resolve({}));
+  });
+}
+
+/** Resolves when `signal` is aborted (at once if it already is). */
+export function aborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted
+    ? Promise.resolve()
+    : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 /** Waits for a condition, polling; fails the test with `what` after `timeoutMs` instead of hanging. */
@@ -146,6 +175,9 @@ export async function openWsPair(headers: Record<string, string> = {}): Promise<
 
 /** One connection through a {@link TunnelPath}: both ends' objects and how each side ended. */
 export interface PathConnection {
+  /** The gateway's accepted client socket and the forwarder's socket to the target. */
+  gatewaySocket?: net.Socket;
+  forwarderSocket?: net.Socket;
   senderWs?: WebSocket;
   listenerWs?: WebSocket;
   senderDuplex?: RelayDuplex;
@@ -178,7 +210,11 @@ export interface TunnelPathOptions {
 /** A gateway → ws → forwarder path in one process, for end-to-end byte tests without a relay. */
 export interface TunnelPath {
   readonly gatewayPort: number;
+  /** The relay stand-in's port, for hand-written senders: `ws://127.0.0.1:{wsPort}/`. */
+  readonly wsPort: number;
   readonly connections: PathConnection[];
+  /** Waits (bounded) until the gateway has accepted connection number `index`. */
+  connection(index: number): Promise<PathConnection>;
   close(): Promise<void>;
 }
 
@@ -213,8 +249,18 @@ export async function startTunnelPath(options: TunnelPathOptions): Promise<Tunne
   await once(wss, 'listening');
   const wsPort = (wss.address() as net.AddressInfo).port;
 
+  const addConnection = (): number => {
+    sides.push({ sender: deferred<TunnelOutcome | Error>(), listener: deferred<TunnelOutcome | Error>() });
+    const id = sides.length - 1;
+    connections.push({ sender: sides[id].sender.promise, listener: sides[id].listener.promise });
+    return id;
+  };
+
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    const id = Number(req.headers['x-test-conn']);
+    // Our gateway tags its connections; a hand-written client (azbridge stand-in) gets a record of its own.
+    const tag = req.headers['x-test-conn'];
+    const id = typeof tag === 'string' ? Number(tag) : addConnection();
+    if (typeof tag !== 'string') sides[id].sender.resolve(new Error('no gateway side (raw client)'));
     const conn = connections[id];
     const side = sides[id].listener;
     conn.listenerWs = ws;
@@ -260,16 +306,16 @@ export async function startTunnelPath(options: TunnelPathOptions): Promise<Tunne
         return;
       }
       conn.listenerDuplex = duplex;
+      conn.forwarderSocket = target;
       side.resolve(await pumpTunnel(target, duplex, { idleTimeoutMs: options.idleTimeoutMs }).completion);
     })();
   });
 
   const gateway = await startTcpServer((socket) => {
-    const id = connections.length;
-    const side = { sender: deferred<TunnelOutcome | Error>(), listener: deferred<TunnelOutcome | Error>() };
-    sides.push(side);
-    const conn: PathConnection = { sender: side.sender.promise, listener: side.listener.promise };
-    connections.push(conn);
+    const id = addConnection();
+    const side = sides[id];
+    const conn = connections[id];
+    conn.gatewaySocket = socket;
     socket.on('error', () => undefined);
     const headers: Record<string, string> = { 'x-test-conn': String(id) };
     if (options.senderOffersHalfClose ?? true) Object.assign(headers, halfCloseOfferHeaders());
@@ -298,7 +344,12 @@ export async function startTunnelPath(options: TunnelPathOptions): Promise<Tunne
 
   return {
     gatewayPort: gateway.port,
+    wsPort,
     connections,
+    async connection(index: number) {
+      await waitFor(() => connections.length > index, `gateway connection ${index}`);
+      return connections[index];
+    },
     async close() {
       const settle = (p: Promise<unknown>) =>
         Promise.race([p, new Promise((r) => setTimeout(r, 3000).unref())]);
