@@ -1,5 +1,5 @@
 import type { Logger } from '../log';
-import { describeSdkError } from './errors';
+import { describeSdkError, TwinError } from './errors';
 import type { JsonObject } from './json';
 import { cloneJson, jsonByteLength } from './json';
 import { diffMergePatch } from './merge-patch';
@@ -15,6 +15,11 @@ export interface ReportedWriterOptions {
   readonly debounceMs?: number;
   /** Also send what changed (counters) on this period; 0 disables; default 60 000. */
   readonly refreshIntervalMs?: number;
+  /**
+   * A patch not acknowledged in this time counts as failed; default 30 000. The SDK keeps no timeout of its own:
+   * a twin request whose answer was lost with the connection would otherwise be waited for forever.
+   */
+  readonly sendTimeoutMs?: number;
 }
 
 /** What the writer has done (tests and getStatus). */
@@ -39,6 +44,8 @@ export class ReportedWriter {
   private readonly refresh: NodeJS.Timeout | undefined;
   private sending = false;
   private again = false;
+  /** Grows on every resync: an answer from an earlier session no longer says anything about IoT Hub's copy. */
+  private generation = 0;
   private stopped = false;
   private counters: { patches: number; failures: number; lastPatchBytes?: number; lastSentAtMs?: number } = {
     patches: 0,
@@ -61,7 +68,11 @@ export class ReportedWriter {
 
   /** A new session read `reported` from IoT Hub: diff against that from now on, and send what differs soon. */
   resync(reported: JsonObject): void {
+    this.generation += 1;
     this.base = cloneJson(reported);
+    // A patch still in flight belongs to a dead session: stop waiting for it.
+    this.sending = false;
+    this.again = false;
     this.request();
   }
 
@@ -75,9 +86,11 @@ export class ReportedWriter {
     const target = this.options.snapshot();
     const patch = diffMergePatch(this.base, target);
     if (patch === undefined) return;
+    const generation = this.generation;
     this.sending = true;
     try {
-      await this.options.send(patch);
+      await withTimeout(this.options.send(patch), this.options.sendTimeoutMs ?? 30_000);
+      if (generation !== this.generation) return;
       this.base = target;
       this.counters = {
         ...this.counters,
@@ -86,13 +99,14 @@ export class ReportedWriter {
         lastSentAtMs: Date.now(),
       };
     } catch (err) {
+      if (generation !== this.generation) return;
       this.counters.failures += 1;
       this.options.logger.warn(
         { err: describeSdkError(err) },
         'reported properties not sent; will retry after reconnecting',
       );
     } finally {
-      this.sending = false;
+      if (generation === this.generation) this.sending = false;
     }
     if (this.again) {
       this.again = false;
@@ -112,4 +126,16 @@ export class ReportedWriter {
     clearInterval(this.refresh);
     this.timer = undefined;
   }
+}
+
+function withTimeout(work: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new TwinError('TWIN_TIMEOUT', `no answer to the reported patch within ${timeoutMs} ms`, true)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -6,6 +6,7 @@ describe('ReportedWriter', () => {
   let state: JsonObject;
   let sent: JsonObject[];
   let fail: boolean;
+  let hang: boolean;
   let writer: ReportedWriter;
 
   beforeEach(() => {
@@ -13,16 +14,19 @@ describe('ReportedWriter', () => {
     state = { config: { version: 1 }, routes: { a: { status: 'listening', counters: { accepted: 0 } } } };
     sent = [];
     fail = false;
+    hang = false;
     writer = new ReportedWriter({
       snapshot: () => structuredClone(state),
       send: (patch) => {
         if (fail) return Promise.reject(new Error('not connected'));
+        if (hang) return new Promise<void>(() => undefined);
         sent.push(patch);
         return Promise.resolve();
       },
       logger: pino({ level: 'silent' }),
       debounceMs: 1_000,
       refreshIntervalMs: 60_000,
+      sendTimeoutMs: 10_000,
     });
   });
   afterEach(() => {
@@ -83,6 +87,36 @@ describe('ReportedWriter', () => {
     await jest.advanceTimersByTimeAsync(1_000);
     expect(sent).toEqual([{ config: { version: 3 } }]);
     expect(writer.stats()).toMatchObject({ patches: 1, failures: 1 });
+  });
+
+  it('gives up on a patch whose answer never comes (lost with the connection), and sends it again later', async () => {
+    writer.resync(structuredClone(state));
+    hang = true;
+    state.config = { version: 2 };
+    writer.request();
+    await jest.advanceTimersByTimeAsync(1_000);
+    writer.request(); // while the first is in flight: remembered, not sent in parallel
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(writer.stats().failures).toBe(1);
+    hang = false;
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(sent).toEqual([{ config: { version: 2 } }]);
+  });
+
+  it('a resync (new session) does not wait for a patch stuck on the old session', async () => {
+    writer.resync(structuredClone(state));
+    hang = true;
+    state.config = { version: 2 };
+    writer.request();
+    await jest.advanceTimersByTimeAsync(1_000);
+    hang = false;
+    writer.resync({ config: { version: 1 } });
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(sent).toEqual([
+      { config: { version: 2 }, routes: { a: { status: 'listening', counters: { accepted: 0 } } } },
+    ]);
+    await jest.advanceTimersByTimeAsync(20_000);
+    expect(writer.stats()).toMatchObject({ patches: 1, failures: 0 });
   });
 
   it('sends nothing once stopped', async () => {
