@@ -162,7 +162,7 @@ async function reread(action: Action, state: ObservedState, ctx: ExecutorContext
 function logDone(action: Action, ctx: ExecutorContext): void {
   const name = actionMetricName(action);
   const { kind, ...fields } = action;
-  const line: Record<string, unknown> = { ...fields, action: kind };
+  const line: Record<string, unknown> = { location: actionLocation(action), action: kind, ...fields };
   // Patches hold tokens: the log names what changed instead (the logger would redact them anyway).
   delete line.patch;
   delete line.etag;

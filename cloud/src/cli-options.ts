@@ -1,0 +1,191 @@
+import { parseArgs } from 'node:util';
+import type { PoolSettings } from './settings';
+
+/** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
+export const USAGE = `Usage: fleet-controller [options]   (each option also reads the environment variable shown)
+
+  --iothub-connection-string  IOTHUB_CONNECTION_STRING  service connection string (registry read/write + service connect)
+  --iothub-ca                 IOTHUB_CA_FILE            extra CA (PEM) for IoT Hub's TLS (the sandbox)
+  --subscription              AZURE_SUBSCRIPTION_ID     subscription of the Relay namespace
+  --resource-group            RELAY_RESOURCE_GROUP      resource group of the Relay namespace
+  --namespace                 RELAY_NAMESPACE           Relay namespace name
+  --arm-endpoint              ARM_ENDPOINT              default https://management.azure.com
+  --arm-ca                    ARM_CA_FILE               extra CA (PEM) for the ARM endpoint (the sandbox)
+  --pools                     CONTROLLER_POOLS          JSON: [{"name","ports":"20000-20999","allow":[CIDR…],
+                                                        "publicHost"?,"bindAddress"?}, …]
+  --default-pool              DEFAULT_POOL              pool of locations whose tags name none (default "default")
+  --token-lifetime            TOKEN_LIFETIME            SAS token lifetime, e.g. 4h, 90m, 30s (default 4h)
+  --renew-below               TOKEN_RENEW_BELOW         rewrite a token once less than this fraction of its
+                                                        lifetime remains (default 0.5)
+  --interval                  RECONCILE_INTERVAL        full reconcile period (default 60s)
+  --poll-interval             POLL_INTERVAL             change poll period, 0 = off (default 15s)
+  --controller-id             CONTROLLER_ID             marks owned hybrid connections (default "default")
+  --hc-prefix                 HYBRID_CONNECTION_PREFIX  hybrid connection name prefix (default "hrf-")
+  --log-level                 LOG_LEVEL                 fatal|error|warn|info|debug|trace|silent (default info)
+  --once                                                one reconcile, then exit (0 converged, 1 not)
+
+Azure credentials: DefaultAzureCredential (managed identity, workload identity, az login, AZURE_* variables).
+The sandbox: SANDBOX_ARM_TOKEN_SECRET selects the sandbox ARM credential instead.
+Telemetry: APPLICATIONINSIGHTS_CONNECTION_STRING, METRICS_PORT (see docs/observability.md).
+`;
+
+/** Everything the controller process reads from its command line and environment. */
+export interface ControllerCliOptions {
+  readonly iothubConnectionString: string;
+  readonly iothubCaFile?: string;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly namespace: string;
+  readonly armEndpoint?: string;
+  readonly armCaFile?: string;
+  readonly pools: readonly PoolSettings[];
+  readonly defaultPool?: string;
+  readonly tokenLifetimeMs?: number;
+  readonly renewBelowFraction?: number;
+  readonly intervalMs?: number;
+  readonly pollIntervalMs?: number;
+  readonly controllerId?: string;
+  readonly hybridConnectionPrefix?: string;
+  readonly logLevel?: string;
+  readonly once: boolean;
+  /** Present only in the sandbox. */
+  readonly sandboxArmTokenSecret?: string;
+}
+
+const FLAGS = {
+  'iothub-connection-string': 'IOTHUB_CONNECTION_STRING',
+  'iothub-ca': 'IOTHUB_CA_FILE',
+  subscription: 'AZURE_SUBSCRIPTION_ID',
+  'resource-group': 'RELAY_RESOURCE_GROUP',
+  namespace: 'RELAY_NAMESPACE',
+  'arm-endpoint': 'ARM_ENDPOINT',
+  'arm-ca': 'ARM_CA_FILE',
+  pools: 'CONTROLLER_POOLS',
+  'default-pool': 'DEFAULT_POOL',
+  'token-lifetime': 'TOKEN_LIFETIME',
+  'renew-below': 'TOKEN_RENEW_BELOW',
+  interval: 'RECONCILE_INTERVAL',
+  'poll-interval': 'POLL_INTERVAL',
+  'controller-id': 'CONTROLLER_ID',
+  'hc-prefix': 'HYBRID_CONNECTION_PREFIX',
+  'log-level': 'LOG_LEVEL',
+} as const;
+
+/** Parses argv and the environment; returns every problem instead of throwing. */
+export function parseControllerOptions(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; options: ControllerCliOptions } | { ok: false; help: boolean; problems: string[] } {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }]));
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { ...options, once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    return { ok: false, help: false, problems: [(err as Error).message] };
+  }
+  if (values.help) return { ok: false, help: true, problems: [] };
+  const get = (flag: keyof typeof FLAGS): string | undefined => {
+    const v = values[flag];
+    return typeof v === 'string' ? v : env[FLAGS[flag]] || undefined;
+  };
+  const problems: string[] = [];
+  const required = (flag: keyof typeof FLAGS): string => {
+    const v = get(flag);
+    if (!v) problems.push(`--${flag} (or ${FLAGS[flag]}) is required`);
+    return v ?? '';
+  };
+  const duration = (flag: keyof typeof FLAGS): number | undefined => {
+    const v = get(flag);
+    if (v === undefined) return undefined;
+    const ms = parseDurationMs(v);
+    if (ms === undefined) problems.push(`--${flag}: "${v}" is not a duration (e.g. 4h, 90m, 30s, 500ms)`);
+    return ms;
+  };
+  const renew = get('renew-below');
+  const renewBelowFraction = renew === undefined ? undefined : Number(renew);
+  if (renew !== undefined && !(Number(renew) > 0 && Number(renew) < 1))
+    problems.push('--renew-below must be between 0 and 1');
+  const pools = parsePools(get('pools'), problems);
+  const options: ControllerCliOptions = {
+    iothubConnectionString: required('iothub-connection-string'),
+    subscriptionId: required('subscription'),
+    resourceGroup: required('resource-group'),
+    namespace: required('namespace'),
+    pools,
+    once: values.once === true,
+    ...optional('iothubCaFile', get('iothub-ca')),
+    ...optional('armEndpoint', get('arm-endpoint')),
+    ...optional('armCaFile', get('arm-ca')),
+    ...optional('defaultPool', get('default-pool')),
+    ...optional('tokenLifetimeMs', duration('token-lifetime')),
+    ...optional('renewBelowFraction', renewBelowFraction),
+    ...optional('intervalMs', duration('interval')),
+    ...optional('pollIntervalMs', duration('poll-interval')),
+    ...optional('controllerId', get('controller-id')),
+    ...optional('hybridConnectionPrefix', get('hc-prefix')),
+    ...optional('logLevel', get('log-level')),
+    ...optional('sandboxArmTokenSecret', env.SANDBOX_ARM_TOKEN_SECRET || undefined),
+  };
+  return problems.length > 0 ? { ok: false, help: false, problems } : { ok: true, options };
+}
+
+/** `4h`, `90m`, `30s`, `500ms` or a bare number of milliseconds; undefined when it is none of these. */
+export function parseDurationMs(text: string): number | undefined {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function parsePools(text: string | undefined, problems: string[]): PoolSettings[] {
+  if (!text) {
+    problems.push('--pools (or CONTROLLER_POOLS) is required: at least one gateway pool');
+    return [];
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    problems.push(`--pools is not JSON: ${(err as Error).message}`);
+    return [];
+  }
+  const list = Array.isArray(raw)
+    ? raw
+    : typeof raw === 'object' && raw !== null
+      ? Object.entries(raw).map(([name, p]) => ({ name, ...(p as object) }))
+      : [];
+  const pools: PoolSettings[] = [];
+  for (const [i, p] of list.entries()) {
+    const pool = p as {
+      name?: unknown;
+      ports?: unknown;
+      allow?: unknown;
+      publicHost?: unknown;
+      bindAddress?: unknown;
+    };
+    const range = typeof pool.ports === 'string' ? /^([0-9]{1,5})-([0-9]{1,5})$/.exec(pool.ports) : null;
+    if (typeof pool.name !== 'string' || !range || !Array.isArray(pool.allow)) {
+      problems.push(`--pools[${i}] needs "name", "ports": "first-last" and "allow": [CIDR, …]`);
+      continue;
+    }
+    pools.push({
+      name: pool.name,
+      firstPort: Number(range[1]),
+      lastPort: Number(range[2]),
+      allow: pool.allow.map(String),
+      ...(typeof pool.publicHost === 'string' && { publicHost: pool.publicHost }),
+      ...(typeof pool.bindAddress === 'string' && { bindAddress: pool.bindAddress }),
+    });
+  }
+  if (list.length === 0) problems.push('--pools must list at least one pool');
+  return pools;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import type { TokenCredential } from '@azure/core-auth';
+import { createLogger, type Logger } from '../../modules/common/src/log';
+import { startTelemetry } from '../../modules/common/src/telemetry/bootstrap';
+import { parseControllerOptions, USAGE, type ControllerCliOptions } from './cli-options';
+import { isControllerError } from './errors';
+import { runController, type ControllerHandle } from './run-controller';
+import { resolveSettings, type ControllerSettings } from './settings';
+
+/** Exit codes of the controller process (sysexits.h values, like the modules'). */
+export const ExitCode = {
+  OK: 0,
+  /** `--once`: the reconcile did not converge (see the log and the locations' status tags). */
+  NOT_CONVERGED: 1,
+  USAGE: 64,
+  /** A CA file could not be read. */
+  NO_INPUT: 66,
+} as const;
+
+/** Where the CLI reads and writes, and which signals it handles (the process, unless a test passes its own). */
+export interface ControllerCliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly signals: NodeJS.EventEmitter;
+  readonly logger?: Logger;
+}
+
+/**
+ * The controller process: options from flags and environment, the unmodified SDK clients (DefaultAzureCredential
+ * for ARM, or the sandbox credential), telemetry, then the reconcile loop until SIGINT/SIGTERM — or one reconcile
+ * with `--once`. Resolves with the exit code.
+ */
+export async function runControllerCli(argv: readonly string[], io: ControllerCliIo): Promise<number> {
+  const parsed = parseControllerOptions(argv, io.env);
+  if (!parsed.ok) {
+    if (parsed.help) {
+      io.stdout.write(USAGE);
+      return ExitCode.OK;
+    }
+    io.stderr.write(`fleet-controller: ${parsed.problems.join('\n  ')}\n\n${USAGE}`);
+    return ExitCode.USAGE;
+  }
+  const o = parsed.options;
+  let iothubCa: string | undefined;
+  let armCa: string | undefined;
+  try {
+    if (o.iothubCaFile) iothubCa = await readFile(o.iothubCaFile, 'utf8');
+    if (o.armCaFile) armCa = await readFile(o.armCaFile, 'utf8');
+  } catch (err) {
+    io.stderr.write(`fleet-controller: cannot read a CA file: ${(err as Error).message}\n`);
+    return ExitCode.NO_INPUT;
+  }
+  let settings: ControllerSettings;
+  try {
+    settings = resolveSettings(settingsOf(o));
+  } catch (err) {
+    if (!isControllerError(err, 'CONTROLLER_BAD_SETTINGS')) throw err;
+    io.stderr.write(`fleet-controller: ${err.message}\n`);
+    return ExitCode.USAGE;
+  }
+  const logger = io.logger ?? createLogger('fleet-controller', o.logLevel);
+  const telemetry = await startTelemetry({
+    serviceName: 'fleet-controller',
+    env: io.env as NodeJS.ProcessEnv,
+    logger,
+  });
+  let handle: ControllerHandle | undefined;
+  try {
+    handle = runController({
+      settings,
+      iothub: { connectionString: o.iothubConnectionString, ...(iothubCa !== undefined && { ca: iothubCa }) },
+      arm: {
+        credential: await credentialFor(o),
+        subscriptionId: o.subscriptionId,
+        resourceGroup: o.resourceGroup,
+        namespace: o.namespace,
+        ...(o.armEndpoint !== undefined && { endpoint: o.armEndpoint }),
+        ...(armCa !== undefined && { ca: armCa }),
+      },
+      logger,
+      metrics: telemetry.metrics,
+      tracer: telemetry.tracer,
+      start: !o.once,
+      ...(o.intervalMs !== undefined && { intervalMs: o.intervalMs }),
+      ...(o.pollIntervalMs !== undefined && { pollIntervalMs: o.pollIntervalMs }),
+    });
+    if (o.once) {
+      const result = await handle.reconcileNow();
+      return result.outcome === 'converged' ? ExitCode.OK : ExitCode.NOT_CONVERGED;
+    }
+    const signal = await new Promise<string>((resolve) => {
+      io.signals.once('SIGINT', () => resolve('SIGINT'));
+      io.signals.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    logger.info({ signal }, 'stopping');
+    return ExitCode.OK;
+  } finally {
+    await handle?.stop();
+    await telemetry.shutdown();
+  }
+}
+
+function settingsOf(o: ControllerCliOptions) {
+  return {
+    pools: o.pools,
+    ...(o.defaultPool !== undefined && { defaultPool: o.defaultPool }),
+    ...(o.tokenLifetimeMs !== undefined && { tokenLifetimeMs: o.tokenLifetimeMs }),
+    ...(o.renewBelowFraction !== undefined && { renewBelowFraction: o.renewBelowFraction }),
+    ...(o.controllerId !== undefined && { controllerId: o.controllerId }),
+    ...(o.hybridConnectionPrefix !== undefined && { hybridConnectionPrefix: o.hybridConnectionPrefix }),
+  };
+}
+
+// Loaded on demand: @azure/identity is large, and the sandbox credential must not load in production.
+async function credentialFor(o: ControllerCliOptions): Promise<TokenCredential> {
+  if (o.sandboxArmTokenSecret) {
+    const { SandboxArmCredential } = await import('../../sandbox/src/arm/credential');
+    return new SandboxArmCredential(o.sandboxArmTokenSecret);
+  }
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  return new DefaultAzureCredential();
+}

@@ -1,0 +1,106 @@
+// The fleet-controller process: main.ts --once as a child process against the sandbox (CA files, the sandbox ARM
+// credential through SANDBOX_ARM_TOKEN_SECRET), and the looping CLI in-process until SIGTERM.
+import { spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
+import pino from 'pino';
+import { runControllerCli } from '../../cloud/src/cli';
+import { startControllerWorld, type ControllerWorld } from '../support/controller-world';
+
+describe('fleet-controller process', () => {
+  let world: ControllerWorld;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    world = await startControllerWorld();
+    await world.addGateway('gw-1');
+    // One CA covers the hub and ARM (they share the sandbox PKI).
+    const caFile = world.hub.caFile!;
+    env = {
+      IOTHUB_CONNECTION_STRING: world.hub.ownerConnectionString,
+      IOTHUB_CA_FILE: caFile,
+      AZURE_SUBSCRIPTION_ID: world.arm.subscriptionId,
+      RELAY_RESOURCE_GROUP: world.arm.resourceGroup,
+      RELAY_NAMESPACE: world.arm.namespaceName,
+      ARM_ENDPOINT: world.arm.endpoint,
+      ARM_CA_FILE: caFile,
+      SANDBOX_ARM_TOKEN_SECRET: world.arm.tokenSecret,
+      CONTROLLER_POOLS: '[{"name":"default","ports":"20000-20099","allow":["0.0.0.0/0"]}]',
+      LOG_LEVEL: 'info',
+    };
+  });
+
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it('main.ts --once configures the fleet, logs one line per action with the location, and exits 0', async () => {
+    await world.addLocation('once-site', { web: '10.0.0.1:80' });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'cloud/src/main.ts', '--once'],
+      {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(await world.hybridConnectionNames()).toContain('hrf-once-site');
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; action?: string; location?: string });
+    const actions = lines.filter((l) => l.msg === 'reconcile action');
+    expect(actions.map((l) => l.action)).toEqual(
+      expect.arrayContaining([
+        'createHybridConnection',
+        'writeForwarderTwin',
+        'writeGatewayTwin',
+        'writeLocationStatus',
+      ]),
+    );
+    expect(actions.every((l) => typeof l.location === 'string' && l.location.includes('once-site'))).toBe(
+      true,
+    );
+    // No secret reaches the log.
+    expect(stdout).not.toMatch(/SharedAccessSignature|sig=|SharedAccessKey=/);
+  }, 60_000);
+
+  it('loops until SIGTERM, reconciling a location added while it runs, and exits 0', async () => {
+    const signals = new EventEmitter();
+    const out: string[] = [];
+    const io = {
+      env: { ...env, POLL_INTERVAL: '50ms' },
+      stdout: { write: (t: string) => out.push(t) },
+      stderr: { write: (t: string) => out.push(t) },
+      signals,
+      logger: pino({ level: 'silent' }),
+    };
+    const running = runControllerCli([], io);
+    await world.addLocation('loop-site', { web: '10.0.0.2:80' });
+    const deadline = Date.now() + 10_000;
+    while (!(await world.hybridConnectionNames()).includes('hrf-loop-site')) {
+      if (Date.now() > deadline) throw new Error('loop-site was not reconciled');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    signals.emit('SIGTERM');
+    expect(await running).toBe(0);
+  });
+
+  it('refuses bad settings with exit code 64 and says why', async () => {
+    const out: string[] = [];
+    const io = {
+      env: { ...env, CONTROLLER_POOLS: '[{"name":"default","ports":"20000-20099","allow":["10.0.0.1/8"]}]' },
+      stdout: { write: (t: string) => out.push(t) },
+      stderr: { write: (t: string) => out.push(t) },
+      signals: new EventEmitter(),
+      logger: pino({ level: 'silent' }),
+    };
+    expect(await runControllerCli(['--once'], io)).toBe(64);
+    expect(out.join('')).toContain('host bits set');
+  });
+});

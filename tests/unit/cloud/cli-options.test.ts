@@ -1,0 +1,87 @@
+import { parseControllerOptions, parseDurationMs } from '../../../cloud/src/cli-options';
+
+const ENV = {
+  IOTHUB_CONNECTION_STRING:
+    'HostName=hub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=a2V5',
+  AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000001',
+  RELAY_RESOURCE_GROUP: 'rg',
+  RELAY_NAMESPACE: 'contoso-relay',
+  CONTROLLER_POOLS:
+    '[{"name":"default","ports":"20000-20999","allow":["0.0.0.0/0","::/0"],"publicHost":"gw.contoso.com"}]',
+};
+
+describe('fleet-controller options', () => {
+  it('reads everything from the environment, with flags winning', () => {
+    const r = parseControllerOptions(['--token-lifetime', '2h', '--once'], {
+      ...ENV,
+      TOKEN_LIFETIME: '8h',
+      POLL_INTERVAL: '0',
+    });
+    expect(r).toEqual({
+      ok: true,
+      options: {
+        iothubConnectionString: ENV.IOTHUB_CONNECTION_STRING,
+        subscriptionId: ENV.AZURE_SUBSCRIPTION_ID,
+        resourceGroup: 'rg',
+        namespace: 'contoso-relay',
+        pools: [
+          {
+            name: 'default',
+            firstPort: 20000,
+            lastPort: 20999,
+            allow: ['0.0.0.0/0', '::/0'],
+            publicHost: 'gw.contoso.com',
+          },
+        ],
+        once: true,
+        tokenLifetimeMs: 7_200_000,
+        pollIntervalMs: 0,
+      },
+    });
+  });
+
+  it('accepts pools as an object keyed by name', () => {
+    const r = parseControllerOptions(
+      ['--pools', '{"edge":{"ports":"1000-1001","allow":["10.0.0.0/8"],"bindAddress":"::"}}'],
+      ENV,
+    );
+    expect(r.ok && r.options.pools).toEqual([
+      { name: 'edge', firstPort: 1000, lastPort: 1001, allow: ['10.0.0.0/8'], bindAddress: '::' },
+    ]);
+  });
+
+  it('lists every problem at once', () => {
+    const r = parseControllerOptions(['--interval', 'soon', '--renew-below', '2'], {
+      CONTROLLER_POOLS: '[{"name":"x"}]',
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toEqual(
+      expect.arrayContaining([
+        '--iothub-connection-string (or IOTHUB_CONNECTION_STRING) is required',
+        '--subscription (or AZURE_SUBSCRIPTION_ID) is required',
+        '--resource-group (or RELAY_RESOURCE_GROUP) is required',
+        '--namespace (or RELAY_NAMESPACE) is required',
+        '--interval: "soon" is not a duration (e.g. 4h, 90m, 30s, 500ms)',
+        '--renew-below must be between 0 and 1',
+        '--pools[0] needs "name", "ports": "first-last" and "allow": [CIDR, …]',
+      ]),
+    );
+    expect(r.problems).toHaveLength(7);
+  });
+
+  it('refuses unknown flags and answers --help', () => {
+    expect(parseControllerOptions(['--nope'], ENV)).toMatchObject({ ok: false, help: false });
+    expect(parseControllerOptions(['-h'], {})).toEqual({ ok: false, help: true, problems: [] });
+  });
+
+  it('parses durations', () => {
+    expect([
+      parseDurationMs('4h'),
+      parseDurationMs('90m'),
+      parseDurationMs('1.5s'),
+      parseDurationMs('250'),
+      parseDurationMs('2 weeks'),
+    ]).toEqual([14_400_000, 5_400_000, 1500, 250, undefined]);
+  });
+});
