@@ -195,6 +195,10 @@ export function pumpTunnel(socket: Socket, duplex: Duplex, options: PumpOptions 
   // Attach the data listeners last: they switch both streams to flowing mode.
   socket.on('data', onSocketData);
   duplex.on('data', onDuplexData);
+  // Node reads a FIN eagerly: on a socket with nothing buffered 'end' may already have fired before the pump
+  // started (a client that half-closes without sending a byte while its tunnel opens). Pass such an end on now.
+  if (socket.readableEnded && !duplex.writableEnded && !duplex.destroyed) onSocketEnd();
+  if (duplex.readableEnded && !socket.writableEnded && !socket.destroyed) onDuplexEnd();
   settleIfDone();
 
   return {
