@@ -46,6 +46,7 @@ describe('tunnel failures before the first byte', () => {
   describe('each failure close code from the listener becomes the right TunnelError at the sender', () => {
     it.each([
       [4400, 'TUNNEL_BAD_PREAMBLE', false],
+      [4403, 'TUNNEL_SERVICE_DISABLED', false],
       [4404, 'TUNNEL_UNKNOWN_SERVICE', false],
       [4429, 'TUNNEL_SERVICE_BUSY', true],
       [4500, 'TUNNEL_TARGET_ERROR', true],

@@ -15,6 +15,8 @@ export const TunnelCloseCode = {
   INTERNAL_ERROR: 1011,
   /** The preamble was malformed, of an unsupported version, or asked for datagram mode. */
   BAD_PREAMBLE: 4400,
+  /** The service is configured but switched off (`enabled: false` on the forwarder). */
+  SERVICE_DISABLED: 4403,
   /** The port name in the preamble names no service on this listener. */
   UNKNOWN_SERVICE: 4404,
   /** No bytes moved in either direction for the configured idle time (or the preamble never came). */
@@ -47,6 +49,7 @@ export interface CloseCodeMeaning {
 /** The failure close codes of the tunnel protocol and their meaning; docs/tunnel-protocol.md has the same table. */
 export const FAILURE_CLOSE_CODES: ReadonlyMap<number, CloseCodeMeaning> = new Map<number, CloseCodeMeaning>([
   [4400, { errorCode: 'TUNNEL_BAD_PREAMBLE', retryable: false, defaultReason: 'bad preamble' }],
+  [4403, { errorCode: 'TUNNEL_SERVICE_DISABLED', retryable: false, defaultReason: 'service disabled' }],
   [4404, { errorCode: 'TUNNEL_UNKNOWN_SERVICE', retryable: false, defaultReason: 'unknown service' }],
   [4408, { errorCode: 'TUNNEL_IDLE_TIMEOUT', retryable: false, defaultReason: 'idle timeout' }],
   [4410, { errorCode: 'TUNNEL_PEER_RESET', retryable: false, defaultReason: 'tcp connection reset' }],

@@ -2,6 +2,7 @@
 export type TunnelErrorCode =
   // The listener closed with one of the fixed failure close codes (see close-codes.ts).
   | 'TUNNEL_BAD_PREAMBLE'
+  | 'TUNNEL_SERVICE_DISABLED'
   | 'TUNNEL_UNKNOWN_SERVICE'
   | 'TUNNEL_SERVICE_BUSY'
   | 'TUNNEL_TARGET_ERROR'

@@ -13,6 +13,7 @@ import {
 describe('failure close codes', () => {
   it.each([
     [4400, 'TUNNEL_BAD_PREAMBLE', false],
+    [4403, 'TUNNEL_SERVICE_DISABLED', false],
     [4404, 'TUNNEL_UNKNOWN_SERVICE', false],
     [4429, 'TUNNEL_SERVICE_BUSY', true],
     [4500, 'TUNNEL_TARGET_ERROR', true],
