@@ -75,6 +75,24 @@ describe('tunnel half-close', () => {
     expect(((await conn.listener) as TunnelOutcome).ok).toBe(true);
   });
 
+  it('carries a FIN that arrived before the tunnel was open (client half-closes without sending a byte)', async () => {
+    let onTarget!: (received: Promise<Buffer>) => void;
+    const targetReceived = new Promise<Buffer>((resolve) => (onTarget = resolve));
+    target = await startTcpServer((socket) => {
+      onTarget(readAll(socket));
+      socket.on('end', () => socket.end('nothing to echo'));
+    });
+    path = await startTunnelPath({ services: { echo: target.port } });
+    const client = await connectTcp(path.gatewayPort);
+    const response = readAll(client);
+    client.end(); // before the preamble exchange has finished
+    expect((await targetReceived).length).toBe(0);
+    expect((await response).toString()).toBe('nothing to echo');
+    const conn = await path.connection(0);
+    expect(((await conn.sender) as TunnelOutcome).ok).toBe(true);
+    expect(((await conn.listener) as TunnelOutcome).ok).toBe(true);
+  });
+
   it('closes the WebSocket with 1000 only after both directions ended', async () => {
     target = await startTcpServer(echoUntilEof);
     path = await startTunnelPath({ services: { echo: target.port } });
