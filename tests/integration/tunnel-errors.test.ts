@@ -180,6 +180,22 @@ describe('tunnel failures while bytes flow', () => {
       t.client.destroy();
     });
 
+    it('pumping a tunnel that already died reports why and resets the TCP connection', async () => {
+      pair = await openWsPair(halfCloseOfferHeaders());
+      const accepted = acceptListenerTunnel(pair.listener, pair.headers);
+      const opened = openSenderTunnel(pair.sender, { portName: 'svc' });
+      (await accepted).confirm().on('error', () => undefined);
+      const { duplex } = await opened;
+      duplex.on('error', () => undefined); // stands in for a caller that attached the pump too late
+      pair.listener.terminate();
+      await waitFor(() => duplex.closed, 'the tunnel to die');
+      const [client, gatewaySide] = await tcpSocketPair();
+      const clientClosed = closed(client);
+      const outcome = await pumpTunnel(gatewaySide, duplex).completion;
+      expect(outcome).toMatchObject({ ok: false, error: { code: 'TUNNEL_RELAY_LOST' } });
+      expect((await clientClosed).errorCode).toBe('ECONNRESET');
+    });
+
     it('a data frame after fin is a protocol error (1002)', async () => {
       pair = await openWsPair(halfCloseOfferHeaders());
       const accepted = acceptListenerTunnel(pair.listener, pair.headers);

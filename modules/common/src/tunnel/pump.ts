@@ -190,7 +190,11 @@ export function pumpTunnel(socket: Socket, duplex: Duplex, options: PumpOptions 
       ),
     );
   } else if (duplex.destroyed) {
-    resetSocket(socket);
+    // The tunnel died before the pump started (its 'error' may already be gone): keep the reason if it has one.
+    onDuplexError(
+      duplex.errored ??
+        new TunnelError('TUNNEL_RELAY_LOST', 'tunnel closed before the pump started', true, undefined),
+    );
   }
   // Attach the data listeners last: they switch both streams to flowing mode.
   socket.on('data', onSocketData);
