@@ -14,6 +14,7 @@ export type TunnelFailureReason =
   | 'relay-unavailable'
   | 'unknown-service'
   | 'service-busy'
+  | 'service-disabled'
   | 'target-refused'
   | 'target-timeout'
   | 'target-unresolved'
@@ -39,6 +40,7 @@ export type TunnelEndReason =
 const TUNNEL_CODES: Readonly<Record<string, TunnelFailureReason>> = {
   TUNNEL_UNKNOWN_SERVICE: 'unknown-service',
   TUNNEL_SERVICE_BUSY: 'service-busy',
+  TUNNEL_SERVICE_DISABLED: 'service-disabled',
   TUNNEL_TARGET_REFUSED: 'target-refused',
   TUNNEL_TARGET_TIMEOUT: 'target-timeout',
   TUNNEL_TARGET_UNRESOLVED: 'target-unresolved',
