@@ -16,7 +16,7 @@ import { connectClient, eventually } from '../support/relay-gateway-harness';
 import { patternBytes, sha256 } from '../support/tunnel-harness';
 
 const KiB = 1024;
-const SIZES = [1, 1000, 64 * KiB + 1, 1024 * KiB + 3];
+const SIZES = [0, 1, 1000, 64 * KiB + 1, 1024 * KiB + 3];
 
 describe('observability metrics after real traffic (sandbox relay, TLS)', () => {
   let world: ObservabilityWorld;
