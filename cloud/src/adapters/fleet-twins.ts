@@ -122,7 +122,9 @@ export class IotHubFleetTwins implements FleetTwins {
       const query = this.registry.createQuery(sql, PAGE_SIZE);
       const rows: TwinJson[] = [];
       do {
-        const { result } = await query.next();
+        // next() without an argument ignores the stored continuation token (azure-iothub 1.16: the promise form
+        // takes the `continuationToken` parameter as given, even undefined) and returns page one forever.
+        const { result } = await query.next(query.continuationToken);
         rows.push(...(result as TwinJson[]));
       } while (query.hasMoreResults);
       return rows;

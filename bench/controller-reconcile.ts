@@ -1,0 +1,297 @@
+/**
+ * How long a fleet-controller reconcile takes for a large fleet (default 1,000 locations with 2 services each),
+ * in two parts:
+ *
+ *  1. planning only — planReconcile, the pure core (median of 7 after warm-up), on a fleet with nothing yet
+ *     (the ARM stage), on a converged fleet (steady state) and with every token due; plus whole reconciles
+ *     against in-memory IoT Hub / ARM stand-ins (executor and bookkeeping without network);
+ *  2. against the sandbox — sandbox IoT Hub + sandbox Relay ARM over TLS with the unmodified SDKs: the first
+ *     reconcile (every hybrid connection, rule, key and twin), a steady-state one, one where every token falls
+ *     due, and one by a freshly restarted controller.
+ *
+ * Locations are spread over pools of `--per-pool` (a gateway twin holds at most 32 KB of desired properties,
+ * about 50 locations with two services), one gateway device each.
+ *
+ *   npx ts-node --transpile-only bench/controller-reconcile.ts [--locations 1000] [--services 2]
+ *       [--per-pool 40] [--concurrency 8] [--skip-sandbox] [--json]
+ */
+import { parseArgs } from 'node:util';
+
+// The sandbox services log at LOG_LEVEL; keep the bench output to its own lines.
+process.env.LOG_LEVEL ??= 'silent';
+import pino from 'pino';
+import { documentBytes } from '../cloud/src/model/documents';
+import type { JsonObject } from '../cloud/src/model/json';
+import { keyRef } from '../cloud/src/model/observed';
+import { planReconcile } from '../cloud/src/plan/plan';
+import { KeyCache } from '../cloud/src/reconcile/key-cache';
+import { reconcileOnce, type ReconcileResult } from '../cloud/src/reconcile/reconcile';
+import { resolveSettings, type ControllerSettings, type PoolSettings } from '../cloud/src/settings';
+import { FakeRelay, FakeTwins } from '../tests/support/controller-fakes';
+import { startControllerWorld } from '../tests/support/controller-world';
+
+interface Options {
+  locations: number;
+  services: number;
+  perPool: number;
+  concurrency: number;
+  skipSandbox: boolean;
+  json: boolean;
+}
+
+interface Row {
+  part: 'planning' | 'in-memory' | 'sandbox';
+  scenario: string;
+  totalMs: number;
+  observeMs?: number;
+  planMs?: number;
+  actions?: number;
+  passes?: number;
+  outcome?: string;
+}
+
+const HOUR_MS = 3_600_000;
+const silent = pino({ level: 'silent' });
+
+function log(line: string): void {
+  process.stderr.write(`[controller-bench ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
+}
+
+function parse(): Options {
+  const { values } = parseArgs({
+    options: {
+      locations: { type: 'string', default: '1000' },
+      services: { type: 'string', default: '2' },
+      'per-pool': { type: 'string', default: '40' },
+      concurrency: { type: 'string', default: '8' },
+      'skip-sandbox': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  return {
+    locations: Number(values.locations),
+    services: Number(values.services),
+    perPool: Number(values['per-pool']),
+    concurrency: Number(values.concurrency),
+    skipSandbox: values['skip-sandbox'] === true,
+    json: values.json === true,
+  };
+}
+
+/** The fleet: location ids, their tags, and pools of `perPool` locations with one gateway each. */
+function fleetShape(o: Options) {
+  const pools: PoolSettings[] = [];
+  const locations: { deviceId: string; pool: string; tags: JsonObject }[] = [];
+  const poolCount = Math.ceil(o.locations / o.perPool);
+  for (let p = 0; p < poolCount; p++) {
+    const first = 20000 + p * (o.perPool * o.services + 10);
+    pools.push({
+      name: `pool-${p}`,
+      firstPort: first,
+      lastPort: first + o.perPool * o.services - 1,
+      allow: ['0.0.0.0/0'],
+    });
+  }
+  for (let i = 0; i < o.locations; i++) {
+    const services: JsonObject = {};
+    for (let s = 0; s < o.services; s++)
+      services[`svc${s}`] = { target: `10.${i >> 8}.${i & 255}.${s + 1}:${1000 + s}` };
+    const pool = `pool-${Math.floor(i / o.perPool)}`;
+    locations.push({
+      deviceId: `loc-${String(i).padStart(5, '0')}`,
+      pool,
+      tags: { relay: { role: 'location', pool, services } },
+    });
+  }
+  return { pools, locations, gateways: pools.map((p) => ({ deviceId: `gw-${p.name}`, pool: p.name })) };
+}
+
+function settingsFor(pools: PoolSettings[]): ControllerSettings {
+  return resolveSettings({ pools, tokenLifetimeMs: 4 * HOUR_MS });
+}
+
+/** Median time of `runs` calls after two warm-up calls (the first ones pay for JIT compilation). */
+function time<T>(run: () => T, runs = 7): { value: T; ms: number } {
+  run();
+  run();
+  const times: number[] = [];
+  let value = run();
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    value = run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { value, ms: times[Math.floor(runs / 2)]! };
+}
+
+function row(part: Row['part'], scenario: string, r: ReconcileResult): Row {
+  return {
+    part,
+    scenario,
+    totalMs: r.durationMs,
+    observeMs: r.observeMs,
+    planMs: r.planMs,
+    actions: r.actionsDone,
+    passes: r.passes,
+    outcome: r.outcome,
+  };
+}
+
+async function inMemory(o: Options, rows: Row[]): Promise<void> {
+  const shape = fleetShape(o);
+  const settings = settingsFor(shape.pools);
+  const twins = new FakeTwins();
+  const relay = new FakeRelay('bench.servicebus.windows.net');
+  for (const l of shape.locations) {
+    twins.addDevice(l.deviceId, l.tags);
+    twins.addModule(l.deviceId, 'relay-forwarder');
+  }
+  for (const g of shape.gateways) {
+    twins.addDevice(g.deviceId, { relay: { role: 'gateway', pool: g.pool } });
+    twins.addModule(g.deviceId, 'relay-gateway');
+  }
+  const observe = async (keys = new Map<string, string>()) => ({
+    nowMs: Date.UTC(2025, 0, 1),
+    namespaceHost: 'bench.servicebus.windows.net',
+    devices: await twins.queryDevices(),
+    modules: await twins.queryModules(['relay-forwarder', 'relay-gateway']),
+    hybridConnections: await relay.listHybridConnections(),
+    keys,
+    missingRules: new Set<string>(),
+    failures: new Map(),
+  });
+  const cold = await observe();
+  const coldPlan = time(() => planReconcile(cold, settings));
+  rows.push({
+    part: 'planning',
+    scenario: 'new fleet (ARM stage)',
+    totalMs: coldPlan.ms,
+    actions: coldPlan.value.actions.length,
+  });
+
+  const ctx = (nowMs: number) => ({
+    twins,
+    relay,
+    settings,
+    keyCache: new KeyCache(600_000),
+    logger: silent,
+    namespaceHost: () => relay.namespaceHost(),
+    nowMs: () => nowMs,
+    concurrency: o.concurrency,
+    maxPasses: 8,
+    shouldStop: () => undefined,
+  });
+  rows.push(row('in-memory', 'first reconcile', await reconcileOnce(ctx(Date.UTC(2025, 0, 1)))));
+
+  const keys = new Map<string, string>();
+  for (const [name, hc] of relay.hybridConnections)
+    for (const [rule, r] of hc.rules) keys.set(keyRef(name, rule as 'listen'), r.key);
+  const converged = await observe(keys);
+  const steadyPlan = time(() => planReconcile(converged, settings));
+  rows.push({
+    part: 'planning',
+    scenario: 'converged fleet (no action)',
+    totalMs: steadyPlan.ms,
+    actions: steadyPlan.value.actions.length,
+  });
+  const renewPlan = time(() =>
+    planReconcile({ ...converged, nowMs: converged.nowMs + 2 * HOUR_MS + 1000 }, settings),
+  );
+  rows.push({
+    part: 'planning',
+    scenario: 'every token due (twins stage)',
+    totalMs: renewPlan.ms,
+    actions: renewPlan.value.actions.length,
+  });
+  rows.push(row('in-memory', 'steady state', await reconcileOnce(ctx(Date.UTC(2025, 0, 1)))));
+}
+
+async function sandbox(o: Options, rows: Row[]): Promise<{ maxGatewayTwinBytes: number; problems: number }> {
+  const shape = fleetShape(o);
+  log('starting sandbox relay, ARM and IoT Hub');
+  const world = await startControllerWorld();
+  try {
+    log(`seeding ${shape.locations.length} locations and ${shape.gateways.length} gateways`);
+    for (const l of shape.locations) {
+      world.hub.createDevice(l.deviceId, { iotEdge: true, tags: l.tags });
+      world.hub.createModule(l.deviceId, 'relay-forwarder');
+    }
+    for (const g of shape.gateways) {
+      world.hub.createDevice(g.deviceId, {
+        iotEdge: true,
+        tags: { relay: { role: 'gateway', pool: g.pool } },
+      });
+      world.hub.createModule(g.deviceId, 'relay-gateway');
+    }
+    const settings = { pools: shape.pools, tokenLifetimeMs: 4 * HOUR_MS };
+    let nowMs = Date.now();
+    const controller = world.startController(settings, { concurrency: o.concurrency, nowMs: () => nowMs });
+    log('first reconcile (creates everything)');
+    rows.push(row('sandbox', 'first reconcile', await controller.reconcileNow()));
+    log('steady-state reconcile');
+    rows.push(row('sandbox', 'steady state', await controller.reconcileNow()));
+    log('every token due');
+    nowMs += 2 * HOUR_MS + 60_000;
+    rows.push(row('sandbox', 'every token due', await controller.reconcileNow()));
+    await controller.stop();
+    log('restarted controller (no key cache)');
+    const restarted = world.startController(settings, { concurrency: o.concurrency, nowMs: () => nowMs });
+    const last = await restarted.reconcileNow();
+    rows.push(row('sandbox', 'restarted controller', last));
+    await restarted.stop();
+    let maxGatewayTwinBytes = 0;
+    for (const g of shape.gateways)
+      maxGatewayTwinBytes = Math.max(
+        maxGatewayTwinBytes,
+        documentBytes(await world.desired(g.deviceId, 'relay-gateway')),
+      );
+    const problems = [...last.outcomes.values()].filter((oc) => oc.problems.length > 0).length;
+    return { maxGatewayTwinBytes, problems };
+  } finally {
+    await world.close();
+  }
+}
+
+function table(rows: Row[]): string {
+  const f = (n: number | undefined) => (n === undefined ? '' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
+  const head = ['part', 'scenario', 'total ms', 'read ms', 'plan ms', 'actions', 'passes', 'outcome'];
+  const body = rows.map((r) => [
+    r.part,
+    r.scenario,
+    f(r.totalMs),
+    f(r.observeMs),
+    f(r.planMs),
+    String(r.actions ?? ''),
+    String(r.passes ?? ''),
+    r.outcome ?? '',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const o = parse();
+  const rows: Row[] = [];
+  log(
+    `${o.locations} locations × ${o.services} services, ${Math.ceil(o.locations / o.perPool)} pools, concurrency ${o.concurrency}`,
+  );
+  await inMemory(o, rows);
+  const extra = o.skipSandbox ? undefined : await sandbox(o, rows);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ options: o, rows, ...extra }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`${table(rows)}\n`);
+  if (extra)
+    process.stdout.write(
+      `largest gateway twin: ${extra.maxGatewayTwinBytes} bytes; locations with problems: ${extra.problems}\n`,
+    );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`controller bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 70;
+});
