@@ -1,0 +1,157 @@
+// `npm start`, the sandbox tunnel demo, as a user runs it: `--check` runs the self-check and exits; without it the
+// demo runs until Ctrl-C, and the lines it prints work.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import * as http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { onPath } from '../../sandbox/src/demo/print';
+
+const ROOT = resolve(__dirname, '../..');
+
+/** A spawned command whose output is collected; `exited` resolves with the exit code or signal. */
+interface Run {
+  readonly child: ChildProcess;
+  output(): string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits (bounded) until the output matches `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, detached = false): Run {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached });
+  let text = '';
+  const wakers = new Set<() => void>();
+  const take = (c: Buffer): void => {
+    text += c.toString();
+    for (const wake of wakers) wake();
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  const exited = once(child, 'close').then(([code, signal]) => {
+    for (const wake of wakers) wake();
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
+  let done = false;
+  void exited.then(() => (done = true));
+  return {
+    child,
+    output: () => text,
+    exited,
+    waitFor(pattern, timeoutMs = 60_000) {
+      return new Promise((resolveMatch, reject) => {
+        const check = (): void => {
+          const match = pattern.exec(text);
+          if (match) finish(() => resolveMatch(match));
+          else if (done) finish(() => reject(new Error(`exited before ${pattern}:\n${text}`)));
+        };
+        const timer = setTimeout(
+          () => finish(() => reject(new Error(`no ${pattern} in:\n${text}`))),
+          timeoutMs,
+        );
+        const finish = (settle: () => void): void => {
+          clearTimeout(timer);
+          wakers.delete(check);
+          settle();
+        };
+        wakers.add(check);
+        check();
+      });
+    },
+  };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function httpGet(port: number): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolveBody(Buffer.concat(chunks).toString()));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('npm start (the sandbox tunnel demo)', () => {
+  let stateDir: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'hrf-demo-'));
+    // The demo's own modules log to files; LOG_LEVEL=silent from jest.setup must not reach them.
+    env = { ...process.env, SANDBOX_STATE_DIR: stateDir, LOG_LEVEL: 'info' };
+  });
+
+  afterAll(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('`npm start -- --check` starts everything, passes its self-check through the tunnel and exits 0', async () => {
+    const demo = run('npm', ['start', '--silent', '--', '--check'], env);
+    const { code, signal } = await demo.exited;
+    const out = demo.output();
+    expect({ code, signal, out }).toMatchObject({ code: 0, signal: null });
+    expect(out).toMatch(/sandbox relay {4}127\.0\.0\.1:\d+ {2}\(CA .*ca\.pem\)/);
+    expect(out).toMatch(/site-a-web +127\.0\.0\.1:\d+ +site-a \/ web +127\.0\.0\.1:\d+ \(HTTP\)/);
+    expect(out).toMatch(/site-a-echo +127\.0\.0\.1:\d+ +site-a \/ echo +127\.0\.0\.1:\d+ \(TCP echo\)/);
+    expect(out).toMatch(/^ {2}curl http:\/\/127\.0\.0\.1:\d+\/$/m);
+    expect(out).toMatch(/^ {2}(printf 'hello\\n' \| nc -q1 127\.0\.0\.1 \d+|node -e ".*connect\(\d+,.*")$/m);
+    expect(out).toContain('ok    site-a-web   GET / → 200 "Hello from site-a / web"');
+    expect(out).toContain('ok    site-a-echo  sent "hello\\n", got "hello\\n"');
+    expect(out).toContain('Self-check passed: 2 of 2 routes answered through the tunnel.');
+    expect(out).toMatch(/Stopped\.\n$/);
+    // Keys stay in the generated files (owner-only), never on the console.
+    expect(out).not.toMatch(/SharedAccessKey=|sig=/);
+    expect((await stat(join(stateDir, 'demo', 'gateway.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(stateDir, 'demo', 'forwarder.json'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('runs until Ctrl-C: the printed lines work, and SIGINT stops every process with exit 0', async () => {
+    const caBefore = await readFile(join(stateDir, 'pki', 'ca.pem'), 'utf8');
+    // Its own process group, signalled as a terminal does on Ctrl-C: npm and the demo both get SIGINT.
+    const demo = run('npm', ['start', '--silent'], env, true);
+    try {
+      await demo.waitFor(/Ctrl-C stops everything\./);
+    } catch (err) {
+      process.kill(-demo.child.pid!, 'SIGKILL');
+      throw err;
+    }
+    const out = demo.output();
+    expect(out).toContain('Self-check passed: 2 of 2 routes answered through the tunnel.');
+    // The CA file is kept between runs, so NODE_EXTRA_CA_CERTS needs setting once.
+    expect(await readFile(join(stateDir, 'pki', 'ca.pem'), 'utf8')).toBe(caBefore);
+
+    const curlLine = /^ {2}(curl http:\/\/127\.0\.0\.1:(\d+)\/)$/m.exec(out)!;
+    const echoLine = /^ {2}((?:printf|node -e) .*)$/m.exec(out)!;
+    if (onPath('curl')) {
+      const curl = run('sh', ['-c', curlLine[1]!], process.env);
+      expect(await curl.exited).toEqual({ code: 0, signal: null });
+      expect(curl.output()).toContain('Hello from site-a / web');
+    } else {
+      expect(await httpGet(Number(curlLine[2]))).toContain('Hello from site-a / web');
+    }
+    const echo = run('sh', ['-c', echoLine[1]!], process.env);
+    expect(await echo.exited).toEqual({ code: 0, signal: null });
+    expect(echo.output()).toBe('hello\n');
+
+    const pids = [...out.matchAll(/relay-(?:gateway|forwarder) +pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(pids).toHaveLength(2);
+    expect(pids.every(isRunning)).toBe(true);
+    process.kill(-demo.child.pid!, 'SIGINT');
+    expect(await demo.exited).toEqual({ code: 0, signal: null });
+    expect(demo.output()).toMatch(/SIGINT: stopping[^]*Stopped\.\n$/);
+    expect(pids.filter(isRunning)).toEqual([]);
+    await expect(httpGet(Number(curlLine[2]))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
