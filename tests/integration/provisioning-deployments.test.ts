@@ -3,7 +3,9 @@
 // device's tags stop matching the forwarder layer, the forwarder stops (and the gateway layer's module starts).
 import type { Configuration } from 'azure-iothub';
 import { join } from 'node:path';
+import { buildDeploymentContents, planDeployments } from '../../provisioning/src/adm/plan';
 import { startSandboxEdgeDevice, type SandboxEdgeDevice } from '../../sandbox/src/edge-agent';
+import { TEMPLATE_VARIABLES } from '../support/provisioning-fixtures';
 import { startProvisioningWorld, type ProvisioningWorld } from '../support/provisioning-world';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -89,6 +91,31 @@ describe('provision deployments and the edge-agent stand-in', () => {
       'created',
       'created',
     ]);
+  });
+
+  it('refuses (exit 65) to adopt a deployment with its id but other content; --dry-run writes nothing', async () => {
+    const [base] = planDeployments(buildDeploymentContents({ variables: TEMPLATE_VARIABLES }), {
+      prefix: 'clash',
+    });
+    await world.registry.addConfiguration({
+      id: base?.id as string,
+      schemaVersion: '1.0',
+      content: {
+        modulesContent: { $edgeAgent: { 'properties.desired': { schemaVersion: '1.1', modules: {} } } },
+      },
+      targetCondition: "tags.nothing='here'",
+      priority: 1,
+    });
+    const dry = await world.cli(['deployments', '--prefix', 'dry', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('dry run, nothing written');
+    expect((await world.registry.getConfigurations()).responseBody.some((c) => c.id.startsWith('dry-'))).toBe(
+      false,
+    );
+
+    const clash = await world.cli(['deployments', '--prefix', 'clash']);
+    expect(clash.code).toBe(65);
+    expect(clash.stderr).toContain(`deployment ${base?.id as string} exists with other content`);
   });
 
   it('runs relay-forwarder on a location, which connects; stops it when the tags no longer match', async () => {

@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { deriveDeviceKey } from '../../provisioning/src/location/device-key';
+import { createProvisioningServiceClient } from '../../sandbox/src/dps';
 import { startSandboxEdgeDevice, type SandboxEdgeDevice } from '../../sandbox/src/edge-agent';
 import { startProvisioningWorld, type ProvisioningWorld } from '../support/provisioning-world';
 
@@ -82,5 +83,93 @@ describe('provision location: DPS enrollment, registration, tags and config.toml
       status: 'assigned',
     });
     expect(deriveDeviceKey(group.attestation.symmetricKey.primaryKey, 'Site-A')).toBe(key);
+  });
+
+  it("is idempotent, and a changed declaration changes only tags.relay (the controller's tags stay)", async () => {
+    const argv = ['location', 'depot-9', '--service', 'sql=10.0.0.5:1433', '--service', 'web=10.0.0.6:80'];
+    expect((await world.cli(argv)).code).toBe(0);
+    await world.registry.updateTwin('depot-9', { tags: { relayStatus: { ports: { sql: 40001 } } } }, '*');
+
+    const again = await world.cli(argv);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('enrollment group relay-fleet: reused');
+    expect(again.stdout).toContain('(deviceDataMigrated)');
+    expect(again.stdout).toContain('tags.relay: unchanged');
+
+    const changed = await world.cli([
+      'location',
+      'depot-9',
+      '--service',
+      'sql=10.0.0.5:1433',
+      '--service',
+      'ssh=10.0.0.7:22',
+      '--json',
+    ]);
+    expect(changed.code).toBe(0);
+    expect(JSON.parse(changed.stdout)).toMatchObject({
+      command: 'location',
+      deviceId: 'depot-9',
+      tags: 'written',
+    });
+    const twin = (await world.registry.getTwin('depot-9')).responseBody as unknown as Json;
+    expect(twin.tags).toEqual({
+      relay: {
+        role: 'location',
+        location: 'depot-9',
+        services: { sql: { target: '10.0.0.5:1433' }, ssh: { target: '10.0.0.7:22' } },
+      },
+      relayStatus: { ports: { sql: 40001 } },
+    });
+  });
+
+  it('fixes an existing group the design cannot use, and refuses a disabled one', async () => {
+    const service = createProvisioningServiceClient(world.dps.serviceConnectionString, {
+      ca: world.hub.caPem,
+    });
+    await service.createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: 'legacy',
+      attestation: { type: 'symmetricKey' },
+      provisioningStatus: 'enabled',
+      reprovisionPolicy: { updateHubAssignment: true, migrateDeviceData: false },
+    } as never);
+    const fixed = await world.cli(['gateway', 'gw-legacy', '--group', 'legacy']);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toContain('enrollment group legacy: updated');
+    expect(world.dps.enrollmentGroup('legacy')).toMatchObject({
+      capabilities: { iotEdge: true },
+      reprovisionPolicy: { migrateDeviceData: true },
+    });
+
+    await service.createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: 'paused',
+      attestation: { type: 'symmetricKey' },
+      provisioningStatus: 'disabled',
+    } as never);
+    const refused = await world.cli(['gateway', 'gw-paused', '--group', 'paused']);
+    expect(refused.code).toBe(65);
+    expect(refused.stderr).toContain('enrollment group paused is disabled');
+  });
+
+  it('exits 69 when DPS refuses the service key, 65 when DPS assigns another hub; never prints a key', async () => {
+    const wrongKey = world.dps.serviceConnectionString.replace(
+      /SharedAccessKey=[^;]+/,
+      'SharedAccessKey=d3Jvbmc=',
+    );
+    const refused = await world.cli(['gateway', 'gw-2'], { DPS_SERVICE_CONNECTION_STRING: wrongKey });
+    expect(refused.code).toBe(69);
+    expect(refused.stderr).toMatch(
+      /^provision: read enrollment group relay-fleet: UnauthorizedError \(HTTP 401\)/,
+    );
+    expect(refused.stderr).not.toContain('d3Jvbmc=');
+
+    const otherHub = world.hub.ownerConnectionString.replace(
+      /HostName=[^;]+/,
+      'HostName=other-hub.azure-devices.net',
+    );
+    const mismatch = await world.cli(['gateway', 'gw-3'], { IOTHUB_CONNECTION_STRING: otherHub });
+    expect(mismatch.code).toBe(65);
+    expect(mismatch.stderr).toContain(
+      `DPS assigned gw-3 to "${world.hub.hostName}", but the IoT Hub connection string is for "other-hub.azure-devices.net"`,
+    );
   });
 });

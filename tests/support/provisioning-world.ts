@@ -8,18 +8,7 @@ import { runProvisionCli } from '../../provisioning/src/cli/run';
 import { startSandboxDps, type SandboxDps } from '../../sandbox/src/dps';
 import { createIotHubServiceClients, startSandboxIotHub, type SandboxIotHub } from '../../sandbox/src/iothub';
 import { generateSandboxPki } from '../../sandbox/src/tls/pki';
-
-/** Placeholder values the manifest templates need (no .env in a test). */
-export const TEMPLATE_VARIABLES: Readonly<Record<string, string>> = {
-  CONTAINER_REGISTRY_SERVER: 'sandbox.azurecr.io',
-  CONTAINER_REGISTRY_USERNAME: 'sandbox',
-  CONTAINER_REGISTRY_PASSWORD: 'not-a-secret',
-  LOG_LEVEL: 'info',
-  APPLICATIONINSIGHTS_CONNECTION_STRING: '',
-  AZURE_MONITOR_LIVE_METRICS: 'false',
-  GATEWAY_PORT_RANGE_START: '40000',
-  GATEWAY_PORT_RANGE_END: '40099',
-};
+import { TEMPLATE_VARIABLES } from './provisioning-fixtures';
 
 /** What a CLI run printed and returned. */
 export interface CliRun {
