@@ -3,6 +3,7 @@
 import { normalizeForwarderConfig } from '../../modules/relay-forwarder/src/config/normalize';
 import { normalizeGatewayConfig } from '../../modules/relay-gateway/src/config/normalize';
 import { parseSasToken } from '../../modules/common/src/hc/sas';
+import { IotHubFleetTwins } from '../../cloud/src/adapters/fleet-twins';
 import type { JsonObject } from '../../cloud/src/model/json';
 import { startControllerWorld, DEFAULT_POOL, type ControllerWorld } from '../support/controller-world';
 
@@ -135,6 +136,18 @@ describe('fleet controller (sandbox IoT Hub + Relay ARM, unmodified SDKs)', () =
     const withQuito = routesOf(await world.desired('gw-1', 'relay-gateway'));
     expect(withQuito.quito_web!.port).toBe(parisPorts[0]);
     await controller.stop();
+  });
+
+  it('reads every page of a query result (the adapter follows the continuation token)', async () => {
+    const paged = new IotHubFleetTwins(world.registry, { pageSize: 2 });
+    const devices = await paged.queryDevices();
+    const modules = await paged.queryModules(['relay-forwarder', 'relay-gateway']);
+    expect(devices.length).toBeGreaterThan(4);
+    expect(new Set(devices.map((d) => d.deviceId)).size).toBe(devices.length);
+    expect(devices.map((d) => d.deviceId).sort()).toEqual(
+      (await new IotHubFleetTwins(world.registry).queryDevices()).map((d) => d.deviceId).sort(),
+    );
+    expect(modules.length).toBe(devices.length);
   });
 
   it('converges after a crash mid-reconcile and a restart: no duplicate hybrid connection or port, nothing orphaned', async () => {

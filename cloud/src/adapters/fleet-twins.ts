@@ -41,7 +41,10 @@ const PAGE_SIZE = 1000;
 
 /** FleetTwins over the unmodified `azure-iothub` Registry (queries, getTwin/getModuleTwin, etag-guarded updates). */
 export class IotHubFleetTwins implements FleetTwins {
-  constructor(private readonly registry: Registry) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly options: { readonly pageSize?: number } = {},
+  ) {}
 
   async queryDevices(): Promise<ObservedDevice[]> {
     const rows = await this.query(
@@ -119,7 +122,7 @@ export class IotHubFleetTwins implements FleetTwins {
 
   private async query(sql: string): Promise<TwinJson[]> {
     try {
-      const query = this.registry.createQuery(sql, PAGE_SIZE);
+      const query = this.registry.createQuery(sql, this.options.pageSize ?? PAGE_SIZE);
       const rows: TwinJson[] = [];
       do {
         // next() without an argument ignores the stored continuation token (azure-iothub 1.16: the promise form
