@@ -1,5 +1,7 @@
 // End to end through the real modules: client → relay-gateway → sandbox relay (TLS) → relay-forwarder → target.
 // Every byte is checked by sha256; nothing in the path is a test double.
+// azbridge interop (a plain client writing the preamble bytes by hand, whole and split across frames, against the
+// real forwarder) is in tests/integration/relay-forwarder.test.ts; it is not repeated here.
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { hashUntilEnd, writePattern } from '../support/e2e-streams';
