@@ -99,7 +99,8 @@ export class ModuleProcess {
     if (options.logLevel !== undefined) args.push('--log-level', options.logLevel);
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: options.env ?? process.env,
+      // Health probes on ephemeral ports: the fixed defaults (8080/8081) may be taken on a developer's machine.
+      env: options.env ?? { ...process.env, HEALTH_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: a terminal's Ctrl-C reaches only the parent, which then sends exactly one SIGTERM.
       // (A second signal means "stop now, drain no longer" to both modules, which is not what Ctrl-C asks for.)
