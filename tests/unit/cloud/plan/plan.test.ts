@@ -290,6 +290,70 @@ describe('planReconcile', () => {
     expect(byKind.writeLocationStatus).toMatchObject({ patch: { relayStatus: { ports: { panel: null } } } });
   });
 
+  it('moves a location to another pool: routes leave the old gateways and ports come from the new range', () => {
+    const two = testSettings({}, 10, [
+      { name: 'edge', firstPort: 30000, lastPort: 30009, allow: ['10.0.0.0/8'] },
+    ]);
+    const observed = observedOf({
+      devices: [
+        locationDevice('berlin', { sql: '10.0.0.5:1433' }),
+        gatewayDevice('gw-1'),
+        gatewayDevice('gw-edge', 'edge'),
+      ],
+      modules: [
+        moduleTwin('berlin', 'relay-forwarder'),
+        moduleTwin('gw-1', 'relay-gateway'),
+        moduleTwin('gw-edge', 'relay-gateway'),
+      ],
+      hybridConnections: [{ name: 'hrf-berlin', userMetadata: META('berlin', 'berlin') }],
+      keys: KEYS,
+    });
+    const converged = applyTwinWrites(observed, planReconcile(observed, two).actions);
+    const moved = {
+      ...converged,
+      devices: converged.devices.map((d) =>
+        d.deviceId === 'berlin' ? { ...d, tags: applyMergePatch(d.tags, { relay: { pool: 'edge' } }) } : d,
+      ),
+    };
+    const plan = planReconcile(moved, two);
+    const gw = (id: string) => plan.actions.find((a) => a.kind === 'writeGatewayTwin' && a.deviceId === id);
+    expect(gw('gw-1')).toMatchObject({
+      patch: { hybridConnections: { 'hrf-berlin': null }, routes: { berlin_sql: null } },
+    });
+    expect(gw('gw-edge')).toMatchObject({
+      patch: { routes: { berlin_sql: { port: 30000, allow: ['10.0.0.0/8'] } } },
+    });
+    expect(plan.outcomes.get('berlin')).toMatchObject({ pool: 'edge', ports: new Map([['sql', 30000]]) });
+  });
+
+  it('cleans up a device that stops being a location: forwarder entry and status go, then its hybrid connection', () => {
+    const observed = berlinFleet({
+      hybridConnections: [{ name: 'hrf-berlin', userMetadata: META('berlin', 'berlin') }],
+      keys: KEYS,
+    });
+    const converged = applyTwinWrites(observed, planReconcile(observed, settings).actions);
+    const untagged = {
+      ...converged,
+      devices: converged.devices.map((d) =>
+        d.deviceId === 'berlin' ? { ...d, tags: applyMergePatch(d.tags, { relay: null }) } : d,
+      ),
+    };
+    const plan = planReconcile(untagged, settings);
+    const byKind = Object.fromEntries(plan.actions.map((a) => [a.kind, a]));
+    expect(byKind.writeForwarderTwin).toMatchObject({
+      patch: { hybridConnections: { 'hrf-berlin': null } },
+      location: 'berlin',
+    });
+    expect(byKind.writeLocationStatus).toMatchObject({ patch: { relayStatus: null }, location: 'berlin' });
+    expect(byKind.writeGatewayTwin).toMatchObject({
+      patch: { routes: { berlin_panel: null, berlin_sql: null } },
+    });
+    const after = planReconcile(applyTwinWrites(untagged, plan.actions), settings);
+    expect(after.actions).toEqual([
+      { kind: 'deleteHybridConnection', location: 'berlin', hybridConnection: 'hrf-berlin' },
+    ]);
+  });
+
   it('never deletes or reuses a hybrid connection it does not own, and leaves foreign routes and entries alone', () => {
     const observed = observedOf({
       devices: [locationDevice('berlin', { sql: '10.0.0.5:1433' }), gatewayDevice('gw-1')],

@@ -79,8 +79,8 @@ describe('reconcileOnce (in-memory IoT Hub and ARM)', () => {
 
   it('finishes a reconcile that crashed after any number of actions, with no duplicate hybrid connection or port', async () => {
     const reference = fleet();
-    await reconcileOnce(context(reference.twins, reference.relay));
-    const total = (await countActions()).valueOf();
+    const total = (await reconcileOnce(context(reference.twins, reference.relay))).actionsDone;
+    expect(total).toBeGreaterThan(20);
     for (let crashAfter = 1; crashAfter < total; crashAfter++) {
       const { twins, relay } = fleet();
       let n = 0;
@@ -149,9 +149,3 @@ describe('reconcileOnce (in-memory IoT Hub and ARM)', () => {
     expect(relay.calls.get('createHybridConnection')).toBe(1);
   });
 });
-
-async function countActions(): Promise<number> {
-  const { twins, relay } = fleet();
-  const r = await reconcileOnce(context(twins, relay));
-  return r.actionsDone;
-}
