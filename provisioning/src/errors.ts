@@ -12,6 +12,8 @@ export type ProvisioningErrorCode =
   | 'PROVISION_HUB_MISMATCH'
   /** IoT Hub refused or failed a call. */
   | 'PROVISION_IOTHUB_FAILED'
+  /** The device named does not exist in IoT Hub. */
+  | 'PROVISION_DEVICE_NOT_FOUND'
   /** Another writer changed the twin or deployment between our read and our write, every time we tried. */
   | 'PROVISION_CONCURRENT_CHANGE'
   /** A deployment with our id exists with other content (content is immutable in IoT Hub). */

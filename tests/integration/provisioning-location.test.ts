@@ -85,7 +85,7 @@ describe('provision location: DPS enrollment, registration, tags and config.toml
     expect(deriveDeviceKey(group.attestation.symmetricKey.primaryKey, 'Site-A')).toBe(key);
   });
 
-  it("is idempotent, and a changed declaration changes only tags.relay (the controller's tags stay)", async () => {
+  it("is idempotent; a changed declaration changes only tags.relay (the controller's tags stay); remove drops it", async () => {
     const argv = ['location', 'depot-9', '--service', 'sql=10.0.0.5:1433', '--service', 'web=10.0.0.6:80'];
     expect((await world.cli(argv)).code).toBe(0);
     await world.registry.updateTwin('depot-9', { tags: { relayStatus: { ports: { sql: 40001 } } } }, '*');
@@ -120,6 +120,16 @@ describe('provision location: DPS enrollment, registration, tags and config.toml
       },
       relayStatus: { ports: { sql: 40001 } },
     });
+
+    const removed = await world.cli(['remove', 'depot-9']);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain('tags.relay removed');
+    const gone = (await world.registry.getTwin('depot-9')).responseBody as unknown as Json;
+    expect(gone.tags).toEqual({ relayStatus: { ports: { sql: 40001 } } });
+    expect((await world.cli(['remove', 'depot-9'])).stdout).toContain('nothing to do');
+    const unknown = await world.cli(['remove', 'no-such-device']);
+    expect(unknown.code).toBe(65);
+    expect(unknown.stderr).toContain('no such device in IoT Hub');
   });
 
   it('fixes an existing group the design cannot use, and refuses a disabled one', async () => {

@@ -27,6 +27,14 @@ export interface DeviceCommand {
   readonly json: boolean;
 }
 
+/** `provision remove <deviceId>` */
+export interface RemoveCommand {
+  readonly kind: 'remove';
+  readonly deviceId: string;
+  readonly connection: ConnectionFlags;
+  readonly json: boolean;
+}
+
 /** `provision deployments …` */
 export interface DeploymentsCommand {
   readonly kind: 'deployments';
@@ -39,18 +47,20 @@ export interface DeploymentsCommand {
 }
 
 /** A parsed command line. */
-export type ProvisionCommand = DeviceCommand | DeploymentsCommand | { readonly kind: 'help' };
+export type ProvisionCommand = DeviceCommand | DeploymentsCommand | RemoveCommand | { readonly kind: 'help' };
 
 /** Usage text (no secrets, no defaults that depend on the environment). */
 export const USAGE = `Usage:
   provision location <registrationId> --service name=host:port [--service …] [--location ID] [--pool NAME]
                      [--out DIR] [--trust-bundle CA.pem] [connection flags]
   provision gateway <registrationId> [--pool NAME] [--out DIR] [--trust-bundle CA.pem] [connection flags]
+  provision remove <deviceId> [connection flags]
   provision deployments [--platform amd64|arm64v8] [--dotenv FILE] [--prefix relay] [--dry-run] [connection flags]
 
 location/gateway: ensures the DPS symmetric-key enrollment group, registers the device through DPS with its
 derived key, writes its tags (tags.relay) and writes IoT Edge's config.toml (mode 0600, default
-config/devices/<registrationId>/config.toml). deployments: creates or updates the automatic deployments
+config/devices/<registrationId>/config.toml). remove: deletes the device's tags.relay, after which the fleet
+controller tears the location (or gateway) down. deployments: creates or updates the automatic deployments
 (base, relay-forwarder layer, relay-gateway layer) from the manifest templates. Both are idempotent.
 
 Connection flags (prefer the environment variables: flags are visible in the process list):
@@ -125,8 +135,13 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
       json,
     };
   }
+  if (command === 'remove') {
+    only([]);
+    if (rest.length !== 1) throw bad('remove takes exactly one device id');
+    return { kind: 'remove', deviceId: rest[0] as string, connection, json };
+  }
   if (command !== 'location' && command !== 'gateway')
-    throw bad(`unknown command "${command}" (location, gateway or deployments)`);
+    throw bad(`unknown command "${command}" (location, gateway, remove or deployments)`);
   if (rest.length !== 1) throw bad(`${command} takes exactly one registration id`);
   const registrationId = rest[0] as string;
   let declaration: RelayDeclaration;

@@ -6,9 +6,16 @@ import type { DeploymentResult } from '../adm/apply';
 import { provisionDeployments } from '../adm/provision-deployments';
 import { findRepoRoot, formatProblems, isDeploymentError, loadVariables } from '../deployment';
 import { isProvisioningError, ProvisioningError, type ProvisioningErrorCode } from '../errors';
+import { writeRelayTag } from '../location/device-twin';
 import { provisionDevice, type ProvisionDeviceResult } from '../location/provision-device';
 import { relayTagValue } from '../location/tags';
-import { parseProvisionArgs, USAGE, type DeploymentsCommand, type DeviceCommand } from './args';
+import {
+  parseProvisionArgs,
+  USAGE,
+  type DeploymentsCommand,
+  type DeviceCommand,
+  type RemoveCommand,
+} from './args';
 import { requireSettings, resolveConnection } from './settings';
 
 /** Process exit codes (sysexits.h). */
@@ -29,6 +36,7 @@ const EXIT_BY_CODE: Record<ProvisioningErrorCode, number> = {
   PROVISION_DEPLOYMENT_CONFLICT: EXIT.DATA,
   PROVISION_DPS_FAILED: EXIT.UNAVAILABLE,
   PROVISION_IOTHUB_FAILED: EXIT.UNAVAILABLE,
+  PROVISION_DEVICE_NOT_FOUND: EXIT.DATA,
   PROVISION_WRITE_FAILED: EXIT.CANT_CREATE,
   PROVISION_CONCURRENT_CHANGE: EXIT.TEMP_FAIL,
 };
@@ -52,6 +60,7 @@ export async function runProvisionCli(argv: readonly string[], io: ProvisionCliI
       return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
     }
     if (command.kind === 'deployments') await runDeployments(command, io);
+    else if (command.kind === 'remove') await runRemove(command, io);
     else await runDevice(command, io);
     return EXIT.OK;
   } catch (err) {
@@ -124,6 +133,28 @@ async function runDeployments(command: DeploymentsCommand, io: ProvisionCliIo): 
       command.json
         ? `${JSON.stringify({ platform, dryRun: command.dryRun, deployments: results })}\n`
         : deploymentsText(results, platform, command.dryRun),
+    );
+  } finally {
+    hub.close();
+  }
+}
+
+async function runRemove(command: RemoveCommand, io: ProvisionCliIo): Promise<void> {
+  const settings = requireSettings(resolveConnection(command.connection, io.env), ['iothubConnectionString']);
+  const hub = createIotHubServiceClients(
+    settings.iothubConnectionString,
+    io.ca !== undefined ? { ca: io.ca } : {},
+  );
+  try {
+    const outcome = await writeRelayTag(hub.registry, command.deviceId, null);
+    const removed = outcome === 'written';
+    io.stdout.write(
+      command.json
+        ? `${JSON.stringify({ command: 'remove', deviceId: command.deviceId, removed })}\n`
+        : removed
+          ? `provision remove ${command.deviceId}: tags.relay removed; the fleet controller tears down what it made for it. ` +
+            'The device keeps its identity and registration: disable or delete them to stop it coming back.\n'
+          : `provision remove ${command.deviceId}: no tags.relay; nothing to do\n`,
     );
   } finally {
     hub.close();

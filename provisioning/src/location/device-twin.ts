@@ -17,20 +17,21 @@ const ATTEMPTS = 3;
 
 /**
  * Makes the device twin's `tags.relay` equal to `value` (a merge patch with `null` for keys to drop, so stale
- * services disappear), guarded by the twin's etag so a concurrent writer is never overwritten: on 412 it reads
- * again and retries. Other tags (the controller's `relayStatus`) are never touched.
+ * services disappear; `null` removes the tag), guarded by the twin's etag so a concurrent writer is never
+ * overwritten: on 412 it reads again and retries. Other tags (the controller's `relayStatus`) are never touched.
  */
 export async function writeRelayTag(
   registry: Registry,
   deviceId: string,
-  value: JsonObject,
+  value: JsonObject | null,
 ): Promise<TagOutcome> {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
     const twin = await hubCall(`read the twin of ${deviceId}`, () => registry.getTwin(deviceId));
     const body = twin.responseBody as unknown as { etag?: string; tags?: JsonObject };
     const current: JsonValue | undefined = body.tags?.[RELAY_TAG];
-    if (jsonEqual(current, value)) return 'unchanged';
-    const change = isJsonObject(current) ? diffMergePatch(current, value) : value;
+    if (value === null ? current === undefined || current === null : jsonEqual(current, value))
+      return 'unchanged';
+    const change = value !== null && isJsonObject(current) ? diffMergePatch(current, value) : value;
     try {
       await registry.updateTwin(deviceId, { tags: { [RELAY_TAG]: change ?? value } }, body.etag ?? '*');
       return 'written';
@@ -56,6 +57,10 @@ async function hubCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
 /** An IoT Hub SDK failure as a ProvisioningError (5xx, 429 and network errors are retryable). */
 export function hubError(what: string, err: unknown): ProvisioningError {
   const status = httpStatusOf(err);
+  if (status === 404 && (err as Error).name === 'DeviceNotFoundError')
+    return new ProvisioningError('PROVISION_DEVICE_NOT_FOUND', `${what}: no such device in IoT Hub`, false, {
+      cause: err,
+    });
   const retryable = status === undefined || status >= 500 || status === 429;
   return new ProvisioningError('PROVISION_IOTHUB_FAILED', `${what}: ${describeSdkError(err)}`, retryable, {
     cause: err,

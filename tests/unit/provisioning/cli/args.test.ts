@@ -62,6 +62,15 @@ describe('parseProvisionArgs', () => {
     });
   });
 
+  it('parses remove', () => {
+    expect(parseProvisionArgs(['remove', 'site-a', '--json'])).toEqual({
+      kind: 'remove',
+      deviceId: 'site-a',
+      connection: {},
+      json: true,
+    });
+  });
+
   it('answers help for no command or --help', () => {
     expect(parseProvisionArgs([])).toEqual({ kind: 'help' });
     expect(parseProvisionArgs(['location', '--help'])).toEqual({ kind: 'help' });
@@ -76,6 +85,8 @@ describe('parseProvisionArgs', () => {
     [['gateway', 'gw', '--service', 's=h:1'], /gateway does not take --service/],
     [['deployments', '--pool', 'x'], /deployments does not take --pool/],
     [['deployments', 'extra'], /takes no arguments/],
+    [['remove'], /exactly one device id/],
+    [['remove', 'a', '--pool', 'p'], /remove does not take --pool/],
     [['location', 'a', '--nope'], /Unknown option '--nope'/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseProvisionArgs(argv)).toThrow(message);
