@@ -19,7 +19,8 @@ import {
 } from '../support/controller-world';
 import { startTcpServer, waitFor, type TestTcpServer } from '../support/tunnel-harness';
 
-const LIFETIME_MS = 6_000;
+// Long enough that the modules apply the renewed documents well before the first tokens expire, even on a busy CI machine.
+const LIFETIME_MS = 8_000;
 const HC = 'hrf-live-site';
 
 describe('fleet controller token renewal with twin-configured modules', () => {
