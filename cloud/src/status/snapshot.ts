@@ -1,0 +1,330 @@
+import { isJsonObject, type JsonObject } from '../model/json';
+import { RELAY_TAG, STATUS_TAG } from '../model/location';
+import {
+  readConfig,
+  readForwarderHybridConnections,
+  readGatewayConnections,
+  readGatewayRoutes,
+  readModuleInfo,
+  type ForwarderHybridConnectionReport,
+  type GatewayRouteReport,
+  type Reason,
+} from './reported';
+import type { FleetReading, ModuleRow } from './source';
+import type {
+  FleetSnapshot,
+  GatewayView,
+  ListenerState,
+  LocationView,
+  RefusedConfigView,
+  RouteCounterSample,
+  ServiceRouteView,
+  ServiceView,
+} from './view-types';
+
+/** Module ids to look for. */
+export interface SnapshotOptions {
+  readonly forwarderModuleId: string;
+  readonly gatewayModuleId: string;
+}
+
+/** The most problems of a refused version the view carries (modules report the first 20). */
+const MAX_PROBLEMS = 20;
+
+/**
+ * Joins one reading of IoT Hub into what a person looks at (pure): locations from their tags and the controller's
+ * status tag (ports, hybrid connection, problems), the forwarder's listeners and token expiry, each service's
+ * routes on every gateway with live connections and totals; gateways; refused configuration versions. Also the
+ * routes' cumulative counters, which the history turns into per-minute figures.
+ */
+export function buildSnapshot(
+  reading: FleetReading,
+  options: SnapshotOptions,
+  nowMs: number,
+): { snapshot: FleetSnapshot; counters: RouteCounterSample[] } {
+  const tagsOf = new Map(reading.devices.map((d) => [d.deviceId, d.tags]));
+  const forwarders = new Map<string, ModuleRow>();
+  const gateways = new Map<string, ModuleRow>();
+  for (const m of reading.modules) {
+    if (m.moduleId === options.forwarderModuleId) forwarders.set(m.deviceId, m);
+    else if (m.moduleId === options.gatewayModuleId) gateways.set(m.deviceId, m);
+  }
+  const routes = [...gateways.values()].flatMap((g) =>
+    readGatewayRoutes(g.reported).map((route) => ({ gateway: g.deviceId, route })),
+  );
+
+  const locationDevices = new Set<string>(forwarders.keys());
+  for (const d of reading.devices) if (relayTag(d.tags).role === 'location') locationDevices.add(d.deviceId);
+  const locations = [...locationDevices]
+    .map((deviceId) =>
+      locationView(deviceId, tagsOf.get(deviceId) ?? {}, forwarders.get(deviceId), routes, nowMs),
+    )
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  const locationOfHc = new Map<string, string>();
+  for (const l of locations) for (const hc of hybridConnectionsOf(l)) locationOfHc.set(hc, l.id);
+
+  const gatewayDevices = new Set<string>(gateways.keys());
+  for (const d of reading.devices) if (relayTag(d.tags).role === 'gateway') gatewayDevices.add(d.deviceId);
+  const gatewayViews = [...gatewayDevices]
+    .sort()
+    .map((deviceId) => gatewayView(deviceId, tagsOf.get(deviceId) ?? {}, gateways.get(deviceId)));
+
+  const counters: RouteCounterSample[] = [];
+  for (const g of gateways.values()) {
+    const epoch = readModuleInfo(g.reported).startedAt ?? '';
+    for (const r of readGatewayRoutes(g.reported)) {
+      const location = r.hybridConnection === undefined ? undefined : locationOfHc.get(r.hybridConnection);
+      counters.push({
+        key: `${g.deviceId}/${r.id}`,
+        epoch,
+        ...(location !== undefined && { location }),
+        active: r.active,
+        ...(r.counters && {
+          counters: {
+            bytes: r.counters.bytesFromClients + r.counters.bytesToClients,
+            errors: r.counters.errors,
+            connections: r.counters.accepted,
+          },
+        }),
+      });
+    }
+  }
+
+  const refusedConfigs: RefusedConfigView[] = [];
+  for (const m of [...forwarders.values(), ...gateways.values()]) {
+    const refused = readConfig(m.reported)?.refused;
+    if (!refused) continue;
+    const location = locations.find(
+      (l) => l.deviceId === m.deviceId && m.moduleId === options.forwarderModuleId,
+    );
+    refusedConfigs.push({
+      deviceId: m.deviceId,
+      moduleId: m.moduleId,
+      ...(location && { location: location.id }),
+      ...(refused.version !== undefined && { version: refused.version }),
+      ...(refused.at !== undefined && { at: refused.at }),
+      problemCount: refused.problemCount,
+      problems: refused.problems.slice(0, MAX_PROBLEMS),
+    });
+  }
+
+  const snapshot: FleetSnapshot = {
+    atMs: nowMs,
+    totals: {
+      locations: locations.length,
+      services: locations.reduce((n, l) => n + l.services.length, 0),
+      listenersOnline: locations.reduce((n, l) => n + l.listeners.online, 0),
+      listeners: locations.reduce((n, l) => n + l.listeners.total, 0),
+      activeConnections: gatewayViews.reduce((n, g) => n + g.connections.active, 0),
+      gateways: gatewayViews.length,
+      refusedConfigs: refusedConfigs.length,
+    },
+    locations,
+    gateways: gatewayViews,
+    refusedConfigs,
+  };
+  return { snapshot, counters };
+}
+
+interface RelayTag {
+  role?: string;
+  location?: string;
+  pool?: string;
+  services: JsonObject;
+}
+
+function relayTag(tags: JsonObject): RelayTag {
+  const t = isJsonObject(tags[RELAY_TAG]) ? (tags[RELAY_TAG] as JsonObject) : {};
+  return {
+    ...(typeof t.role === 'string' && { role: t.role }),
+    ...(typeof t.location === 'string' && { location: t.location }),
+    ...(typeof t.pool === 'string' && { pool: t.pool }),
+    services: isJsonObject(t.services) ? t.services : {},
+  };
+}
+
+function statusTag(tags: JsonObject): JsonObject {
+  return isJsonObject(tags[STATUS_TAG]) ? (tags[STATUS_TAG] as JsonObject) : {};
+}
+
+// The hybrid connections that belong to a location: the controller's, else whatever its forwarder listens on.
+function hybridConnectionsOf(l: LocationView): string[] {
+  return l.hybridConnection !== undefined
+    ? [l.hybridConnection]
+    : [...(l.forwarder?.hybridConnections ?? [])];
+}
+
+function locationView(
+  deviceId: string,
+  tags: JsonObject,
+  forwarder: ModuleRow | undefined,
+  routes: readonly { gateway: string; route: GatewayRouteReport }[],
+  nowMs: number,
+): LocationView {
+  const relay = relayTag(tags);
+  const status = statusTag(tags);
+  const tagged = relay.role === 'location';
+  const id =
+    relay.location ??
+    (typeof status.location === 'string' ? status.location : undefined) ??
+    deviceId.toLowerCase();
+  const hybridConnection = typeof status.hybridConnection === 'string' ? status.hybridConnection : undefined;
+  const reportedHcs = forwarder ? readForwarderHybridConnections(forwarder.reported) : [];
+  const mine =
+    hybridConnection !== undefined ? reportedHcs.filter((h) => h.name === hybridConnection) : reportedHcs;
+  const hcNames = hybridConnection !== undefined ? [hybridConnection] : mine.map((h) => h.name);
+  const myRoutes = routes.filter(
+    (r) => r.route.hybridConnection !== undefined && hcNames.includes(r.route.hybridConnection),
+  );
+  const ports = isJsonObject(status.ports) ? status.ports : {};
+
+  const names = new Set<string>([...Object.keys(relay.services), ...Object.keys(ports)]);
+  for (const hc of mine) for (const s of hc.services) names.add(s.name);
+  for (const r of myRoutes) if (r.route.service !== undefined) names.add(r.route.service);
+  const services = [...names]
+    .sort()
+    .map((name) => serviceView(name, relay.services[name], ports[name], mine, myRoutes));
+
+  const problems: Reason[] = isJsonObject(status.problems)
+    ? Object.entries(status.problems).map(([code, message]) => ({ code, message: String(message) }))
+    : [];
+  const expiries = mine
+    .map((h) => h.tokenExpiresAt)
+    .filter((t): t is string => t !== undefined && !Number.isNaN(Date.parse(t)));
+  const tokenExpiresAt = expiries.sort((a, b) => Date.parse(a) - Date.parse(b))[0];
+  const info = forwarder ? readModuleInfo(forwarder.reported) : {};
+  const config = forwarder ? readConfig(forwarder.reported) : undefined;
+  const reason = mine.find((h) => h.reason)?.reason;
+  return {
+    id,
+    deviceId,
+    tagged,
+    ...((relay.pool ?? status.pool) !== undefined && { pool: String(relay.pool ?? status.pool) }),
+    ...(typeof status.state === 'string' && { state: status.state }),
+    problems,
+    ...(hybridConnection !== undefined && { hybridConnection }),
+    ...(typeof status.publicHost === 'string' && { publicHost: status.publicHost }),
+    listeners: {
+      state: listenerState(forwarder !== undefined, mine),
+      online: mine.reduce((n, h) => n + h.onlineListeners, 0),
+      total: mine.reduce((n, h) => n + h.listeners, 0),
+    },
+    ...(tokenExpiresAt !== undefined && {
+      tokenExpiresAt,
+      tokenExpiresInS: Math.round((Date.parse(tokenExpiresAt) - nowMs) / 1000),
+    }),
+    ...(forwarder && {
+      forwarder: {
+        ...(forwarder.connectionState !== undefined && {
+          connected: forwarder.connectionState === 'Connected',
+        }),
+        ...(info.version !== undefined && { version: info.version }),
+        ...(config && { config }),
+        hybridConnections: reportedHcs.map((h) => h.name),
+        ...(reason && { reason }),
+        ...sumIfAny(
+          'reconnects',
+          mine.map((h) => h.reconnects),
+        ),
+        ...sumIfAny(
+          'tokenRenewals',
+          mine.map((h) => h.tokenRenewals),
+        ),
+      },
+    }),
+    services,
+  };
+}
+
+function serviceView(
+  name: string,
+  declared: unknown,
+  allocatedPort: unknown,
+  hcs: readonly ForwarderHybridConnectionReport[],
+  routes: readonly { gateway: string; route: GatewayRouteReport }[],
+): ServiceView {
+  const reported = hcs.flatMap((h) => h.services).find((s) => s.name === name);
+  const mine = routes.filter((r) => r.route.service === name);
+  const routeViews: ServiceRouteView[] = mine.map(({ gateway, route }) => ({
+    gateway,
+    route: route.id,
+    status: route.status,
+    ...(route.port !== undefined && { port: route.port }),
+    ...(route.reason && { reason: route.reason }),
+  }));
+  const withCounters = mine.map((r) => r.route.counters).filter((c) => c !== undefined);
+  const target =
+    isJsonObject(declared) && typeof declared.target === 'string' ? declared.target : reported?.target;
+  const publicPort = typeof allocatedPort === 'number' ? allocatedPort : routeViews.find((r) => r.port)?.port;
+  return {
+    name,
+    ...(target !== undefined && { target }),
+    ...(publicPort !== undefined && { publicPort }),
+    ...(reported && { forwarderStatus: reported.status }),
+    routes: routeViews,
+    listeningRoutes: routeViews.filter((r) => r.status === 'listening').length,
+    active: mine.length > 0 ? mine.reduce((n, r) => n + r.route.active, 0) : (reported?.active ?? 0),
+    ...(withCounters.length > 0 && {
+      totals: {
+        connections: withCounters.reduce((n, c) => n + c.accepted, 0),
+        bytesFromClients: withCounters.reduce((n, c) => n + c.bytesFromClients, 0),
+        bytesToClients: withCounters.reduce((n, c) => n + c.bytesToClients, 0),
+        errors: withCounters.reduce((n, c) => n + c.errors, 0),
+      },
+    }),
+  };
+}
+
+// Worst first: the state a person must act on wins over the healthy ones.
+const SEVERITY: readonly ListenerState[] = [
+  'refused',
+  'connecting',
+  'partial',
+  'draining',
+  'drained',
+  'online',
+];
+
+function listenerState(
+  hasForwarder: boolean,
+  hcs: readonly ForwarderHybridConnectionReport[],
+): ListenerState {
+  if (!hasForwarder) return 'no forwarder';
+  if (hcs.length === 0) return 'no report';
+  const states = hcs.map((h): ListenerState =>
+    h.status === 'listening' ? 'online' : (h.status as ListenerState),
+  );
+  return SEVERITY.find((s) => states.includes(s)) ?? 'connecting';
+}
+
+function gatewayView(deviceId: string, tags: JsonObject, module: ModuleRow | undefined): GatewayView {
+  const relay = relayTag(tags);
+  const routes = module ? readGatewayRoutes(module.reported) : [];
+  const info = module ? readModuleInfo(module.reported) : {};
+  const config = module ? readConfig(module.reported) : undefined;
+  return {
+    deviceId,
+    ...(relay.pool !== undefined && { pool: relay.pool }),
+    ...(module?.connectionState !== undefined && { connected: module.connectionState === 'Connected' }),
+    ...(info.version !== undefined && { version: info.version }),
+    ...(config && { config }),
+    connections: module ? readGatewayConnections(module.reported) : { active: 0 },
+    routes: routes.length,
+    listeningRoutes: routes.filter((r) => r.status === 'listening').length,
+    troubledRoutes: routes
+      .filter((r) => r.status !== 'listening' && r.status !== 'disabled')
+      .map((r) => ({
+        gateway: deviceId,
+        route: r.id,
+        status: r.status,
+        ...(r.port !== undefined && { port: r.port }),
+        ...(r.reason && { reason: r.reason }),
+      })),
+  };
+}
+
+function sumIfAny<K extends string>(key: K, values: readonly (number | undefined)[]): { [P in K]?: number } {
+  const present = values.filter((v): v is number => v !== undefined);
+  return (present.length > 0 ? { [key]: present.reduce((a, b) => a + b, 0) } : {}) as { [P in K]?: number };
+}
