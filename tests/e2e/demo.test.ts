@@ -103,13 +103,20 @@ describe('npm start (the sandbox tunnel demo)', () => {
     const out = demo.output();
     expect({ code, signal, out }).toMatchObject({ code: 0, signal: null });
     expect(out).toMatch(/sandbox relay {4}127\.0\.0\.1:\d+ {2}\(CA .*ca\.pem\)/);
+    // Health endpoints on loopback ephemeral ports, not the deployment defaults 8080/8081 on every interface.
+    expect(out).toMatch(/relay-gateway {4}pid \d+ {2}config .* {2}health http:\/\/127\.0\.0\.1:\d+\/readyz/);
+    expect(out).toMatch(
+      /relay-forwarder {2}pid \d+ {2}config .* {2}health http:\/\/127\.0\.0\.1:\d+\/readyz/,
+    );
     expect(out).toMatch(/site-a-web +127\.0\.0\.1:\d+ +site-a \/ web +127\.0\.0\.1:\d+ \(HTTP\)/);
     expect(out).toMatch(/site-a-echo +127\.0\.0\.1:\d+ +site-a \/ echo +127\.0\.0\.1:\d+ \(TCP echo\)/);
     expect(out).toMatch(/^ {2}curl http:\/\/127\.0\.0\.1:\d+\/$/m);
     expect(out).toMatch(/^ {2}(printf 'hello\\n' \| nc -q1 127\.0\.0\.1 \d+|node -e ".*connect\(\d+,.*")$/m);
-    expect(out).toContain('ok    site-a-web   GET / → 200 "Hello from site-a / web"');
-    expect(out).toContain('ok    site-a-echo  sent "hello\\n", got "hello\\n"');
-    expect(out).toContain('Self-check passed: 2 of 2 routes answered through the tunnel.');
+    expect(out).toMatch(/ok {4}site-a-web +GET \/ through the tunnel → 200 "Hello from site-a \/ web"/);
+    expect(out).toMatch(/ok {4}site-a-echo +sent "hello\\n" through the tunnel, got "hello\\n"/);
+    expect(out).toMatch(/ok {4}relay-gateway +GET \/readyz → 200 ready/);
+    expect(out).toMatch(/ok {4}relay-forwarder +GET \/readyz → 200 ready/);
+    expect(out).toContain('Self-check passed: 4 of 4.');
     expect(out).toMatch(/Stopped\.\n$/);
     // Keys stay in the generated files (owner-only), never on the console.
     expect(out).not.toMatch(/SharedAccessKey=|sig=/);
@@ -128,7 +135,7 @@ describe('npm start (the sandbox tunnel demo)', () => {
       throw err;
     }
     const out = demo.output();
-    expect(out).toContain('Self-check passed: 2 of 2 routes answered through the tunnel.');
+    expect(out).toContain('Self-check passed: 4 of 4.');
     // The CA file is kept between runs, so NODE_EXTRA_CA_CERTS needs setting once.
     expect(await readFile(join(stateDir, 'pki', 'ca.pem'), 'utf8')).toBe(caBefore);
 

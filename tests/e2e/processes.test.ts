@@ -140,8 +140,9 @@ describe('e2e with relay-gateway and relay-forwarder as processes (config files,
     gatewayPath = join(dir, 'gateway.json');
     await replace(forwarderPath, forwarderDoc(services()));
     await replace(gatewayPath, gatewayDoc(routes));
-    // jest.setup silences LOG_LEVEL; the processes log at info, as deployed.
-    const env = { ...process.env, LOG_LEVEL: 'info' };
+    // jest.setup silences LOG_LEVEL; the processes log at info, as deployed. Health endpoints on loopback ports the
+    // OS picks (the deployment defaults, 8080/8081 on every interface, would clash between parallel tests).
+    const env = { ...process.env, LOG_LEVEL: 'info', HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1' };
     forwarder = ModuleProcess.start({
       module: 'relay-forwarder',
       configPath: forwarderPath,
@@ -170,6 +171,26 @@ describe('e2e with relay-gateway and relay-forwarder as processes (config files,
     await Promise.all([echo?.close(), sink?.close(), web?.close(), source?.close()]);
     await relay?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports ready on each module health endpoint (/readyz), as a load-balancer probe would ask', async () => {
+    for (const module of [gateway, forwarder]) {
+      const line = await module.waitForLog(
+        (l) => l.msg === 'health endpoint listening',
+        'the health endpoint',
+      );
+      expect(line.host).toBe('127.0.0.1');
+      const ready = await new Promise<string>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port: line.port as number, path: '/readyz', agent: false }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve(`${res.statusCode} ${Buffer.concat(chunks).toString()}`));
+          })
+          .on('error', reject);
+      });
+      expect(ready).toBe('200 {"status":"ready","reasons":[]}');
+    }
   });
 
   it('tunnels TCP, HTTP and a 16 MiB upload (sha256), and carries half-close', async () => {

@@ -69,6 +69,8 @@ async function main(): Promise<number> {
       forwarderPid: demo.forwarder.pid,
       gatewayConfig: demo.files.gatewayConfig,
       forwarderConfig: demo.files.forwarderConfig,
+      gatewayHealthPort: demo.healthPorts.gateway,
+      forwarderHealthPort: demo.healthPorts.forwarder,
       logDir: `${demo.files.dir}/logs`,
       routes: demo.routes,
     }),
@@ -77,7 +79,10 @@ async function main(): Promise<number> {
   out('Try it:');
   for (const line of tryItLines(demo.routes, { hasNc: onPath('nc') })) out(`  ${line}`);
   out('');
-  const results = await runSelfCheck(demo.routes);
+  const results = await runSelfCheck(demo.routes, [
+    { name: 'relay-gateway', port: demo.healthPorts.gateway },
+    { name: 'relay-forwarder', port: demo.healthPorts.forwarder },
+  ]);
   const passed = results.every((r) => r.ok);
   out(formatCheck(results));
 

@@ -12,6 +12,8 @@ export interface BannerInfo {
   readonly forwarderPid?: number;
   readonly gatewayConfig: string;
   readonly forwarderConfig: string;
+  readonly gatewayHealthPort?: number;
+  readonly forwarderHealthPort?: number;
   readonly logDir: string;
   readonly routes: readonly DemoRoute[];
 }
@@ -28,18 +30,44 @@ export function formatBanner(info: BannerInfo, cwd = process.cwd()): string {
       `127.0.0.1:${r.targetPort} (${r.kind === 'http' ? 'HTTP' : 'TCP echo'})`,
     ]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const table = rows.map((row) => `  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}`.trimEnd());
+  const table = alignColumns(rows).map((line) => `  ${line}`);
   return [
     'Sandbox tunnel demo: client → relay-gateway → sandbox Azure Relay (TLS) → relay-forwarder → service',
     '',
     `  sandbox relay    ${info.namespace}  (CA ${show(info.caFile)})`,
-    `  relay-gateway    pid ${info.gatewayPid ?? '?'}  config ${show(info.gatewayConfig)}`,
-    `  relay-forwarder  pid ${info.forwarderPid ?? '?'}  config ${show(info.forwarderConfig)}`,
+    ...alignColumns([
+      [
+        '  relay-gateway  ',
+        `pid ${info.gatewayPid ?? '?'}`,
+        `config ${show(info.gatewayConfig)}`,
+        health(info.gatewayHealthPort),
+      ],
+      [
+        '  relay-forwarder',
+        `pid ${info.forwarderPid ?? '?'}`,
+        `config ${show(info.forwarderConfig)}`,
+        health(info.forwarderHealthPort),
+      ],
+    ]),
     `  logs             ${show(info.logDir)}/`,
     '',
     ...table,
   ].join('\n');
+}
+
+function health(port: number | undefined): string {
+  return port === undefined ? '' : `health http://127.0.0.1:${port}/readyz`;
+}
+
+/** Pads every cell to its column's width, two spaces between columns. */
+function alignColumns(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** Ready-to-run lines for each route: curl for HTTP, nc (or a node one-liner without nc) for the echo. */
@@ -53,13 +81,14 @@ export function tryItLines(routes: readonly DemoRoute[], options: { readonly has
 
 /** One line per check, then a verdict. */
 export function formatCheck(results: readonly CheckResult[]): string {
-  const lines = results.map((r) => `  ${r.ok ? 'ok  ' : 'FAIL'}  ${r.route.id.padEnd(12)} ${r.detail}`);
+  const width = Math.max(0, ...results.map((r) => r.name.length));
+  const lines = results.map((r) => `  ${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(width)}  ${r.detail}`);
   const failed = results.filter((r) => !r.ok).length;
   const verdict =
     failed === 0
-      ? `Self-check passed: ${results.length} of ${results.length} routes answered through the tunnel.`
-      : `Self-check FAILED: ${failed} of ${results.length} routes did not answer as expected.`;
-  return ['Self-check (through the tunnel):', ...lines, verdict].join('\n');
+      ? `Self-check passed: ${results.length} of ${results.length}.`
+      : `Self-check FAILED: ${failed} of ${results.length} did not answer as expected.`;
+  return ['Self-check:', ...lines, verdict].join('\n');
 }
 
 /** True when an executable `name` is on PATH (to offer nc only where it exists). */

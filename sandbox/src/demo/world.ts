@@ -61,6 +61,8 @@ export interface Demo {
   readonly gateway: ModuleProcess;
   readonly forwarder: ModuleProcess;
   readonly routes: readonly DemoRoute[];
+  /** Ports of the modules' `/healthz` and `/readyz` on 127.0.0.1. */
+  readonly healthPorts: { readonly gateway: number; readonly forwarder: number };
   /** Stops the modules (SIGTERM, bounded), the sample services and the relay. Safe to call twice. */
   stop(): Promise<DemoStopResult>;
 }
@@ -120,7 +122,9 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       mode: 0o600,
     });
 
-    const env = { ...process.env, LOG_LEVEL: 'info' };
+    // Health endpoints on loopback ports the OS picks: the defaults (8080/8081 on every interface) are for a VM
+    // behind a load balancer, and would clash with whatever already uses those ports here.
+    const env = { ...process.env, LOG_LEVEL: 'info', HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1' };
     const forwarder = ModuleProcess.start({
       module: 'relay-forwarder',
       configPath: files.forwarderConfig,
@@ -149,9 +153,11 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     process.once('exit', killOnExit);
     cleanups.push(async () => process.off('exit', killOnExit));
 
-    const [routes] = await Promise.all([
+    const [routes, , gatewayHealth, forwarderHealth] = await Promise.all([
       publicRoutes(gateway, locations, services, timeoutMs),
       forwarderOnline(forwarder, locations, timeoutMs),
+      healthPort(gateway, timeoutMs),
+      healthPort(forwarder, timeoutMs),
     ]);
 
     let stopping: Promise<DemoStopResult> | undefined;
@@ -162,6 +168,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       gateway,
       forwarder,
       routes,
+      healthPorts: { gateway: gatewayHealth, forwarder: forwarderHealth },
       stop: () =>
         (stopping ??= (async () => {
           // Gateway first (no new clients), forwarder second, then what they talked to.
@@ -205,6 +212,15 @@ async function publicRoutes(
     }
   }
   return routes;
+}
+
+/** Waits for the module's health endpoint and reads its port from the log. */
+async function healthPort(module: ModuleProcess, timeoutMs: number): Promise<number> {
+  const line = await module.waitForLog((l) => l.msg === 'health endpoint listening', 'its health endpoint', {
+    timeoutMs,
+  });
+  if (typeof line.port !== 'number') throw new Error(`${module.module} logged no health port`);
+  return line.port;
 }
 
 /** Waits until every control channel of every location is online (the forwarder logs each one). */

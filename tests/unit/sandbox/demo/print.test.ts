@@ -59,19 +59,42 @@ describe('demo printing', () => {
   });
 
   it('summarises the self-check', () => {
-    expect(formatCheck([{ route: web, ok: true, detail: 'GET / → 200' }])).toBe(
+    expect(
+      formatCheck([
+        { name: 'site-a-web', ok: true, detail: 'GET / → 200' },
+        { name: 'relay-forwarder', ok: true, detail: 'GET /readyz → 200 ready' },
+      ]),
+    ).toBe(
       [
-        'Self-check (through the tunnel):',
-        '  ok    site-a-web   GET / → 200',
-        'Self-check passed: 1 of 1 routes answered through the tunnel.',
+        'Self-check:',
+        '  ok    site-a-web       GET / → 200',
+        '  ok    relay-forwarder  GET /readyz → 200 ready',
+        'Self-check passed: 2 of 2.',
       ].join('\n'),
     );
     expect(
       formatCheck([
-        { route: web, ok: true, detail: 'fine' },
-        { route: echo, ok: false, detail: 'connection reset' },
+        { name: 'site-a-web', ok: true, detail: 'fine' },
+        { name: 'site-a-echo', ok: false, detail: 'connection reset' },
       ]),
-    ).toMatch(/ {2}FAIL {2}site-a-echo {2}connection reset\nSelf-check FAILED: 1 of 2 routes/);
+    ).toMatch(/ {2}FAIL {2}site-a-echo {2}connection reset\nSelf-check FAILED: 1 of 2 did not answer/);
+  });
+
+  it('shows each module health endpoint when known', () => {
+    const text = formatBanner({
+      namespace: 'ns',
+      caFile: '/ca.pem',
+      gatewayPid: 1,
+      forwarderPid: 2,
+      gatewayConfig: '/g.json',
+      forwarderConfig: '/f.json',
+      gatewayHealthPort: 3001,
+      forwarderHealthPort: 3002,
+      logDir: '/logs',
+      routes: [web],
+    });
+    expect(text).toContain('  relay-gateway    pid 1  config /g.json  health http://127.0.0.1:3001/readyz');
+    expect(text).toContain('  relay-forwarder  pid 2  config /f.json  health http://127.0.0.1:3002/readyz');
   });
 
   it('finds executables on a PATH', () => {
