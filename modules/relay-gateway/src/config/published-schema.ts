@@ -1,14 +1,13 @@
-import hybridConnectionSchema from '../../../common/src/config/hybrid-connection.schema.json';
+import { publishedSchema, publishedSchemaText } from '../../../common/src/config/published-schema';
 import schema from './schema.json';
 
 /**
- * The gateway schema as published in docs/relay-gateway.schema.json: self-contained, with the shared
- * hybrid-connection schema embedded under $defs (its $id kept, so the $ref resolves inside the file).
+ * The gateway schema as published in docs/relay-gateway.schema.json (shared schema embedded, see common).
  * Regenerate: `npx ts-node --transpile-only modules/relay-gateway/src/config/published-schema.ts >
  * docs/relay-gateway.schema.json && npx prettier --write docs/relay-gateway.schema.json`
  */
 export function publishedGatewaySchema(): object {
-  return { ...schema, $defs: { ...schema.$defs, hybridConnection: hybridConnectionSchema } };
+  return publishedSchema(schema);
 }
 
-if (require.main === module) process.stdout.write(`${JSON.stringify(publishedGatewaySchema(), null, 2)}\n`);
+if (require.main === module) process.stdout.write(publishedSchemaText(schema));
