@@ -5,6 +5,7 @@ import {
   formatCount,
   formatTime,
   h,
+  historySpan,
   renderGateways,
   renderLocation,
   renderRefused,
@@ -108,7 +109,7 @@ function render(doc) {
   const locations = snapshot?.locations ?? [];
   $('locations').replaceChildren(
     ...(locations.length > 0
-      ? locations.map((l) => renderLocation(l, doc.history.hourByLocation[l.id]))
+      ? locations.map((l) => renderLocation(l, doc.history.hourByLocation[l.id], historySpan(doc)))
       : [
           h(
             'p',

@@ -37,6 +37,17 @@ export function formatCount(n) {
   return Number.isFinite(n) ? n.toLocaleString('en-US') : '–';
 }
 
+/** How far the history reaches, in words: "last hour", "last 40s". */
+export function historySpan(doc) {
+  const ms = doc.history.buckets.length * doc.history.bucketMs;
+  return ms === 3600000 ? 'last hour' : `last ${formatDuration(ms / 1000)}`;
+}
+
+/** "1 gateway", "3 gateways". */
+export function plural(n, word) {
+  return `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** Seconds → "3h 59m", "12m 5s", "40s"; negative → "expired 5m ago". */
 export function formatDuration(seconds) {
   const s = Math.abs(Math.round(seconds));
@@ -96,20 +107,21 @@ function tile(label, value, detail, tone) {
 export function renderTiles(doc) {
   const t = doc.snapshot?.totals;
   const hour = doc.history.hour;
+  const span = historySpan(doc);
   if (!t) return [tile('Locations', '–', 'waiting for the first read of IoT Hub')];
   const listenersTone = t.listeners === 0 ? undefined : t.listenersOnline < t.listeners ? 'warn' : 'good';
   return [
-    tile('Locations', formatCount(t.locations), `${formatCount(t.services)} services`),
+    tile('Locations', formatCount(t.locations), plural(t.services, 'service')),
     tile(
       'Listeners online',
       `${t.listenersOnline} / ${t.listeners}`,
       'relay control channels',
       listenersTone,
     ),
-    tile('Live connections', formatCount(t.activeConnections), `${formatCount(t.gateways)} gateways`),
-    tile('Bytes, last hour', formatBytes(hour.bytes), `${formatCount(hour.connections)} connections`),
+    tile('Live connections', formatCount(t.activeConnections), plural(t.gateways, 'gateway')),
+    tile(`Bytes, ${span}`, formatBytes(hour.bytes), plural(hour.connections, 'connection')),
     tile(
-      'Errors, last hour',
+      `Errors, ${span}`,
       formatCount(hour.errors),
       'refused, failed, broken',
       hour.errors > 0 ? 'warn' : undefined,
@@ -204,7 +216,7 @@ function configText(config) {
 }
 
 /** One card per location. */
-export function renderLocation(location, hour) {
+export function renderLocation(location, hour, span) {
   const l = location.listeners;
   const listenerTitle = location.forwarder?.reason
     ? `${location.forwarder.reason.code}: ${location.forwarder.reason.message}`
@@ -218,7 +230,7 @@ export function renderLocation(location, hour) {
     h(
       'span',
       { class: 'muted small' },
-      `last hour: ${formatBytes(hour?.bytes ?? 0)}, ${formatCount(hour?.errors ?? 0)} errors`,
+      `${span}: ${formatBytes(hour?.bytes ?? 0)}, ${plural(hour?.errors ?? 0, 'error')}`,
     ),
   );
   const facts = h(

@@ -1,0 +1,274 @@
+// The status view as a person sees it: a sandbox fleet (sandbox IoT Hub, relay and Relay ARM API; the fleet
+// controller; relay-gateway and relay-forwarder in twin mode over MQTT), real traffic through an allocated public
+// port, and the page open in headless Chromium. It must show the location, its services with their public ports,
+// listeners online, non-zero connection and byte figures and errors, update by itself when a service (and so a
+// route) is added, and never show a key or token. A screenshot goes to test-artifacts/status-view.png.
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { JsonObject } from '../../cloud/src/model/json';
+import type { ControllerHandle } from '../../cloud/src/run-controller';
+import { startStatusServer, type StatusServer } from '../../cloud/src/status';
+import type { FleetDocument } from '../../cloud/src/status/view-types';
+import { moduleClientFromEnvironment } from '../../modules/common/src/twin/module-client';
+import { startForwarderFromTwin, type ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
+import { startGatewayFromTwin, type GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
+import { launchBrowser, type TestBrowser } from '../support/browser';
+import {
+  DEFAULT_POOL,
+  freePortRange,
+  startControllerWorld,
+  type ControllerWorld,
+} from '../support/controller-world';
+import { patternBytes, startTcpServer, waitFor, type TestTcpServer } from '../support/tunnel-harness';
+
+const DEVICE = 'plant-7-edge';
+const LOCATION = 'plant-7';
+const HC = 'hrf-plant-7';
+const SCREENSHOT = join(__dirname, '../../test-artifacts/status-view.png');
+
+// Globals of the page, for the functions that run inside the browser (the project compiles without the DOM lib).
+interface PageElement {
+  readonly textContent: string | null;
+  querySelector(selector: string): PageElement | null;
+}
+declare const document: { querySelector(selector: string): PageElement | null };
+declare const window: { marker?: number };
+
+describe('status view in headless Chromium against the sandbox fleet', () => {
+  let world: ControllerWorld;
+  let echo: TestTcpServer;
+  let downPort: number;
+  let forwarder: ForwarderTwinApp | undefined;
+  let gateway: GatewayTwinApp | undefined;
+  let controller: ControllerHandle;
+  let status: StatusServer | undefined;
+  let browser: TestBrowser | undefined;
+  const open: net.Socket[] = [];
+
+  const twinOptions = (deviceId: string, moduleId: string) => ({
+    connection: {
+      createClient: () => moduleClientFromEnvironment(world.moduleEnvironment(deviceId, moduleId)),
+      backoff: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitterRatio: 0 },
+      stableSessionMs: 1_000,
+      setupTimeoutMs: 5_000,
+    },
+    // Counters reach IoT Hub with each refresh (production: every 60 s).
+    reported: { debounceMs: 50, refreshIntervalMs: 200 },
+    stats: { intervalMs: 0 },
+    identity: { deviceId, moduleId },
+  });
+
+  const allocatedPort = async (service: string): Promise<number> => {
+    const tags = await world.tags(DEVICE);
+    const port = ((tags.relayStatus as JsonObject | undefined)?.ports as JsonObject | undefined)?.[service];
+    if (typeof port !== 'number')
+      throw new Error(`no port allocated for ${service}: ${JSON.stringify(tags)}`);
+    return port;
+  };
+
+  beforeAll(async () => {
+    // First, so a machine without Chromium fails at once with the install command.
+    browser = await launchBrowser();
+    world = await startControllerWorld();
+    echo = await startTcpServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.pipe(socket);
+    });
+    downPort = await freePortRange(1); // nothing listens there: the target refuses
+    const firstPort = await freePortRange(4);
+    const pool = {
+      name: 'live',
+      firstPort,
+      lastPort: firstPort + 3,
+      allow: ['127.0.0.0/8'],
+      bindAddress: '127.0.0.1',
+      publicHost: 'localhost',
+    };
+    await world.addGateway('gw-1', 'live');
+    await world.addLocation(
+      DEVICE,
+      { echo: `127.0.0.1:${echo.port}`, down: `127.0.0.1:${downPort}` },
+      { pool: 'live', location: LOCATION },
+    );
+    const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+    forwarder = startForwarderFromTwin({
+      log,
+      tls: { ca: world.relay.caPem },
+      ...twinOptions(DEVICE, 'relay-forwarder'),
+    });
+    gateway = await startGatewayFromTwin({
+      logger: log,
+      tls: { ca: world.relay.caPem },
+      ...twinOptions('gw-1', 'relay-gateway'),
+    });
+    controller = world.startController({ pools: [DEFAULT_POOL, pool] });
+    expect(await controller.reconcileNow()).toMatchObject({ outcome: 'converged' });
+    status = await startStatusServer({
+      registry: world.registry,
+      port: 0,
+      pollIntervalMs: 200,
+      bucketMs: 2_000,
+      historyMs: 40_000,
+      logger: log,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const s of open) s.destroy();
+    await browser?.close();
+    await status?.close();
+    gateway?.hurry();
+    await Promise.all([gateway?.stop(0), forwarder?.stop(0)]);
+    await world?.close();
+    await echo?.close();
+  });
+
+  /** Waits until the gateway listens on the location's route for `service` (the twin patch has been applied). */
+  const routeListening = (service: string) =>
+    waitFor(
+      () => gateway!.gateway.state().routes[`${LOCATION}_${service}`]?.status === 'listening',
+      `route ${service} listening`,
+      10_000,
+    );
+
+  it('shows the location, its services with public ports, listeners online and the traffic figures', async () => {
+    const echoPort = await allocatedPort('echo');
+    const fwd = forwarder!;
+    await waitFor(
+      () => fwd.forwarder.state().hybridConnections[HC]?.onlineListeners === 2,
+      'listeners',
+      10_000,
+    );
+    await routeListening('echo');
+    await routeListening('down');
+    // Traffic in a few rounds (so the chart has a shape): echoed payloads, refused dials, one connection left open.
+    let sent = 0;
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 3; i++)
+        sent += await echoRoundTrip(echoPort, patternBytes(48 * 1024 * (round + 1), i + 1));
+      await refusedConnection(await allocatedPort('down'));
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    open.push(await openEchoConnection(echoPort));
+
+    const page = browser!.page;
+    await page.goto(status!.url);
+    const card = page.locator(`[data-location="${LOCATION}"]`);
+    await card.locator('h3', { hasText: LOCATION }).waitFor({ state: 'visible', timeout: 10_000 });
+    const echoRow = card.locator('tr[data-service="echo"]');
+    expect(await echoRow.locator('.endpoint').textContent()).toBe(`localhost:${echoPort}`);
+    expect(await card.locator('[data-listener-state]').textContent()).toBe('online');
+    expect(await card.locator('.facts').textContent()).toContain(HC);
+    expect(await echoRow.textContent()).toContain('listening 1/1');
+
+    // The figures come through reported properties: wait (bounded) until the page shows them.
+    await page.waitForFunction(
+      ({ location }) => {
+        const row = document.querySelector(`[data-location="${location}"] tr[data-service="echo"]`);
+        const figure = (name: string) => row?.querySelector(`[data-figure="${name}"]`)?.textContent ?? '';
+        return Number(figure('live')) >= 1 && Number(figure('connections').replace(/,/g, '')) >= 13;
+      },
+      { location: LOCATION },
+      { timeout: 15_000 },
+    );
+    const bytesText = (await echoRow.locator('[data-figure="bytes"]').getAttribute('title')) ?? '';
+    const [bytesIn, bytesOut] = [...bytesText.matchAll(/(\d+) bytes/g)].map((m) => Number(m[1]));
+    expect(bytesIn).toBeGreaterThanOrEqual(sent);
+    expect(bytesOut).toBeGreaterThanOrEqual(sent);
+    await page.waitForFunction(
+      ({ location }) =>
+        Number(
+          document.querySelector(
+            `[data-location="${location}"] tr[data-service="down"] [data-figure="errors"]`,
+          )?.textContent,
+        ) >= 4,
+      { location: LOCATION },
+      { timeout: 15_000 },
+    );
+    expect(await page.locator('#live').getAttribute('data-state')).toBe('live');
+    expect(await page.locator('[data-tile="Live connections"] .tile-value').textContent()).not.toBe('0');
+  }, 60_000);
+
+  it('updates by itself when a service is added and the controller adds its route', async () => {
+    const page = browser!.page;
+    await page.evaluate(() => (window.marker = 42));
+    await world.patchTags(DEVICE, { relay: { services: { web: { target: `127.0.0.1:${echo.port}` } } } });
+    expect(await controller.reconcileNow()).toMatchObject({ outcome: 'converged' });
+    const webPort = await allocatedPort('web');
+    const webRow = page.locator(`[data-location="${LOCATION}"] tr[data-service="web"]`);
+    await webRow.locator('.endpoint', { hasText: `localhost:${webPort}` }).waitFor({ timeout: 10_000 });
+    await webRow.locator('text=listening 1/1').waitFor({ timeout: 10_000 });
+    // The same page (no reload): the server pushed the change.
+    expect(await page.evaluate(() => window.marker)).toBe(42);
+    await routeListening('web');
+    expect(await echoRoundTrip(webPort, Buffer.from('through the new route'))).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('never shows a key or token, and leaves a screenshot', async () => {
+    const page = browser!.page;
+    await mkdir(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    const secrets: string[] = [];
+    for (const rule of ['listen', 'send']) {
+      const keys = await world.relayApi.hybridConnections.listKeys(
+        world.arm.resourceGroup,
+        world.arm.namespaceName,
+        HC,
+        rule,
+      );
+      secrets.push(keys.primaryKey!, keys.secondaryKey!);
+    }
+    for (const [deviceId, moduleId] of [
+      [DEVICE, 'relay-forwarder'],
+      ['gw-1', 'relay-gateway'],
+    ] as const) {
+      const desired = JSON.stringify(await world.desired(deviceId, moduleId));
+      for (const m of desired.matchAll(/sig=([^&"]+)/g)) secrets.push(m[1]!, decodeURIComponent(m[1]!));
+    }
+    expect(secrets.length).toBeGreaterThanOrEqual(8);
+    const doc = await (await fetch(`${status!.url}api/fleet`)).text();
+    const html = await page.content();
+    for (const text of [doc, html]) {
+      for (const secret of secrets) expect(text).not.toContain(secret);
+      expect(text).not.toMatch(/SharedAccessSignature|SharedAccessKey=|sasToken/);
+    }
+    expect((JSON.parse(doc) as FleetDocument).snapshot?.locations.map((l) => l.id)).toContain(LOCATION);
+    expect(browser!.errors).toEqual([]);
+  }, 30_000);
+});
+
+/** Sends `payload` through `port`, half-closes and reads the echo; resolves with the bytes echoed. */
+async function echoRoundTrip(port: number, payload: Buffer): Promise<number> {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  await once(socket, 'connect');
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.end(payload);
+  await once(socket, 'end');
+  socket.destroy();
+  const echoed = Buffer.concat(chunks);
+  if (!echoed.equals(payload))
+    throw new Error(`echo through ${port} differs (${echoed.length} of ${payload.length} bytes)`);
+  return payload.length;
+}
+
+/** A client connection to a route whose on-prem target refuses: the gateway closes it. */
+async function refusedConnection(port: number): Promise<void> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  socket.on('error', () => undefined); // the gateway resets it: that is the point
+  socket.resume();
+  await new Promise((resolve) => socket.once('close', resolve));
+}
+
+/** A connection through `port` that stays open (a live connection on the page). */
+async function openEchoConnection(port: number): Promise<net.Socket> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  await once(socket, 'connect');
+  socket.write('hello');
+  await once(socket, 'data');
+  return socket;
+}
