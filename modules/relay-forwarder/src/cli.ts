@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../../common/src/log';
+import { parseModuleArgs, type ParsedModuleArgs } from '../../common/src/module-cli/args';
+import { ModuleExitCode } from '../../common/src/module-cli/exit-codes';
+import { parseFailureExit, readRelayCa, startupFailureExit } from '../../common/src/module-cli/startup';
+import { runUntilStopSignal } from '../../common/src/module-cli/stop-signals';
 import {
   startExtensions,
   type ModuleExtensionFactory,
@@ -12,15 +14,7 @@ import type { Forwarder } from './forwarder';
 export type ForwarderExtensionFactory = ModuleExtensionFactory<Forwarder>;
 
 /** Exit codes of the relay-forwarder process (sysexits.h values, so scripts can tell them apart). */
-export const ExitCode = {
-  OK: 0,
-  /** Bad command line. */
-  USAGE: 64,
-  /** A file named on the command line could not be read. */
-  NO_INPUT: 66,
-  /** The first configuration was invalid: nothing was started. */
-  CONFIG: 78,
-} as const;
+export const ExitCode = ModuleExitCode;
 
 /** Usage text printed for --help and on a bad command line. */
 export const USAGE = `Usage: relay-forwarder --config <file.json> [--relay-ca <ca.pem>] [--log-level <level>]
@@ -40,38 +34,9 @@ export interface CliArgs {
 }
 
 /** Parses argv (without node and script); returns an error text instead of throwing. */
-export function parseCliArgs(
-  argv: readonly string[],
-): { ok: true; args: CliArgs } | { ok: false; help: boolean; error?: string } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string', short: 'c' },
-        'relay-ca': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return { ok: false, help: false, error: (err as Error).message };
-  }
-  if (values.help) return { ok: false, help: true };
-  if (!values.config) return { ok: false, help: false, error: '--config is required' };
-  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-  if (values['log-level'] !== undefined && !levels.includes(values['log-level']))
-    return { ok: false, help: false, error: `--log-level must be one of ${levels.join(', ')}` };
-  return {
-    ok: true,
-    args: {
-      configPath: values.config,
-      ...(values['relay-ca'] !== undefined && { relayCaPath: values['relay-ca'] }),
-      ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
-    },
-  };
+export function parseCliArgs(argv: readonly string[]): ParsedModuleArgs<CliArgs> {
+  // With `config` accepted, a parsed command line always has its configPath.
+  return parseModuleArgs(argv, { config: true, shutdownDrain: false }) as ParsedModuleArgs<CliArgs>;
 }
 
 /** Where the CLI writes and which signals it handles (the process, unless a test passes its own). */
@@ -90,28 +55,13 @@ export interface CliIo {
  */
 export async function runForwarderCli(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseCliArgs(argv);
-  if (!parsed.ok) {
-    if (parsed.help) {
-      io.stdout.write(USAGE);
-      return ExitCode.OK;
-    }
-    io.stderr.write(`relay-forwarder: ${parsed.error}\n${USAGE}`);
-    return ExitCode.USAGE;
-  }
+  if (!parsed.ok) return parseFailureExit('relay-forwarder', USAGE, parsed, io);
   const { args } = parsed;
   const defaultLevel = args.logLevel ?? process.env.LOG_LEVEL ?? 'info';
   const log = io.log ?? createLogger('relay-forwarder', defaultLevel);
-  let ca: string | undefined;
-  if (args.relayCaPath !== undefined) {
-    try {
-      ca = readFileSync(args.relayCaPath, 'utf8');
-    } catch (err) {
-      io.stderr.write(
-        `relay-forwarder: cannot read --relay-ca ${args.relayCaPath}: ${(err as NodeJS.ErrnoException).code ?? err}\n`,
-      );
-      return ExitCode.NO_INPUT;
-    }
-  }
+  const relayCa = readRelayCa('relay-forwarder', args.relayCaPath, io);
+  if (!relayCa.ok) return relayCa.exitCode;
+  const { ca } = relayCa;
 
   let app: ForwarderFileApp;
   try {
@@ -122,37 +72,21 @@ export async function runForwarderCli(argv: readonly string[], io: CliIo): Promi
     });
   } catch (err) {
     if (!(err instanceof StartupError)) throw err;
-    io.stderr.write(`relay-forwarder: ${err.message}\n`);
-    for (const problem of err.problems) io.stderr.write(`  ${problem.path || '/'}: ${problem.message}\n`);
-    return err.code === 'CONFIG_FILE' ? ExitCode.NO_INPUT : ExitCode.CONFIG;
+    return startupFailureExit('relay-forwarder', err, io);
   }
   const extensions = await startExtensions(io.extensions ?? [], app.forwarder).catch(async (err: unknown) => {
     await app.stop(0);
     throw err;
   });
-  const onHup = (): void => app.reload();
-  io.signals.on('SIGHUP', onHup);
-
-  const signal = await new Promise<string>((resolve) => {
-    const onInt = (): void => done('SIGINT');
-    const onTerm = (): void => done('SIGTERM');
-    const done = (name: string): void => {
-      io.signals.off('SIGINT', onInt);
-      io.signals.off('SIGTERM', onTerm);
-      resolve(name);
-    };
-    io.signals.on('SIGINT', onInt);
-    io.signals.on('SIGTERM', onTerm);
+  await runUntilStopSignal(io.signals, {
+    reload: () => app.reload(),
+    // A second signal means "now": drain no longer.
+    hurry: () => void app.stop(0),
+    stop: async (signal) => {
+      log.info({ signal }, 'stopping: closing listeners and draining tunnels');
+      await app.stop();
+      await extensions.stop();
+    },
   });
-  log.info({ signal }, 'stopping: closing listeners and draining tunnels');
-  // A second signal means "now": drain no longer.
-  const hurry = (): void => void app.stop(0);
-  io.signals.on('SIGINT', hurry);
-  io.signals.on('SIGTERM', hurry);
-  await app.stop();
-  await extensions.stop();
-  io.signals.off('SIGHUP', onHup);
-  io.signals.off('SIGINT', hurry);
-  io.signals.off('SIGTERM', hurry);
   return ExitCode.OK;
 }

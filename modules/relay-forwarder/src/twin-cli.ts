@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { createLogger } from '../../common/src/log';
+import { parseFailureExit, readRelayCa } from '../../common/src/module-cli/startup';
+import { runUntilStopSignal } from '../../common/src/module-cli/stop-signals';
 import { startExtensions } from '../../common/src/telemetry/module-observability';
 import {
   checkModuleEnvironment,
   parseTwinCliArgs,
   twinSettingsFromEnv,
-  waitForStopSignal,
 } from '../../common/src/twin/twin-process';
 import { ExitCode, type CliIo } from './cli';
 import { startForwarderFromTwin } from './twin-app';
@@ -29,14 +29,7 @@ REPORTED_REFRESH_MS, STATS_INTERVAL_MS, LOCATION, LOG_LEVEL (see docs/twin-confi
  */
 export async function runForwarderTwinCli(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseTwinCliArgs(argv);
-  if (!parsed.ok) {
-    if (parsed.help) {
-      io.stdout.write(TWIN_USAGE);
-      return ExitCode.OK;
-    }
-    io.stderr.write(`relay-forwarder: ${parsed.error}\n${TWIN_USAGE}`);
-    return ExitCode.USAGE;
-  }
+  if (!parsed.ok) return parseFailureExit('relay-forwarder', TWIN_USAGE, parsed, io);
   const env = twinSettingsFromEnv(process.env);
   if (!env.ok) {
     io.stderr.write(`relay-forwarder: ${env.error}\n`);
@@ -49,16 +42,9 @@ export async function runForwarderTwinCli(argv: readonly string[], io: CliIo): P
   }
   const { args } = parsed;
   const log = io.log ?? createLogger('relay-forwarder', args.logLevel ?? process.env.LOG_LEVEL ?? 'info');
-  let ca: string | undefined;
-  if (args.relayCaPath !== undefined) {
-    try {
-      ca = readFileSync(args.relayCaPath, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      io.stderr.write(`relay-forwarder: cannot read --relay-ca ${args.relayCaPath}: ${code}\n`);
-      return ExitCode.NO_INPUT;
-    }
-  }
+  const relayCa = readRelayCa('relay-forwarder', args.relayCaPath, io);
+  if (!relayCa.ok) return relayCa.exitCode;
+  const { ca } = relayCa;
   const app = startForwarderFromTwin({
     log,
     ...(ca !== undefined && { tls: { ca } }),
@@ -72,18 +58,17 @@ export async function runForwarderTwinCli(argv: readonly string[], io: CliIo): P
   });
   log.info({ mode: 'twin' }, 'relay-forwarder started; waiting for the module twin');
 
-  const signal = await waitForStopSignal(io.signals);
-  log.info({ signal }, 'stopping: closing listeners and draining tunnels');
-  // A second signal means "now": drain no longer.
-  const hurry = (): void => void app.forwarder.stop(0);
-  io.signals.on('SIGINT', hurry);
-  io.signals.on('SIGTERM', hurry);
-  // IoT Edge kills a module 10 s after SIGTERM: by default drain no longer than 8 s.
-  await app.stop(
-    args.shutdownDrainMs ?? Math.min(app.forwarder.config?.drainTimeoutMs ?? 0, SHUTDOWN_DRAIN_CAP_MS),
-  );
-  await extensions.stop();
-  io.signals.off('SIGINT', hurry);
-  io.signals.off('SIGTERM', hurry);
+  await runUntilStopSignal(io.signals, {
+    // A second signal means "now": drain no longer.
+    hurry: () => void app.forwarder.stop(0),
+    stop: async (signal) => {
+      log.info({ signal }, 'stopping: closing listeners and draining tunnels');
+      // IoT Edge kills a module 10 s after SIGTERM: by default drain no longer than 8 s.
+      await app.stop(
+        args.shutdownDrainMs ?? Math.min(app.forwarder.config?.drainTimeoutMs ?? 0, SHUTDOWN_DRAIN_CAP_MS),
+      );
+      await extensions.stop();
+    },
+  });
   return ExitCode.OK;
 }

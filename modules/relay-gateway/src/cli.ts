@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../../common/src/log';
+import { parseModuleArgs, type ParsedModuleArgs } from '../../common/src/module-cli/args';
+import { ModuleExitCode } from '../../common/src/module-cli/exit-codes';
+import { parseFailureExit, readRelayCa, startupFailureExit } from '../../common/src/module-cli/startup';
+import { runUntilStopSignal } from '../../common/src/module-cli/stop-signals';
 import {
   GatewayStartupError,
   startGatewayFromFile,
@@ -9,15 +11,7 @@ import {
 } from './file-app';
 
 /** Exit codes of the relay-gateway process (sysexits.h values, the same as relay-forwarder's). */
-export const ExitCode = {
-  OK: 0,
-  /** Bad command line. */
-  USAGE: 64,
-  /** A file named on the command line could not be read. */
-  NO_INPUT: 66,
-  /** The first configuration was invalid: nothing was started. */
-  CONFIG: 78,
-} as const;
+export const ExitCode = ModuleExitCode;
 
 /** Usage text printed for --help and on a bad command line. */
 export const USAGE = `Usage: relay-gateway --config <file.json> [--relay-ca <ca.pem>] [--log-level <level>]
@@ -35,8 +29,6 @@ export const USAGE = `Usage: relay-gateway --config <file.json> [--relay-ca <ca.
 /** Default upper bound of the drain at shutdown: `docker stop` (and IoT Edge) kill after 10 s by default. */
 export const DEFAULT_SHUTDOWN_DRAIN_MS = 8_000;
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
 /** Parsed command line. */
 export interface GatewayCliArgs {
   readonly configPath: string;
@@ -46,43 +38,9 @@ export interface GatewayCliArgs {
 }
 
 /** Parses argv (without node and script); returns an error text instead of throwing. */
-export function parseGatewayArgs(
-  argv: readonly string[],
-): { ok: true; args: GatewayCliArgs } | { ok: false; help: boolean; error?: string } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string', short: 'c' },
-        'relay-ca': { type: 'string' },
-        'log-level': { type: 'string' },
-        'shutdown-drain-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return { ok: false, help: false, error: (err as Error).message };
-  }
-  if (values.help) return { ok: false, help: true };
-  if (!values.config) return { ok: false, help: false, error: '--config is required' };
-  const level = values['log-level'];
-  if (level !== undefined && !LEVELS.includes(level))
-    return { ok: false, help: false, error: `--log-level must be one of ${LEVELS.join(', ')}` };
-  const drain = values['shutdown-drain-ms'];
-  if (drain !== undefined && !/^[0-9]{1,7}$/.test(drain))
-    return { ok: false, help: false, error: '--shutdown-drain-ms must be a whole number of milliseconds' };
-  return {
-    ok: true,
-    args: {
-      configPath: values.config,
-      ...(values['relay-ca'] !== undefined && { relayCaPath: values['relay-ca'] }),
-      ...(level !== undefined && { logLevel: level }),
-      ...(drain !== undefined && { shutdownDrainMs: Number(drain) }),
-    },
-  };
+export function parseGatewayArgs(argv: readonly string[]): ParsedModuleArgs<GatewayCliArgs> {
+  // With `config` accepted, a parsed command line always has its configPath.
+  return parseModuleArgs(argv, { config: true, shutdownDrain: true }) as ParsedModuleArgs<GatewayCliArgs>;
 }
 
 /** Where the CLI writes and which signals it handles (the process, unless a test passes its own). */
@@ -102,26 +60,12 @@ export interface GatewayCliIo {
  */
 export async function runGatewayCli(argv: readonly string[], io: GatewayCliIo): Promise<number> {
   const parsed = parseGatewayArgs(argv);
-  if (!parsed.ok) {
-    if (parsed.help) {
-      io.stdout.write(USAGE);
-      return ExitCode.OK;
-    }
-    io.stderr.write(`relay-gateway: ${parsed.error}\n${USAGE}`);
-    return ExitCode.USAGE;
-  }
+  if (!parsed.ok) return parseFailureExit('relay-gateway', USAGE, parsed, io);
   const { args } = parsed;
   const logger = io.logger ?? createLogger('relay-gateway', args.logLevel ?? process.env.LOG_LEVEL ?? 'info');
-  let ca: string | undefined;
-  if (args.relayCaPath !== undefined) {
-    try {
-      ca = readFileSync(args.relayCaPath, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      io.stderr.write(`relay-gateway: cannot read --relay-ca ${args.relayCaPath}: ${code}\n`);
-      return ExitCode.NO_INPUT;
-    }
-  }
+  const relayCa = readRelayCa('relay-gateway', args.relayCaPath, io);
+  if (!relayCa.ok) return relayCa.exitCode;
+  const { ca } = relayCa;
 
   let app: GatewayFileApp;
   try {
@@ -133,27 +77,19 @@ export async function runGatewayCli(argv: readonly string[], io: GatewayCliIo): 
     });
   } catch (err) {
     if (!(err instanceof GatewayStartupError)) throw err;
-    io.stderr.write(`relay-gateway: ${err.message}\n`);
-    for (const problem of err.problems) io.stderr.write(`  ${problem.path || '/'}: ${problem.message}\n`);
-    return err.code === 'CONFIG_FILE' ? ExitCode.NO_INPUT : ExitCode.CONFIG;
+    return startupFailureExit('relay-gateway', err, io);
   }
-  const onHup = (): void => app.reload();
-  io.signals.on('SIGHUP', onHup);
-
-  const signal = await new Promise<string>((resolve) => {
-    io.signals.once('SIGINT', () => resolve('SIGINT'));
-    io.signals.once('SIGTERM', () => resolve('SIGTERM'));
+  await runUntilStopSignal(io.signals, {
+    reload: () => app.reload(),
+    hurry: () => app.hurry(),
+    hurryOnce: true,
+    stop: async (signal) => {
+      const drainMs =
+        args.shutdownDrainMs ?? Math.min(app.gateway.currentConfig.drainTimeoutMs, DEFAULT_SHUTDOWN_DRAIN_MS);
+      logger.info({ signal, drainMs }, 'stopping: ports closed, draining connections');
+      await app.stop(drainMs);
+    },
   });
-  const drainMs =
-    args.shutdownDrainMs ?? Math.min(app.gateway.currentConfig.drainTimeoutMs, DEFAULT_SHUTDOWN_DRAIN_MS);
-  logger.info({ signal, drainMs }, 'stopping: ports closed, draining connections');
-  const hurry = (): void => app.hurry();
-  io.signals.once('SIGINT', hurry);
-  io.signals.once('SIGTERM', hurry);
-  await app.stop(drainMs);
-  io.signals.off('SIGHUP', onHup);
-  io.signals.off('SIGINT', hurry);
-  io.signals.off('SIGTERM', hurry);
   logger.info({}, 'stopped');
   return ExitCode.OK;
 }

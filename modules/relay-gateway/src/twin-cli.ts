@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { createLogger, type Logger } from '../../common/src/log';
+import { parseFailureExit, readRelayCa } from '../../common/src/module-cli/startup';
+import { runUntilStopSignal } from '../../common/src/module-cli/stop-signals';
 import {
   checkModuleEnvironment,
   parseTwinCliArgs,
   twinSettingsFromEnv,
-  waitForStopSignal,
 } from '../../common/src/twin/twin-process';
 import { DEFAULT_SHUTDOWN_DRAIN_MS, ExitCode, type GatewayCliIo } from './cli';
 import { startGatewayFromTwin } from './twin-app';
@@ -25,14 +25,7 @@ REPORTED_REFRESH_MS, STATS_INTERVAL_MS, LOG_LEVEL (see docs/twin-configuration.m
  */
 export async function runGatewayTwinCli(argv: readonly string[], io: GatewayCliIo): Promise<number> {
   const parsed = parseTwinCliArgs(argv);
-  if (!parsed.ok) {
-    if (parsed.help) {
-      io.stdout.write(TWIN_USAGE);
-      return ExitCode.OK;
-    }
-    io.stderr.write(`relay-gateway: ${parsed.error}\n${TWIN_USAGE}`);
-    return ExitCode.USAGE;
-  }
+  if (!parsed.ok) return parseFailureExit('relay-gateway', TWIN_USAGE, parsed, io);
   const env = twinSettingsFromEnv(process.env);
   if (!env.ok) {
     io.stderr.write(`relay-gateway: ${env.error}\n`);
@@ -46,16 +39,9 @@ export async function runGatewayTwinCli(argv: readonly string[], io: GatewayCliI
   const { args } = parsed;
   const logger: Logger =
     io.logger ?? createLogger('relay-gateway', args.logLevel ?? process.env.LOG_LEVEL ?? 'info');
-  let ca: string | undefined;
-  if (args.relayCaPath !== undefined) {
-    try {
-      ca = readFileSync(args.relayCaPath, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      io.stderr.write(`relay-gateway: cannot read --relay-ca ${args.relayCaPath}: ${code}\n`);
-      return ExitCode.NO_INPUT;
-    }
-  }
+  const relayCa = readRelayCa('relay-gateway', args.relayCaPath, io);
+  if (!relayCa.ok) return relayCa.exitCode;
+  const { ca } = relayCa;
   const app = await startGatewayFromTwin({
     logger,
     ...(ca !== undefined && { tls: { ca } }),
@@ -65,16 +51,16 @@ export async function runGatewayTwinCli(argv: readonly string[], io: GatewayCliI
   });
   logger.info({ mode: 'twin' }, 'relay-gateway started; waiting for the module twin');
 
-  const signal = await waitForStopSignal(io.signals);
-  const drainMs =
-    args.shutdownDrainMs ?? Math.min(app.gateway.currentConfig.drainTimeoutMs, DEFAULT_SHUTDOWN_DRAIN_MS);
-  logger.info({ signal, drainMs }, 'stopping: ports closed, draining connections');
-  const hurry = (): void => app.hurry();
-  io.signals.once('SIGINT', hurry);
-  io.signals.once('SIGTERM', hurry);
-  await app.stop(drainMs);
-  io.signals.off('SIGINT', hurry);
-  io.signals.off('SIGTERM', hurry);
+  await runUntilStopSignal(io.signals, {
+    hurry: () => app.hurry(),
+    hurryOnce: true,
+    stop: async (signal) => {
+      const drainMs =
+        args.shutdownDrainMs ?? Math.min(app.gateway.currentConfig.drainTimeoutMs, DEFAULT_SHUTDOWN_DRAIN_MS);
+      logger.info({ signal, drainMs }, 'stopping: ports closed, draining connections');
+      await app.stop(drainMs);
+    },
+  });
   logger.info({}, 'stopped');
   return ExitCode.OK;
 }

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseModuleArgs } from '../module-cli/args';
 
 /** How a module process is configured: a file named with `--config`, or (the IoT Edge default) its module twin. */
 export type ModuleMode = 'file' | 'twin';
@@ -17,43 +17,11 @@ export interface TwinCliArgs {
   readonly shutdownDrainMs?: number;
 }
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
 /** Parses the twin-mode command line (without node and script); returns an error text instead of throwing. */
 export function parseTwinCliArgs(
   argv: readonly string[],
 ): { ok: true; args: TwinCliArgs } | { ok: false; help: boolean; error?: string } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        'relay-ca': { type: 'string' },
-        'log-level': { type: 'string' },
-        'shutdown-drain-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return { ok: false, help: false, error: (err as Error).message };
-  }
-  if (values.help) return { ok: false, help: true };
-  const level = values['log-level'];
-  if (level !== undefined && !LEVELS.includes(level))
-    return { ok: false, help: false, error: `--log-level must be one of ${LEVELS.join(', ')}` };
-  const drain = values['shutdown-drain-ms'];
-  if (drain !== undefined && !/^[0-9]{1,7}$/.test(drain))
-    return { ok: false, help: false, error: '--shutdown-drain-ms must be a whole number of milliseconds' };
-  return {
-    ok: true,
-    args: {
-      ...(values['relay-ca'] !== undefined && { relayCaPath: values['relay-ca'] }),
-      ...(level !== undefined && { logLevel: level }),
-      ...(drain !== undefined && { shutdownDrainMs: Number(drain) }),
-    },
-  };
+  return parseModuleArgs(argv, { config: false, shutdownDrain: true });
 }
 
 /** Reporting settings a twin-mode process takes from its environment (set in the deployment manifest). */
