@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { createLogger, type Logger } from '../../../modules/common/src/log';
+import { createIotHubServiceClients } from '../../../sandbox/src/iothub/service-clients';
+import { parseControllerOptions, parseDurationMs } from '../cli-options';
+import { StatusError } from './errors';
+import { startStatusServer, type StatusServer } from './server';
+
+/** Environment variables of the status view in the controller process. */
+export const STATUS_ENV = {
+  port: 'STATUS_PORT',
+  bindAddress: 'STATUS_BIND_ADDRESS',
+  pollInterval: 'STATUS_POLL_INTERVAL',
+} as const;
+
+/**
+ * Starts the status view beside the controller when `STATUS_PORT` is set (not for `--once` or `--help`), reading
+ * IoT Hub with the controller's own connection string and CA (`--iothub-connection-string`, `--iothub-ca` or their
+ * variables). Resolves undefined when it is not wanted, or when the controller's options are incomplete (the
+ * controller reports those itself). Bad status settings reject with STATUS_BAD_OPTIONS.
+ */
+export async function startStatusFromEnvironment(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  logger: Logger = createLogger('status-view'),
+): Promise<StatusServer | undefined> {
+  const portText = env[STATUS_ENV.port];
+  if (portText === undefined || portText === '') return undefined;
+  const parsed = parseControllerOptions(argv, env);
+  if (!parsed.ok || parsed.options.once) return undefined;
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new StatusError(
+      'STATUS_BAD_OPTIONS',
+      `${STATUS_ENV.port} must be a port number, not "${portText}"`,
+      false,
+    );
+  const intervalText = env[STATUS_ENV.pollInterval];
+  const pollIntervalMs = intervalText ? parseDurationMs(intervalText) : undefined;
+  if (intervalText && pollIntervalMs === undefined)
+    throw new StatusError(
+      'STATUS_BAD_OPTIONS',
+      `${STATUS_ENV.pollInterval} is not a duration: "${intervalText}"`,
+      false,
+    );
+  const caFile = parsed.options.iothubCaFile;
+  const ca = caFile !== undefined ? await readFile(caFile, 'utf8') : undefined;
+  const clients = createIotHubServiceClients(parsed.options.iothubConnectionString, {
+    ...(ca !== undefined && { ca }),
+  });
+  let server: StatusServer;
+  try {
+    server = await startStatusServer({
+      registry: clients.registry,
+      port,
+      bindAddress: env[STATUS_ENV.bindAddress] || '127.0.0.1',
+      ...(pollIntervalMs !== undefined && { pollIntervalMs }),
+      logger,
+    });
+  } catch (err) {
+    clients.close();
+    throw err;
+  }
+  return {
+    ...server,
+    close: async () => {
+      await server.close();
+      clients.close();
+    },
+  };
+}
