@@ -1,12 +1,11 @@
+import type { HybridConnectionCredentialsDocument, RelayCredential } from '../../../common/src/config/credentials';
 import type { TargetAddress } from '../../../common/src/net/target';
 
 /** Log levels the configuration may set. */
 export type ForwarderLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** How the forwarder proves its Listen right: a SAS key it signs with, or a pre-issued token. */
-export type ForwarderCredential =
-  | { readonly kind: 'key'; readonly keyName: string; readonly key: string }
-  | { readonly kind: 'token'; readonly token: string; readonly expiresAtMs: number };
+export type ForwarderCredential = RelayCredential;
 
 /** One on-prem service reachable through a hybrid connection, with its defaults applied. */
 export interface ServiceConfig {
@@ -51,11 +50,7 @@ export interface ForwarderConfigDocument {
 }
 
 /** One hybrid connection entry as written in the document. */
-export interface HybridConnectionDocument {
-  readonly connectionString?: string;
-  readonly namespace?: string;
-  readonly path?: string;
-  readonly sasToken?: string;
+export interface HybridConnectionDocument extends HybridConnectionCredentialsDocument {
   readonly listeners?: number;
   readonly services: Readonly<Record<string, ServiceDocument>>;
 }

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import { compileConfigSchema, type ConfigProblem, type ValidationResult } from '../../../common/src/config/schema-validator';
 import { CidrAllowList } from '../../../common/src/net/cidr';
+import type { Unchecked } from '../../../common/src/config/credentials';
+import { jsonPointer } from '../../../common/src/config/json-pointer';
 import { resolveHybridConnection } from './hybrid-connection';
-import { jsonPointer } from './pointer';
 import { findPortConflicts, type Binding } from './port-conflicts';
 import schema from './schema.json';
 import type { GatewayConfig, GatewayConfigDocument, GatewayHybridConnection, GatewayRoute, RouteDocument } from './types';
@@ -24,8 +25,6 @@ const validateSchema = compileConfigSchema<GatewayConfigDocument>(schema);
 const routeDefaults = schema.$defs.route.properties;
 const DEFAULT_DRAIN_TIMEOUT_MS = schema.properties.drainTimeoutMs.default;
 const DEFAULT_MAX_CONNECTIONS = schema.properties.limits.properties.maxConnections.default;
-
-type Unchecked<T> = { readonly [K in keyof T]?: unknown };
 
 /**
  * Turns a configuration document (twin desired properties or a --config file) into a GatewayConfig, or returns

@@ -1,12 +1,11 @@
+import type { HybridConnectionCredentialsDocument, RelayCredential } from '../../../common/src/config/credentials';
 import type { CidrAllowList } from '../../../common/src/net/cidr';
 
 /** Log levels the configuration may set. */
 export type GatewayLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** How the gateway proves its Send right: a SAS key it signs short-lived tokens with, or a pre-issued token. */
-export type GatewayCredential =
-  | { readonly kind: 'key'; readonly keyName: string; readonly key: string }
-  | { readonly kind: 'token'; readonly token: string; readonly expiresAtMs: number };
+export type GatewayCredential = RelayCredential;
 
 /** One hybrid connection routes send to, resolved to namespace, path and credential. */
 export interface GatewayHybridConnection {
@@ -65,12 +64,7 @@ export interface GatewayConfigDocument {
 }
 
 /** One hybrid connection entry as written in the document. */
-export interface HybridConnectionDocument {
-  readonly connectionString?: string;
-  readonly namespace?: string;
-  readonly path?: string;
-  readonly sasToken?: string;
-}
+export type HybridConnectionDocument = HybridConnectionCredentialsDocument;
 
 /** One route entry as written in the document. */
 export interface RouteDocument {
