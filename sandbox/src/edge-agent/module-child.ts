@@ -22,6 +22,8 @@ export interface SpawnOptions {
   readonly cwd?: string;
   /** Appends stdout and stderr here; otherwise only the last lines are kept in memory. */
   readonly logFile?: string;
+  /** Its own process group (a terminal's Ctrl-C then reaches only the parent, which stops it in order). */
+  readonly detached?: boolean;
 }
 
 /** Lines of output kept in memory per process, for diagnostics. */
@@ -85,6 +87,7 @@ export class ModuleChild implements RunningModule {
       env: { ...options.env },
       ...(options.cwd !== undefined && { cwd: options.cwd }),
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.detached === true && { detached: true }),
     });
     return new ModuleChild(child, log);
   }

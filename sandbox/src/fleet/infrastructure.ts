@@ -1,0 +1,89 @@
+// The sandbox Azure services of the fleet, in this process: Relay (data plane), the Relay ARM API, IoT Hub and
+// DPS, on ephemeral loopback ports, all with one PKI kept under `{stateDir}/pki` (one CA file to trust).
+import type { Registry } from 'azure-iothub';
+import type { ProvisioningServiceClient } from 'azure-iot-provisioning-service';
+import { join } from 'node:path';
+import { startSandboxArm, type SandboxArm } from '../arm';
+import { createProvisioningServiceClient, startSandboxDps, type SandboxDps } from '../dps';
+import { createIotHubServiceClients, startSandboxIotHub, type SandboxIotHub } from '../iothub';
+import { startSandboxRelay, type SandboxRelay } from '../relay';
+import { loadOrCreateSandboxPki } from '../tls/pki-store';
+import type { FleetLogs } from './logs';
+
+/** The running sandbox services and service-side SDK clients for them. */
+export interface FleetInfrastructure {
+  readonly caFile: string;
+  readonly caPem: string;
+  readonly relay: SandboxRelay;
+  readonly arm: SandboxArm;
+  readonly hub: SandboxIotHub;
+  readonly dps: SandboxDps;
+  /** azure-iothub Registry with the hub owner's rights (provisioning, status tags). */
+  readonly registry: Registry;
+  /** azure-iot-provisioning-service client (enrollment groups). */
+  readonly provisioningService: ProvisioningServiceClient;
+  /** Stops everything started here (in reverse order). */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startFleetInfrastructure}. */
+export interface FleetInfrastructureOptions {
+  readonly stateDir: string;
+  readonly logs: FleetLogs;
+  /** DPS `retry-after` (seconds) of a registration in progress; the sandbox's default when absent. */
+  readonly dpsRetryAfterSeconds?: number;
+}
+
+/**
+ * Starts relay, ARM, IoT Hub and DPS. IoT Hub and DPS keep no state between runs (each `npm start` is a fresh
+ * fleet); only the PKI is kept, so NODE_EXTRA_CA_CERTS needs setting once.
+ */
+export async function startFleetInfrastructure(
+  options: FleetInfrastructureOptions,
+): Promise<FleetInfrastructure> {
+  const stops: Array<() => Promise<unknown> | void> = [];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.splice(0).reverse()) await Promise.resolve(s()).catch(() => undefined);
+  };
+  try {
+    const pki = await loadOrCreateSandboxPki(join(options.stateDir, 'pki'));
+    const relay = await startSandboxRelay({ pki, logger: options.logs.logger('sandbox-relay') });
+    stops.push(() => relay.stop());
+    const arm = await startSandboxArm({ relay, pki, logger: options.logs.logger('sandbox-arm') });
+    stops.push(() => arm.stop());
+    const hub = await startSandboxIotHub({
+      pki,
+      caFile: pki.caFile,
+      logger: options.logs.logger('sandbox-iothub'),
+    });
+    stops.push(() => hub.stop());
+    const dps = await startSandboxDps({
+      iotHub: hub,
+      pki,
+      logger: options.logs.logger('sandbox-dps'),
+      ...(options.dpsRetryAfterSeconds !== undefined && {
+        retryAfterSeconds: options.dpsRetryAfterSeconds,
+      }),
+    });
+    stops.push(() => dps.stop());
+    const clients = createIotHubServiceClients(hub.ownerConnectionString, { ca: pki.caPem });
+    stops.push(() => clients.close());
+    const provisioningService = createProvisioningServiceClient(dps.serviceConnectionString, {
+      ca: pki.caPem,
+    });
+    return {
+      caFile: pki.caFile,
+      caPem: pki.caPem,
+      relay,
+      arm,
+      hub,
+      dps,
+      registry: clients.registry,
+      provisioningService,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

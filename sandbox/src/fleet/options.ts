@@ -1,0 +1,87 @@
+// The fleet's command lines and environment: `npm start [-- --check]` and `npm run sandbox:add-location -- NAME`.
+import { resolve } from 'node:path';
+
+/** Parsed `npm start` settings. */
+export interface FleetArgs {
+  /** Boot, verify every service, add one location, verify it, print the timings, stop (exit 0 when all passed). */
+  readonly check: boolean;
+  /** Where the CA (kept between runs), device files, logs and admin.json go. */
+  readonly stateDir: string;
+}
+
+/** Usage text of `npm start`. */
+export const FLEET_USAGE = `Usage: npm start [-- --check] [-- --state-dir <dir>]
+
+  Runs the whole fleet on loopback: the sandbox Azure Relay, Relay ARM API, IoT Hub and DPS, the fleet
+  controller, the automatic deployments, one gateway device and three locations (berlin, oslo, lyon), each
+  booted through DPS by the IoT Edge agent stand-in, which runs relay-gateway / relay-forwarder as processes.
+  Waits until every location's services answer through the gateway, prints them, then runs until Ctrl-C.
+  Add a location while it runs: npm run sandbox:add-location -- NAME
+
+  --check       verify every service through the gateway, add one location the way add-location does,
+                verify it, print the timings, stop; exit 0 when everything passed (or FLEET_CHECK=1)
+  --state-dir   state directory (default SANDBOX_STATE_DIR, else .sandbox-state); the CA in <dir>/pki is kept
+                between runs, device files, logs and admin.json go to <dir>/fleet
+
+  The tunnel-only demo (no IoT Hub, modules on configuration files): npm run demo:tunnel
+`;
+
+/** Usage text of `npm run sandbox:add-location`. */
+export const ADD_LOCATION_USAGE = `Usage: npm run sandbox:add-location -- NAME [--state-dir <dir>]
+
+  Asks the running fleet (npm start) to add location NAME (lower-case letters, digits, inner hyphens): it is
+  onboarded with the provisioning functions, boots through DPS with its derived key, gets relay-forwarder from
+  the automatic deployment and two sample services; the command prints its rows once they are reachable.
+`;
+
+type Parsed<T> = { ok: true; args: T } | { ok: false; help: boolean; error?: string };
+
+/** Parses `npm start`'s argv (after the script) and the environment. */
+export function parseFleetArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Parsed<FleetArgs> {
+  let check = env.FLEET_CHECK === '1' || env.FLEET_CHECK === 'true';
+  let stateDir = env.SANDBOX_STATE_DIR || '.sandbox-state';
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--check') check = true;
+    else if (flag === '--help' || flag === '-h') return { ok: false, help: true };
+    else if (flag === '--state-dir') {
+      const value = argv[++i];
+      if (value === undefined || value === '')
+        return { ok: false, help: false, error: '--state-dir needs a value' };
+      stateDir = value;
+    } else return { ok: false, help: false, error: `unknown option ${flag}` };
+  }
+  return { ok: true, args: { check, stateDir: resolve(stateDir) } };
+}
+
+/** Parsed add-location settings. */
+export interface AddLocationArgs {
+  readonly name: string;
+  readonly stateDir: string;
+}
+
+/** Parses `sandbox:add-location`'s argv and the environment. */
+export function parseAddLocationArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Parsed<AddLocationArgs> {
+  let stateDir = env.SANDBOX_STATE_DIR || '.sandbox-state';
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { ok: false, help: true };
+    if (arg === '--state-dir') {
+      const value = argv[++i];
+      if (value === undefined || value === '')
+        return { ok: false, help: false, error: '--state-dir needs a value' };
+      stateDir = value;
+    } else if (arg.startsWith('-')) return { ok: false, help: false, error: `unknown option ${arg}` };
+    else names.push(arg);
+  }
+  if (names.length !== 1)
+    return { ok: false, help: false, error: names.length === 0 ? 'give the location NAME' : 'give one NAME' };
+  return { ok: true, args: { name: names[0]!, stateDir: resolve(stateDir) } };
+}
