@@ -1,10 +1,11 @@
 // Turns the gateway's events into metrics and spans. The gateway itself knows nothing about telemetry: this file
 // listens to its events, and gives it the W3C trace context to put on each relay connect request.
 import type { Span, Tracer } from '@opentelemetry/api';
+import { sameRelayCredential } from '../../common/src/config/credentials';
 import type { RefusalReason as MetricRefusalReason } from '../../common/src/telemetry/instruments';
 import type { RelayMetrics, TunnelAttributes, TunnelMeter } from '../../common/src/telemetry/metrics';
 import { endTunnelSpan, startTunnelSpan, traceHeaders } from '../../common/src/telemetry/tracing';
-import type { GatewayCredential, GatewayConfig } from './config/types';
+import type { GatewayConfig } from './config/types';
 import type { Gateway } from './gateway';
 import type { RefusalReason, TunnelFailureReason } from './reasons';
 import type { LiveBytes } from './stats';
@@ -166,7 +167,8 @@ export function attachGatewayTelemetry(
     for (const [name, hc] of config.hybridConnections) {
       const attrs = { hybridConnection: name, ...withLocation(locationOf(name)) };
       const before = previous?.hybridConnections.get(name);
-      if (before && !sameCredential(before.credential, hc.credential)) metrics.tokenRenewed(attrs, 'success');
+      if (before && !sameRelayCredential(before.credential, hc.credential))
+        metrics.tokenRenewed(attrs, 'success');
       if (hc.credential.kind === 'token') metrics.setTokenExpiry(attrs, hc.credential.expiresAtMs);
       else metrics.forgetListener(attrs);
     }
@@ -227,10 +229,4 @@ export function attachGatewayTelemetry(
 
 function withLocation(location: string | undefined): { location?: string } {
   return location === undefined ? {} : { location };
-}
-
-function sameCredential(a: GatewayCredential, b: GatewayCredential): boolean {
-  if (a.kind === 'key' && b.kind === 'key') return a.keyName === b.keyName && a.key === b.key;
-  if (a.kind === 'token' && b.kind === 'token') return a.token === b.token;
-  return false;
 }

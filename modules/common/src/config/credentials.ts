@@ -161,3 +161,10 @@ function splitResource(resource: string): { host: string; path: string } {
 function hostWithoutPort(host: string): string {
   return host.replace(/:[0-9]+$/, '');
 }
+
+/** True when two credentials are the same key (name and value) or the same token. */
+export function sameRelayCredential(a: RelayCredential, b: RelayCredential): boolean {
+  if (a.kind === 'key' && b.kind === 'key') return a.keyName === b.keyName && a.key === b.key;
+  if (a.kind === 'token' && b.kind === 'token') return a.token === b.token;
+  return false;
+}

@@ -1,5 +1,7 @@
+import { sameRelayCredential } from '../../../common/src/config/credentials';
+import { diffMaps } from '../../../common/src/config/map-diff';
 import { sameTarget } from '../../../common/src/net/target';
-import type { ForwarderConfig, ForwarderCredential, HybridConnectionConfig, ServiceConfig } from './types';
+import type { ForwarderConfig, HybridConnectionConfig, ServiceConfig } from './types';
 
 /** Which services of one hybrid connection differ, by port name. */
 export interface ServiceDiff {
@@ -44,23 +46,14 @@ export const EMPTY_FORWARDER_CONFIG: ForwarderConfig = Object.freeze({
 
 /** Compares two configurations (pure). */
 export function diffForwarderConfig(before: ForwarderConfig, after: ForwarderConfig): ForwarderConfigDiff {
-  const added: HybridConnectionConfig[] = [];
-  const removed: HybridConnectionConfig[] = [];
-  const changed: HybridConnectionChange[] = [];
-  const unchanged: string[] = [];
-  for (const [name, hc] of before.hybridConnections) {
-    if (!after.hybridConnections.has(name)) removed.push(hc);
-  }
-  for (const [name, next] of after.hybridConnections) {
-    const previous = before.hybridConnections.get(name);
-    if (!previous) {
-      added.push(next);
-      continue;
-    }
-    const change = diffHybridConnection(previous, next);
-    if (isHybridConnectionChanged(change)) changed.push(change);
-    else unchanged.push(name);
-  }
+  const [old, next] = [before.hybridConnections, after.hybridConnections];
+  const keys = diffMaps(old, next, (a, b) => !isHybridConnectionChanged(diffHybridConnection(a, b)));
+  const removed = keys.removed.map((name) => old.get(name) as HybridConnectionConfig);
+  const added = keys.added.map((name) => next.get(name) as HybridConnectionConfig);
+  const changed = keys.changed.map((name) =>
+    diffHybridConnection(old.get(name) as HybridConnectionConfig, next.get(name) as HybridConnectionConfig),
+  );
+  const { unchanged } = keys;
   return {
     added,
     removed,
@@ -93,7 +86,7 @@ export function diffHybridConnection(
     after,
     endpointChanged:
       before.namespace.toLowerCase() !== after.namespace.toLowerCase() || before.path !== after.path,
-    credentialChanged: !sameCredential(before.credential, after.credential),
+    credentialChanged: !sameRelayCredential(before.credential, after.credential),
     listenersChanged: before.listeners !== after.listeners,
     services: diffServices(before.services, after.services),
   };
@@ -113,19 +106,9 @@ function diffServices(
   before: ReadonlyMap<string, ServiceConfig>,
   after: ReadonlyMap<string, ServiceConfig>,
 ): ServiceDiff {
-  const added: string[] = [];
-  const removed: string[] = [];
-  const changed: string[] = [];
-  const disabled: string[] = [];
-  for (const name of before.keys()) if (!after.has(name)) removed.push(name);
-  for (const [name, next] of after) {
-    const previous = before.get(name);
-    if (!previous) added.push(name);
-    else if (!sameService(previous, next)) {
-      changed.push(name);
-      if (previous.enabled && !next.enabled) disabled.push(name);
-    }
-  }
+  const { added, removed, changed } = diffMaps(before, after, sameService);
+  // Enabled before and disabled now: its live tunnels drain.
+  const disabled = changed.filter((name) => before.get(name)?.enabled === true && after.get(name)?.enabled === false);
   return { added, removed, changed, disabled };
 }
 
@@ -138,10 +121,4 @@ export function sameService(a: ServiceConfig, b: ServiceConfig): boolean {
     a.idleTimeoutMs === b.idleTimeoutMs &&
     a.enabled === b.enabled
   );
-}
-
-function sameCredential(a: ForwarderCredential, b: ForwarderCredential): boolean {
-  if (a.kind === 'key' && b.kind === 'key') return a.keyName === b.keyName && a.key === b.key;
-  if (a.kind === 'token' && b.kind === 'token') return a.token === b.token;
-  return false;
 }

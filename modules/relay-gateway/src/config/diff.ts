@@ -1,3 +1,5 @@
+import { sameRelayCredential } from '../../../common/src/config/credentials';
+import { diffMaps } from '../../../common/src/config/map-diff';
 import type { GatewayConfig, GatewayHybridConnection, GatewayRoute } from './types';
 
 /** The route fields a diff compares (the compiled allow-list is compared through its text). */
@@ -59,31 +61,20 @@ export const EMPTY_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
 
 /** Compares two configurations. Pure. */
 export function diffGatewayConfig(previous: GatewayConfig, next: GatewayConfig): GatewayConfigDiff {
-  const routesAdded: string[] = [];
-  const routesChanged: RouteChange[] = [];
-  const routesUnchanged: string[] = [];
-  for (const [id, route] of next.routes) {
-    const old = previous.routes.get(id);
-    if (!old) {
-      routesAdded.push(id);
-      continue;
-    }
-    const fields = ROUTE_FIELDS.filter((field) => !sameField(old, route, field));
-    if (fields.length === 0) routesUnchanged.push(id);
-    else routesChanged.push({ id, fields, rebind: fields.includes('port') || fields.includes('bindAddress') });
-  }
-  const routesRemoved = [...previous.routes.keys()].filter((id) => !next.routes.has(id));
-
-  const hybridConnectionsAdded: string[] = [];
-  const credentialsChanged: string[] = [];
-  for (const [name, hc] of next.hybridConnections) {
-    const old = previous.hybridConnections.get(name);
-    if (!old) hybridConnectionsAdded.push(name);
-    else if (!sameHybridConnection(old, hc)) credentialsChanged.push(name);
-  }
-  const hybridConnectionsRemoved = [...previous.hybridConnections.keys()].filter(
-    (name) => !next.hybridConnections.has(name),
-  );
+  const differing = (old: GatewayRoute, route: GatewayRoute): RouteField[] =>
+    ROUTE_FIELDS.filter((field) => !sameField(old, route, field));
+  const routes = diffMaps(previous.routes, next.routes, (old, route) => differing(old, route).length === 0);
+  const routesAdded = [...routes.added];
+  const routesRemoved = [...routes.removed];
+  const routesUnchanged = [...routes.unchanged];
+  const routesChanged = routes.changed.map((id): RouteChange => {
+    const fields = differing(previous.routes.get(id) as GatewayRoute, next.routes.get(id) as GatewayRoute);
+    return { id, fields, rebind: fields.includes('port') || fields.includes('bindAddress') };
+  });
+  const hybridConnections = diffMaps(previous.hybridConnections, next.hybridConnections, sameHybridConnection);
+  const hybridConnectionsAdded = [...hybridConnections.added];
+  const hybridConnectionsRemoved = [...hybridConnections.removed];
+  const credentialsChanged = [...hybridConnections.changed];
 
   return {
     routesAdded: routesAdded.sort(),
@@ -120,8 +111,5 @@ function sameField(a: GatewayRoute, b: GatewayRoute, field: RouteField): boolean
 }
 
 function sameHybridConnection(a: GatewayHybridConnection, b: GatewayHybridConnection): boolean {
-  if (a.namespace !== b.namespace || a.path !== b.path || a.credential.kind !== b.credential.kind) return false;
-  if (a.credential.kind === 'key' && b.credential.kind === 'key')
-    return a.credential.keyName === b.credential.keyName && a.credential.key === b.credential.key;
-  return a.credential.kind === 'token' && b.credential.kind === 'token' && a.credential.token === b.credential.token;
+  return a.namespace === b.namespace && a.path === b.path && sameRelayCredential(a.credential, b.credential);
 }

@@ -1,4 +1,4 @@
-import { resolveRelayCredentials } from '../../../../../modules/common/src/config/credentials';
+import { resolveRelayCredentials, sameRelayCredential } from '../../../../../modules/common/src/config/credentials';
 import type { ConfigProblem } from '../../../../../modules/common/src/config/schema-validator';
 import { createSasToken } from '../../../../../modules/common/src/hc/sas';
 
@@ -66,5 +66,18 @@ describe('resolveRelayCredentials', () => {
     expect(dropped.problems).toEqual([{ path: '/e/path', message: mismatch }]);
     expect(resolve({ connectionString: CS, namespace: 'other.example' }, 'keep').resolved.namespace).toBe(NS);
     expect(resolve({ connectionString: CS, namespace: 'other.example' }, 'drop').resolved.namespace).toBeUndefined();
+  });
+});
+
+describe('sameRelayCredential', () => {
+  it('compares keys by name and value, tokens by text, and never a key with a token', () => {
+    const key = { kind: 'key', keyName: 'send', key: KEY } as const;
+    const sas = { kind: 'token', token: 't', expiresAtMs: 1 } as const;
+    expect(sameRelayCredential(key, { ...key })).toBe(true);
+    expect(sameRelayCredential(key, { ...key, keyName: 'other' })).toBe(false);
+    expect(sameRelayCredential(key, { ...key, key: 'other' })).toBe(false);
+    expect(sameRelayCredential(sas, { ...sas, expiresAtMs: 2 })).toBe(true);
+    expect(sameRelayCredential(sas, { ...sas, token: 'u' })).toBe(false);
+    expect(sameRelayCredential(key, sas)).toBe(false);
   });
 });
