@@ -1,6 +1,7 @@
 import { parseRelayConnectionString, type RelayConnectionString } from '../hc/connection-string';
 import { parseSasToken, type SasTokenFields } from '../hc/sas';
 import type { ConfigProblem } from './schema-validator';
+import type { Unchecked } from './unchecked';
 
 /** How a module proves its relay right (Send or Listen): a SAS key it signs tokens with, or a pre-issued token. */
 export type RelayCredential =
@@ -15,8 +16,6 @@ export interface HybridConnectionCredentialsDocument {
   readonly sasToken?: string;
 }
 
-/** Semantic checks see the document before the schema has vouched for it: every field may have any type. */
-export type Unchecked<T> = { readonly [K in keyof T]?: unknown };
 
 /** What resolveRelayCredentials found; a field is undefined when it could not be resolved. */
 export interface ResolvedRelayCredentials {

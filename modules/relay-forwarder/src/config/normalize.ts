@@ -1,6 +1,7 @@
 import { compileConfigSchema, type ConfigProblem, type ValidationResult } from '../../../common/src/config/schema-validator';
-import { resolveRelayCredentials, type Unchecked } from '../../../common/src/config/credentials';
+import { resolveRelayCredentials } from '../../../common/src/config/credentials';
 import { jsonPointer } from '../../../common/src/config/json-pointer';
+import { asRecord, numberOr, sortProblems, type Unchecked } from '../../../common/src/config/unchecked';
 import { parseTarget, type TargetAddress } from '../../../common/src/net/target';
 import schema from './schema.json';
 import type {
@@ -137,18 +138,4 @@ function checkDuplicateEndpoints(endpoints: readonly Endpoint[], problems: Confi
         message: `listens on the same hybrid connection (${endpoint.namespace}/${endpoint.path}) as "${first}"; merge their services`,
       });
   }
-}
-
-function numberOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' ? value : fallback;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
-  return [...problems].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -1,6 +1,7 @@
-import { resolveRelayCredentials, type Unchecked } from '../../../common/src/config/credentials';
+import { resolveRelayCredentials } from '../../../common/src/config/credentials';
 import { jsonPointer } from '../../../common/src/config/json-pointer';
 import type { ConfigProblem } from '../../../common/src/config/schema-validator';
+import type { Unchecked } from '../../../common/src/config/unchecked';
 import type { GatewayHybridConnection, HybridConnectionDocument } from './types';
 
 /**

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { compileConfigSchema, type ConfigProblem, type ValidationResult } from '../../../common/src/config/schema-validator';
 import { CidrAllowList } from '../../../common/src/net/cidr';
-import type { Unchecked } from '../../../common/src/config/credentials';
 import { jsonPointer } from '../../../common/src/config/json-pointer';
+import { asRecord, numberOr, sortProblems, type Unchecked } from '../../../common/src/config/unchecked';
 import { resolveHybridConnection } from './hybrid-connection';
 import { findPortConflicts, type Binding } from './port-conflicts';
 import schema from './schema.json';
@@ -134,18 +134,4 @@ function checkPortConflicts(routes: ReadonlyMap<string, GatewayRoute>, problems:
         `(${b.bindAddress}:${b.port}) cannot both listen`,
     });
   }
-}
-
-function numberOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' ? value : fallback;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
-  return [...problems].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
