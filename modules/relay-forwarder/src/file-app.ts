@@ -4,7 +4,11 @@ import {
   type ConfigFileWatch,
   type WatchConfigFileOptions,
 } from '../../common/src/config/file-source';
-import type { ConfigProblem } from '../../common/src/config/schema-validator';
+import {
+  ConfigStartupError,
+  invalidConfigurationMessage,
+  type ConfigStartupErrorCode,
+} from '../../common/src/config/startup-error';
 import { Forwarder, type ForwarderOptions } from './forwarder';
 
 /** Options for startForwarderFromFile. */
@@ -24,21 +28,11 @@ export interface ForwarderFileApp {
 }
 
 /** Stable codes of StartupError. */
-export type StartupErrorCode = 'CONFIG_FILE' | 'CONFIG_INVALID';
+export type StartupErrorCode = ConfigStartupErrorCode;
 
 /** The first configuration could not be used: nothing was started. */
-export class StartupError extends Error {
+export class StartupError extends ConfigStartupError {
   override readonly name = 'StartupError';
-  readonly retryable = false;
-
-  constructor(
-    readonly code: StartupErrorCode,
-    message: string,
-    /** Every problem of an invalid document, with its JSON pointer. */
-    readonly problems: readonly ConfigProblem[] = [],
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -92,7 +86,7 @@ function firstReadingError(result: ConfigFileResult, forwarder: Forwarder): Star
   if (applied.ok) return undefined;
   return new StartupError(
     'CONFIG_INVALID',
-    `${result.path}: invalid configuration (${applied.problems.length} problem${applied.problems.length === 1 ? '' : 's'})`,
+    invalidConfigurationMessage(result.path, applied.problems.length),
     applied.problems,
   );
 }

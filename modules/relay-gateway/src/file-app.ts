@@ -4,7 +4,11 @@ import {
   type ConfigFileWatch,
   type WatchConfigFileOptions,
 } from '../../common/src/config/file-source';
-import type { ConfigProblem } from '../../common/src/config/schema-validator';
+import {
+  ConfigStartupError,
+  invalidConfigurationMessage,
+  type ConfigStartupErrorCode,
+} from '../../common/src/config/startup-error';
 import type { RelayTlsOptions } from '../../common/src/hc/endpoint';
 import type { Logger } from '../../common/src/log';
 import { Gateway } from './gateway';
@@ -44,21 +48,11 @@ export interface GatewayFileApp {
 }
 
 /** Stable codes of GatewayStartupError. */
-export type GatewayStartupErrorCode = 'CONFIG_FILE' | 'CONFIG_INVALID';
+export type GatewayStartupErrorCode = ConfigStartupErrorCode;
 
 /** The first configuration could not be used: nothing was started. */
-export class GatewayStartupError extends Error {
+export class GatewayStartupError extends ConfigStartupError {
   override readonly name = 'GatewayStartupError';
-  readonly retryable = false;
-
-  constructor(
-    readonly code: GatewayStartupErrorCode,
-    message: string,
-    /** Every problem of an invalid document, with its JSON pointer. */
-    readonly problems: readonly ConfigProblem[] = [],
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -104,14 +98,8 @@ export function startGatewayFromFile(options: GatewayFileAppOptions): Promise<Ga
         if (!applied.ok) {
           watch?.close();
           await gateway.stop(0);
-          const count = applied.problems.length;
-          reject(
-            new GatewayStartupError(
-              'CONFIG_INVALID',
-              `${result.path}: invalid configuration (${count} problem${count === 1 ? '' : 's'})`,
-              applied.problems,
-            ),
-          );
+          const message = invalidConfigurationMessage(result.path, applied.problems.length);
+          reject(new GatewayStartupError('CONFIG_INVALID', message, applied.problems));
           return;
         }
         try {
