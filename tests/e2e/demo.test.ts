@@ -1,4 +1,4 @@
-// `npm start`, the sandbox tunnel demo, as a user runs it: `--check` runs the self-check and exits; without it the
+// `npm run demo:tunnel`, the sandbox tunnel demo, as a user runs it: `--check` runs the self-check and exits; without it the
 // demo runs until Ctrl-C, and the lines it prints work.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -83,7 +83,7 @@ function httpGet(port: number): Promise<string> {
   });
 }
 
-describe('npm start (the sandbox tunnel demo)', () => {
+describe('npm run demo:tunnel (the sandbox tunnel demo)', () => {
   let stateDir: string;
   let env: NodeJS.ProcessEnv;
 
@@ -97,8 +97,8 @@ describe('npm start (the sandbox tunnel demo)', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  it('`npm start -- --check` starts everything, passes its self-check through the tunnel and exits 0', async () => {
-    const demo = run('npm', ['start', '--silent', '--', '--check'], env);
+  it('`npm run demo:tunnel -- --check` starts everything, passes its self-check through the tunnel and exits 0', async () => {
+    const demo = run('npm', ['run', '--silent', 'demo:tunnel', '--', '--check'], env);
     const { code, signal } = await demo.exited;
     const out = demo.output();
     expect({ code, signal, out }).toMatchObject({ code: 0, signal: null });
@@ -127,7 +127,7 @@ describe('npm start (the sandbox tunnel demo)', () => {
   it('runs until Ctrl-C: the printed lines work, and SIGINT stops every process with exit 0', async () => {
     const caBefore = await readFile(join(stateDir, 'pki', 'ca.pem'), 'utf8');
     // Its own process group, signalled as a terminal does on Ctrl-C: npm and the demo both get SIGINT.
-    const demo = run('npm', ['start', '--silent'], env, true);
+    const demo = run('npm', ['run', '--silent', 'demo:tunnel'], env, true);
     try {
       await demo.waitFor(/Ctrl-C stops everything\./);
     } catch (err) {

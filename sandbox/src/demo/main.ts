@@ -1,5 +1,5 @@
 /**
- * `npm start`: the sandbox tunnel demo. Starts the sandbox relay, two sample on-prem services, relay-forwarder
+ * `npm run demo:tunnel`: the sandbox tunnel demo (`npm start` runs the whole fleet). Starts the sandbox relay, two sample on-prem services, relay-forwarder
  * and relay-gateway on loopback, prints the public ports and lines to try, checks them through the tunnel, and
  * runs until Ctrl-C (SIGINT) or SIGTERM, which stop everything (exit 0). `--check` stops after the self-check.
  */

@@ -10,7 +10,7 @@ export interface DemoArgs {
 }
 
 /** Usage text for --help and bad command lines. */
-export const DEMO_USAGE = `Usage: npm start [-- --check] [-- --state-dir <dir>]
+export const DEMO_USAGE = `Usage: npm run demo:tunnel [-- --check] [-- --state-dir <dir>]
 
   Runs the sandbox tunnel demo on loopback: the sandbox Azure Relay, relay-gateway and relay-forwarder
   (as child processes on generated configuration files) and two sample on-prem services; prints the

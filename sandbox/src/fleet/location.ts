@@ -38,6 +38,8 @@ export interface LocationTimings {
 export interface FleetLocation {
   readonly name: string;
   readonly deviceId: string;
+  /** The DPS substatus of the device's own registration at boot (`deviceDataMigrated`: provisioning ran first). */
+  readonly dpsSubstatus: string;
   readonly rows: readonly FleetRow[];
   readonly timings: LocationTimings;
   /** Stops the device (its modules) and the sample services. Idempotent. */
@@ -113,6 +115,7 @@ export async function startFleetLocation(
     return {
       name,
       deviceId: provisioned.deviceId,
+      dpsSubstatus: device.substatus,
       rows,
       timings: {
         provisionMs,

@@ -1,0 +1,287 @@
+// The whole fleet in the sandbox (`npm start`): a new location boots from nothing — onboarded by the provisioning
+// functions, registered through DPS with its derived key, given relay-forwarder by the automatic deployment and its
+// hybrid connection, ports and twins by the controller — to reachable through the gateway; nobody writes a twin.
+// Then the processes a user runs: `npm start -- --check`, and `npm start` + `npm run sandbox:add-location` + Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { deriveDeviceKey, parseEdgeConfigToml } from '../../provisioning/src';
+import { onPath } from '../../sandbox/src/demo/print';
+import { startFleet, type Fleet } from '../../sandbox/src/fleet/world';
+
+const ROOT = resolve(__dirname, '../..');
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A spawned command whose output is collected; `exited` resolves with the exit code or signal. */
+interface Run {
+  readonly child: ChildProcess;
+  output(): string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits (bounded) until the output matches `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, detached = false): Run {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached });
+  let text = '';
+  const wakers = new Set<() => void>();
+  const take = (c: Buffer): void => {
+    text += c.toString();
+    for (const wake of wakers) wake();
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  let done = false;
+  const exited = once(child, 'close').then(([code, signal]) => {
+    done = true;
+    for (const wake of wakers) wake();
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
+  return {
+    child,
+    output: () => text,
+    exited,
+    waitFor(pattern, timeoutMs = 90_000) {
+      return new Promise((resolveMatch, reject) => {
+        const check = (): void => {
+          const match = pattern.exec(text);
+          if (match) finish(() => resolveMatch(match));
+          else if (done) finish(() => reject(new Error(`exited before ${pattern}:\n${text}`)));
+        };
+        const timer = setTimeout(
+          () => finish(() => reject(new Error(`no ${pattern} in:\n${text}`))),
+          timeoutMs,
+        );
+        const finish = (settle: () => void): void => {
+          clearTimeout(timer);
+          wakers.delete(check);
+          settle();
+        };
+        wakers.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Live processes whose environment names `dir` (every module process of a fleet gets its CA file from there). */
+function processesUsing(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(dir)) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Sends `payload` through the echo behind `port`, half-closes, and returns everything that came back. */
+function echoThrough(port: number, payload: Buffer): Promise<Buffer> {
+  return new Promise((resolveEcho, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    socket.setTimeout(30_000, () => socket.destroy(new Error('echo timed out')));
+    socket.on('connect', () => socket.end(payload));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      socket.destroy();
+      resolveEcho(Buffer.concat(chunks));
+    });
+  });
+}
+
+function httpGet(port: number): Promise<{ status?: number; body: string }> {
+  return new Promise((resolveBody, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolveBody({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('the sandbox fleet: a new location provisions itself', () => {
+  let stateDir: string;
+  let fleet: Fleet | undefined;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'hrf-fleet-'));
+  });
+  afterAll(async () => {
+    await fleet?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('boots from nothing through DPS with its derived key to reachable through the gateway (sha256), no twin written by hand', async () => {
+    // Only the gateway device at first: the location below is new to the controller, DPS and the hub.
+    fleet = await startFleet({ stateDir, locations: [] });
+    const { registry, provisioningService } = fleet.infra;
+    expect(fleet.locations()).toEqual([]);
+    await expect(registry.getTwin('tromso')).rejects.toThrow();
+
+    const started = Date.now();
+    const location = await fleet.addLocation('tromso');
+    const totalMs = Date.now() - started;
+    console.log(
+      `tromso: provisioning ${location.timings.provisionMs} ms, then boot → reachable ${location.timings.reachableMs} ms ` +
+        `(DPS registration ${location.timings.dpsMs} ms, relay-forwarder started at ${location.timings.forwarderStartedMs} ms); ` +
+        `whole add ${totalMs} ms`,
+    );
+
+    // The device registered itself through DPS with the key derived from the group key, from its config.toml.
+    const config = await parseEdgeConfigToml(
+      await readFile(join(stateDir, 'fleet', 'devices', 'tromso', 'config.toml'), 'utf8'),
+    );
+    const group = (await provisioningService.getEnrollmentGroup('relay-fleet')).responseBody as Json;
+    expect(config.registrationId).toBe('tromso');
+    expect(config.symmetricKey).toBe(
+      deriveDeviceKey(group.attestation.symmetricKey.primaryKey as string, 'tromso'),
+    );
+    expect(config.symmetricKey).not.toBe(group.attestation.symmetricKey.primaryKey);
+    // Its own registration at boot kept the twin the provisioning step had tagged.
+    expect(location.dpsSubstatus).toBe('deviceDataMigrated');
+
+    // The tags say what the location exposes (provisioning); the status tag and the module twins are the controller's.
+    const twin = (await registry.getTwin('tromso')).responseBody as unknown as Json;
+    expect(twin.tags.relay).toMatchObject({
+      role: 'location',
+      location: 'tromso',
+      services: { web: { target: expect.any(String) }, echo: { target: expect.any(String) } },
+    });
+    const ports = Object.fromEntries(location.rows.map((r) => [r.service, r.publicPort]));
+    expect(twin.tags.relayStatus).toMatchObject({ location: 'tromso', state: 'ok', ports });
+    const forwarder = (await registry.getModuleTwin('tromso', 'relay-forwarder'))
+      .responseBody as unknown as Json;
+    expect(Object.keys(forwarder.properties.desired.hybridConnections)).toEqual(['hrf-tromso']);
+    const gateway = (await registry.getModuleTwin('gateway-1', 'relay-gateway'))
+      .responseBody as unknown as Json;
+    expect(gateway.properties.desired.routes).toMatchObject({
+      tromso_web: { port: ports.web, hybridConnection: 'hrf-tromso', service: 'web' },
+      tromso_echo: { port: ports.echo, hybridConnection: 'hrf-tromso', service: 'echo' },
+    });
+    // The forwarder came from the automatic deployment, run by the device's edge agent.
+    const agent = (await registry.getModuleTwin('tromso', '$edgeAgent')).responseBody as unknown as Json;
+    expect(agent.properties.desired.modules['relay-forwarder'].settings.image).toMatch(/relay-forwarder/);
+
+    // Through the gateway's public ports: 1 MiB through the echo, verified by SHA-256, and the page naming it.
+    const payload = randomBytes(1024 * 1024);
+    const echoed = await echoThrough(ports.echo!, payload);
+    expect({ length: echoed.length, sha256: sha256(echoed) }).toEqual({
+      length: payload.length,
+      sha256: sha256(payload),
+    });
+    const page = await httpGet(ports.web!);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<h1>Hello from tromso / web</h1>');
+
+    const devices = [...processesUsing(stateDir)];
+    expect(devices.length).toBeGreaterThanOrEqual(2); // relay-gateway and relay-forwarder
+    await fleet.stop();
+    expect(processesUsing(stateDir)).toEqual([]);
+  }, 120_000);
+});
+
+describe('npm start (the whole fleet) as a process', () => {
+  let stateDir: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'hrf-fleet-main-'));
+    env = { ...process.env, SANDBOX_STATE_DIR: stateDir, LOG_LEVEL: 'info' };
+  });
+  afterAll(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('`npm start -- --check` boots three locations, verifies them, adds a fourth, verifies it and exits 0', async () => {
+    const fleet = run('npm', ['start', '--silent', '--', '--check'], env);
+    const { code, signal } = await fleet.exited;
+    const out = fleet.output();
+    expect({ code, signal, out }).toMatchObject({ code: 0, signal: null });
+    for (const location of ['berlin', 'oslo', 'lyon', 'paris']) {
+      expect(out).toMatch(
+        new RegExp(
+          `^ {2}${location} +web +127\\.0\\.0\\.1:\\d+ +127\\.0\\.0\\.1:\\d+ \\(HTTP\\) +reachable$`,
+          'm',
+        ),
+      );
+      expect(out).toMatch(
+        new RegExp(
+          `^ {2}${location} +echo +127\\.0\\.0\\.1:\\d+ +127\\.0\\.0\\.1:\\d+ \\(TCP echo\\) +reachable$`,
+          'm',
+        ),
+      );
+      expect(out).toMatch(new RegExp(`ok {4}${location} / web +GET / → 200 "Hello from ${location} / web"`));
+      expect(out).toMatch(
+        new RegExp(`ok {4}${location} / echo +echoed 65536 random bytes, sha256 \\w+… matches`),
+      );
+      expect(out).toMatch(new RegExp(`^ {2}${location} +\\d+\\.\\d s {2}\\(DPS registration`, 'm'));
+    }
+    expect(out).toMatch(/^ {2}curl http:\/\/127\.0\.0\.1:\d+\/ +# berlin \/ web$/m);
+    expect(out).toContain('Check passed: 6 of 6 services answered through the gateway.');
+    expect(out).toContain('Check passed: 2 of 2 services answered through the gateway.');
+    expect(out).toMatch(/Stopped\.\n$/);
+    expect(out).not.toMatch(/SharedAccessKey=|SharedAccessSignature|sig=/);
+    await expect(access(join(stateDir, 'fleet', 'admin.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(processesUsing(stateDir)).toEqual([]);
+  }, 180_000);
+
+  it('runs until Ctrl-C; sandbox:add-location adds a reachable location; SIGINT stops every process with exit 0', async () => {
+    const none = run('npm', ['run', '--silent', 'sandbox:add-location', '--', 'nice'], env);
+    expect((await none.exited).code).toBe(69);
+    expect(none.output()).toMatch(/no fleet is running/);
+
+    // Its own process group, signalled as a terminal does on Ctrl-C: npm and the fleet both get SIGINT.
+    const fleet = run('npm', ['start', '--silent'], env, true);
+    try {
+      await fleet.waitFor(/Ctrl-C stops everything\./, 110_000);
+      expect((await stat(join(stateDir, 'fleet', 'admin.json'))).mode & 0o777).toBe(0o600);
+
+      const add = run('npm', ['run', '--silent', 'sandbox:add-location', '--', 'nice'], env);
+      expect(await add.exited).toEqual({ code: 0, signal: null });
+      const added = add.output();
+      expect(added).toMatch(/Location nice is reachable: boot → reachable \d+\.\d s/);
+      const curl = /^ {2}(curl http:\/\/127\.0\.0\.1:(\d+)\/) +# nice \/ web$/m.exec(added)!;
+      expect(curl).not.toBeNull();
+      if (onPath('curl')) {
+        const got = run('sh', ['-c', curl[1]!], process.env);
+        expect(await got.exited).toEqual({ code: 0, signal: null });
+        expect(got.output()).toContain('Hello from nice / web');
+      } else {
+        expect((await httpGet(Number(curl[2]))).body).toContain('Hello from nice / web');
+      }
+      const again = run('npm', ['run', '--silent', 'sandbox:add-location', '--', 'nice'], env);
+      expect((await again.exited).code).toBe(1);
+      expect(again.output()).toContain('location nice exists already');
+      await fleet.waitFor(/Added location nice: boot → reachable/);
+
+      expect(processesUsing(stateDir).length).toBeGreaterThanOrEqual(5);
+      process.kill(-fleet.child.pid!, 'SIGINT');
+      expect(await fleet.exited).toEqual({ code: 0, signal: null });
+      expect(fleet.output()).toMatch(/SIGINT: stopping[^]*Stopped\.\n$/);
+      expect(processesUsing(stateDir)).toEqual([]);
+      await expect(httpGet(Number(curl[2]))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    } finally {
+      try {
+        process.kill(-fleet.child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }, 240_000);
+});
