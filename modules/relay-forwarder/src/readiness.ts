@@ -1,6 +1,7 @@
 // Readiness of a forwarder, for /readyz and for its reported properties: a configuration is applied and every
 // configured hybrid connection has at least one control channel online at the relay.
-import { NOT_READY, ReadinessTracker, type NotReadyReason } from '../../common/src/health/readiness';
+import { ModuleReadiness } from '../../common/src/health/module-readiness';
+import { NOT_READY } from '../../common/src/health/readiness';
 import type { Forwarder } from './forwarder';
 
 /**
@@ -8,32 +9,9 @@ import type { Forwarder } from './forwarder';
  * no listener online (`listeners_offline`, naming them with their last error code), and while shutting down.
  * `reasons()` is the accessor for reported properties; `onChange` says when to report again.
  */
-export class ForwarderReadiness {
-  private readonly tracker = new ReadinessTracker([
-    { code: NOT_READY.noConfiguration, message: 'no configuration applied yet' },
-  ]);
-  private unsubscribe: (() => void) | undefined;
-
-  /** The ReadinessCheck for startHealthServer. */
-  readonly check = (): readonly NotReadyReason[] => this.reasons();
-
-  /** Why the forwarder is not ready now (empty when ready), oldest condition first. */
-  reasons(): NotReadyReason[] {
-    return this.tracker.reasons();
-  }
-
-  /** True when no condition is open. */
-  isReady(): boolean {
-    return this.tracker.isReady();
-  }
-
-  /** Calls `listener` after every change of the reasons; returns the unsubscribe function. */
-  onChange(listener: (reasons: readonly NotReadyReason[]) => void): () => void {
-    return this.tracker.onChange(listener);
-  }
-
+export class ForwarderReadiness extends ModuleReadiness<Forwarder> {
   /** Follows `forwarder` from now on (its current state is taken at once); returns the detach function. */
-  attach(forwarder: Forwarder): () => void {
+  override attach(forwarder: Forwarder): () => void {
     this.unsubscribe?.();
     const update = (): void => this.update(forwarder);
     forwarder.on('configApplied', update);
@@ -45,16 +23,6 @@ export class ForwarderReadiness {
       this.unsubscribe = undefined;
     };
     return this.unsubscribe;
-  }
-
-  /** Marks the forwarder as shutting down. */
-  shuttingDown(): void {
-    this.tracker.notReady(NOT_READY.shuttingDown, 'shutting down');
-  }
-
-  /** Stops following the forwarder. */
-  close(): void {
-    this.unsubscribe?.();
   }
 
   private update(forwarder: Forwarder): void {

@@ -1,7 +1,8 @@
 // Readiness of a gateway for the load-balancer probe (/readyz): what makes it ready, and when the relay counts as
 // unreachable. docs/observability.md ("What each module exports") says the same in prose.
 import { isRelayError, type RelayErrorCode } from '../../common/src/hc/errors';
-import { NOT_READY, ReadinessTracker, type NotReadyReason } from '../../common/src/health/readiness';
+import { ModuleReadiness } from '../../common/src/health/module-readiness';
+import { NOT_READY } from '../../common/src/health/readiness';
 import type { Gateway } from './gateway';
 import type { RouteState } from './route';
 
@@ -77,42 +78,21 @@ interface RelayFailure {
  * with an auth or network error. Not ready while shutting down. `check` plugs into startHealthServer; `reasons`
  * and `onChange` feed reported properties.
  */
-export class GatewayReadiness {
-  private readonly tracker = new ReadinessTracker([
-    { code: NOT_READY.noConfiguration, message: 'no configuration applied yet' },
-  ]);
+export class GatewayReadiness extends ModuleReadiness<Gateway> {
   private readonly holdMs: number;
   private readonly nowMs: () => number;
   private readonly failures = new Map<string, RelayFailure>();
   private gateway: Gateway | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
-  private unsubscribe: (() => void) | undefined;
 
   constructor(options: GatewayReadinessOptions = {}) {
+    super();
     this.holdMs = options.relayFailureHoldMs ?? DEFAULT_RELAY_FAILURE_HOLD_MS;
     this.nowMs = options.nowMs ?? Date.now;
   }
 
-  /** The ReadinessCheck for startHealthServer. */
-  readonly check = (): readonly NotReadyReason[] => this.reasons();
-
-  /** Why the gateway is not ready now (empty when ready). */
-  reasons(): NotReadyReason[] {
-    return this.tracker.reasons();
-  }
-
-  /** True when no condition is open. */
-  isReady(): boolean {
-    return this.tracker.isReady();
-  }
-
-  /** Calls `listener` after every change of the reasons; returns the unsubscribe function. */
-  onChange(listener: (reasons: readonly NotReadyReason[]) => void): () => void {
-    return this.tracker.onChange(listener);
-  }
-
   /** Follows `gateway` from now on (its current state is taken at once); returns the detach function. */
-  attach(gateway: Gateway): () => void {
+  override attach(gateway: Gateway): () => void {
     this.unsubscribe?.();
     this.gateway = gateway;
     const update = (): void => this.update();
@@ -148,16 +128,6 @@ export class GatewayReadiness {
       this.unsubscribe = undefined;
     };
     return this.unsubscribe;
-  }
-
-  /** Marks the gateway as shutting down: the load balancer stops sending new clients while connections drain. */
-  shuttingDown(): void {
-    this.tracker.notReady(NOT_READY.shuttingDown, 'shutting down');
-  }
-
-  /** Stops following the gateway and drops the expiry timer. */
-  close(): void {
-    this.unsubscribe?.();
   }
 
   private update(): void {
