@@ -7,6 +7,7 @@
  */
 import { adminFilePath, isAlive, readAdminFile, requestAddLocation } from './admin-client';
 import { startAdminServer, type AdminServer } from './admin-server';
+import { join } from 'node:path';
 import { formatFleetBanner } from './banner';
 import { onPath } from '../demo/print';
 import type { FleetLocation, FleetRow } from './location';
@@ -18,6 +19,7 @@ import {
   formatTable,
   formatTimings,
   seconds,
+  showPath,
   TIMINGS_HEADING,
   tryItLines,
   type CheckLine,
@@ -198,7 +200,7 @@ function printAdded(location: FleetLocation): void {
 function controllerLine(fleet: Fleet): string {
   const s = fleet.controllerSummary();
   const failed = s.failedActions + s.failedReconciles > 0 ? `, ${s.failedActions} actions failed` : '';
-  return `fleet-controller: ${s.reconciles} reconciles, ${s.actions} actions${failed} (one log line per action in ${'fleet-controller.log'})`;
+  return `fleet-controller: ${s.reconciles} reconciles, ${s.actions} actions${failed} so far (one log line per action: ${showPath(join(fleet.logDir, 'fleet-controller.log'))})`;
 }
 
 main().then(

@@ -1,4 +1,5 @@
 // What the sandbox fleet runs: its locations, the two sample services each exposes, and the names it uses (pure).
+import { LOCATION_ID } from '../../../cloud/src/model/names';
 import type { SampleServiceKind } from '../demo/services';
 
 /** One sample on-prem service of a location. */
@@ -26,12 +27,12 @@ export const FLEET_POOL = 'default';
 /** Public ports of the pool: room for this many services (the range is found free on loopback at start). */
 export const POOL_PORT_COUNT = 40;
 
-// The controller's own location id rule (and a DPS registration id too): lower case, digits, inner hyphens.
-const LOCATION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
-
-/** Why `name` cannot be a location of the sandbox fleet, or undefined when it can. */
+/**
+ * Why `name` cannot be a location of the sandbox fleet, or undefined when it can. The name is the registration
+ * id, the device id and the location id at once, so it follows the controller's location id rule.
+ */
 export function locationNameProblem(name: string): string | undefined {
-  if (!LOCATION_NAME.test(name))
+  if (!LOCATION_ID.test(name))
     return `location name "${name}" must be 1-40 lower-case letters, digits or inner hyphens`;
   if (name === GATEWAY_DEVICE_ID) return `"${name}" is the gateway's device id`;
   return undefined;
