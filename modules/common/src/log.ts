@@ -4,6 +4,12 @@ import { redactSecrets, scrubSecrets } from './telemetry/redact';
 /** The structured logger every component uses (pino). */
 export type { Logger } from 'pino';
 
+/** Levels a configuration's `logLevel` and `--log-level` accept (pino's, plus silent). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** One of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** Field names known to hold secrets; any field whose name ends in key/token/secret/password/… is redacted too. */
 export const REDACTED_FIELDS: readonly string[] = [
   'connectionString',

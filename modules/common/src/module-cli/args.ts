@@ -1,7 +1,5 @@
 import { parseArgs } from 'node:util';
-
-/** Levels `--log-level` accepts (pino's, plus silent). */
-export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+import { LOG_LEVELS } from '../log';
 
 /** A module command line: `configPath` only in file mode, `shutdownDrainMs` only where the mode offers it. */
 export interface ModuleCliArgs {
@@ -48,7 +46,7 @@ export function parseModuleArgs(
   const config = values.config as string | undefined;
   if (accepts.config && !config) return { ok: false, help: false, error: '--config is required' };
   const level = values['log-level'] as string | undefined;
-  if (level !== undefined && !LOG_LEVELS.includes(level))
+  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level))
     return { ok: false, help: false, error: `--log-level must be one of ${LOG_LEVELS.join(', ')}` };
   const drain = values['shutdown-drain-ms'] as string | undefined;
   if (drain !== undefined && !/^[0-9]{1,7}$/.test(drain))

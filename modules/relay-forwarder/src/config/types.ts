@@ -1,8 +1,9 @@
+import type { LogLevel } from '../../../common/src/log';
 import type { HybridConnectionCredentialsDocument, RelayCredential } from '../../../common/src/config/credentials';
 import type { TargetAddress } from '../../../common/src/net/target';
 
 /** Log levels the configuration may set. */
-export type ForwarderLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type ForwarderLogLevel = LogLevel;
 
 /** How the forwarder proves its Listen right: a SAS key it signs with, or a pre-issued token. */
 export type ForwarderCredential = RelayCredential;

@@ -1,8 +1,9 @@
+import type { LogLevel } from '../../../common/src/log';
 import type { HybridConnectionCredentialsDocument, RelayCredential } from '../../../common/src/config/credentials';
 import type { CidrAllowList } from '../../../common/src/net/cidr';
 
 /** Log levels the configuration may set. */
-export type GatewayLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type GatewayLogLevel = LogLevel;
 
 /** How the gateway proves its Send right: a SAS key it signs short-lived tokens with, or a pre-issued token. */
 export type GatewayCredential = RelayCredential;

@@ -1,4 +1,5 @@
-import { LOG_LEVELS, parseModuleArgs } from '../../../../../modules/common/src/module-cli/args';
+import { LOG_LEVELS } from '../../../../../modules/common/src/log';
+import { parseModuleArgs } from '../../../../../modules/common/src/module-cli/args';
 
 describe('parseModuleArgs', () => {
   it('reads every option a mode accepts', () => {
