@@ -2,13 +2,14 @@ import { createLogger, type Logger } from '../../common/src/log';
 import { parseModuleArgs, type ParsedModuleArgs } from '../../common/src/module-cli/args';
 import { ModuleExitCode } from '../../common/src/module-cli/exit-codes';
 import { parseFailureExit, readRelayCa, startupFailureExit } from '../../common/src/module-cli/startup';
-import { runUntilStopSignal } from '../../common/src/module-cli/stop-signals';
+import { runUntilStopSignal, type ModuleSignalHandlers } from '../../common/src/module-cli/stop-signals';
 import {
   GatewayStartupError,
   startGatewayFromFile,
   type GatewayExtensionFactory,
   type GatewayFileApp,
 } from './file-app';
+import type { Gateway } from './gateway';
 
 /** Exit codes of the relay-gateway process (sysexits.h values, the same as relay-forwarder's). */
 export const ExitCode = ModuleExitCode;
@@ -81,15 +82,36 @@ export async function runGatewayCli(argv: readonly string[], io: GatewayCliIo): 
   }
   await runUntilStopSignal(io.signals, {
     reload: () => app.reload(),
+    ...gatewayStopHandlers(app, args.shutdownDrainMs, logger),
+  });
+  logger.info({}, 'stopped');
+  return ExitCode.OK;
+}
+
+/** What either mode's gateway app offers to a stop signal. */
+export interface StoppableGatewayApp {
+  readonly gateway: Gateway;
+  stop(drainTimeoutMs: number): Promise<void>;
+  hurry(): void;
+}
+
+/**
+ * The gateway's signal handlers in both modes: the first signal drains for --shutdown-drain-ms, else the
+ * smaller of drainTimeoutMs and DEFAULT_SHUTDOWN_DRAIN_MS; only the second closes every connection now.
+ */
+export function gatewayStopHandlers(
+  app: StoppableGatewayApp,
+  shutdownDrainMs: number | undefined,
+  logger: Logger,
+): Omit<ModuleSignalHandlers, 'reload'> {
+  return {
     hurry: () => app.hurry(),
     hurryOnce: true,
     stop: async (signal) => {
       const drainMs =
-        args.shutdownDrainMs ?? Math.min(app.gateway.currentConfig.drainTimeoutMs, DEFAULT_SHUTDOWN_DRAIN_MS);
+        shutdownDrainMs ?? Math.min(app.gateway.currentConfig.drainTimeoutMs, DEFAULT_SHUTDOWN_DRAIN_MS);
       logger.info({ signal, drainMs }, 'stopping: ports closed, draining connections');
       await app.stop(drainMs);
     },
-  });
-  logger.info({}, 'stopped');
-  return ExitCode.OK;
+  };
 }

@@ -6,7 +6,7 @@ import {
   parseTwinCliArgs,
   twinSettingsFromEnv,
 } from '../../common/src/twin/twin-process';
-import { DEFAULT_SHUTDOWN_DRAIN_MS, ExitCode, type GatewayCliIo } from './cli';
+import { ExitCode, gatewayStopHandlers, type GatewayCliIo } from './cli';
 import { startGatewayFromTwin } from './twin-app';
 
 /** Usage of twin mode (the IoT Edge default: no arguments). */
@@ -51,16 +51,7 @@ export async function runGatewayTwinCli(argv: readonly string[], io: GatewayCliI
   });
   logger.info({ mode: 'twin' }, 'relay-gateway started; waiting for the module twin');
 
-  await runUntilStopSignal(io.signals, {
-    hurry: () => app.hurry(),
-    hurryOnce: true,
-    stop: async (signal) => {
-      const drainMs =
-        args.shutdownDrainMs ?? Math.min(app.gateway.currentConfig.drainTimeoutMs, DEFAULT_SHUTDOWN_DRAIN_MS);
-      logger.info({ signal, drainMs }, 'stopping: ports closed, draining connections');
-      await app.stop(drainMs);
-    },
-  });
+  await runUntilStopSignal(io.signals, gatewayStopHandlers(app, args.shutdownDrainMs, logger));
   logger.info({}, 'stopped');
   return ExitCode.OK;
 }
