@@ -25,11 +25,12 @@ export async function runUntilStopSignal(
 ): Promise<'SIGINT' | 'SIGTERM'> {
   const onHup = handlers.reload && ((): void => handlers.reload?.());
   if (onHup) signals.on('SIGHUP', onHup);
-  const signal = await waitForStopSignal(signals);
   const hurry = (): void => handlers.hurry();
   const add = handlers.hurryOnce ? signals.once.bind(signals) : signals.on.bind(signals);
-  add('SIGINT', hurry);
-  add('SIGTERM', hurry);
+  const signal = await waitForStopSignal(signals, () => {
+    add('SIGINT', hurry);
+    add('SIGTERM', hurry);
+  });
   await handlers.stop(signal);
   if (onHup) signals.off('SIGHUP', onHup);
   signals.off('SIGINT', hurry);

@@ -93,11 +93,17 @@ export function checkModuleEnvironment(
 }
 
 /** Resolves with the first SIGINT or SIGTERM `signals` emits, removing its own listeners. */
-export function waitForStopSignal(signals: NodeJS.EventEmitter): Promise<'SIGINT' | 'SIGTERM'> {
+export function waitForStopSignal(
+  signals: NodeJS.EventEmitter,
+  onStop?: (name: 'SIGINT' | 'SIGTERM') => void,
+): Promise<'SIGINT' | 'SIGTERM'> {
   return new Promise((resolve) => {
     const onInt = (): void => done('SIGINT');
     const onTerm = (): void => done('SIGTERM');
     const done = (name: 'SIGINT' | 'SIGTERM'): void => {
+      // Whoever handles later signals subscribes before we unsubscribe: with no listener for a moment, Node
+      // restores the default action and a second signal arriving then would kill the process mid-drain.
+      onStop?.(name);
       signals.off('SIGINT', onInt);
       signals.off('SIGTERM', onTerm);
       resolve(name);

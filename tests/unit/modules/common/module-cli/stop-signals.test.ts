@@ -53,4 +53,23 @@ describe('runUntilStopSignal', () => {
     expect(calls).toEqual(['hurry']);
     expect(signals.listenerCount('SIGTERM')).toBe(0);
   });
+
+  it('hurries on a second signal that arrives in the same tick as the first (no unhandled gap)', async () => {
+    const signals = new EventEmitter();
+    const calls: string[] = [];
+    const stopping = gate();
+    const done = runUntilStopSignal(signals, {
+      hurry: () => calls.push('hurry'),
+      stop: async (signal) => {
+        calls.push(`stop ${signal}`);
+        await stopping.promise;
+      },
+    });
+    signals.emit('SIGINT');
+    expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(2);
+    signals.emit('SIGTERM');
+    stopping.open();
+    await expect(done).resolves.toBe('SIGINT');
+    expect(calls).toEqual(['hurry', 'stop SIGINT']);
+  });
 });

@@ -79,6 +79,17 @@ describe('waitForStopSignal', () => {
     expect(await waiting).toBe('SIGTERM');
     expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);
   });
+
+  it('lets the next handler subscribe before its own listeners go, so a signal is never unhandled', async () => {
+    const signals = new EventEmitter();
+    const countsSeenByOnStop: number[] = [];
+    const waiting = waitForStopSignal(signals, () => {
+      countsSeenByOnStop.push(signals.listenerCount('SIGINT'), signals.listenerCount('SIGTERM'));
+    });
+    signals.emit('SIGINT');
+    expect(await waiting).toBe('SIGINT');
+    expect(countsSeenByOnStop).toEqual([1, 1]);
+  });
 });
 
 describe('checkModuleEnvironment', () => {
