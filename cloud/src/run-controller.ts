@@ -4,7 +4,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'azure-iothub';
 import { createLogger, type Logger } from '../../modules/common/src/log';
 import type { RelayMetrics } from '../../modules/common/src/telemetry/metrics';
-import { createIotHubServiceClients } from '../../sandbox/src/iothub/service-clients';
+import { createIotHubServiceClients } from './azure/iothub-service-clients';
 import { IotHubFleetTwins } from './adapters/fleet-twins';
 import { ArmRelayAdmin } from './adapters/relay-admin';
 import type { Action } from './plan/actions';

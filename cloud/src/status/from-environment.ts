@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createLogger, type Logger } from '../../../modules/common/src/log';
-import { createIotHubServiceClients } from '../../../sandbox/src/iothub/service-clients';
+import { createIotHubServiceClients } from '../azure/iothub-service-clients';
 import { parseControllerOptions, parseDurationMs } from '../cli-options';
 import { StatusError } from './errors';
 import { startStatusServer, type StatusServer } from './server';

@@ -1,7 +1,7 @@
 import { ConnectionString } from 'azure-iothub';
 import path from 'node:path';
-import { createProvisioningServiceClient } from '../../../sandbox/src/dps/client-transports';
-import { createIotHubServiceClients } from '../../../sandbox/src/iothub/service-clients';
+import { createProvisioningServiceClient } from '../../../cloud/src/azure/dps-clients';
+import { createIotHubServiceClients } from '../../../cloud/src/azure/iothub-service-clients';
 import type { DeploymentResult } from '../adm/apply';
 import { provisionDeployments } from '../adm/provision-deployments';
 import { findRepoRoot, formatProblems, isDeploymentError, loadVariables } from '../deployment';

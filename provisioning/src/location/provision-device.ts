@@ -1,7 +1,7 @@
 import type { Registry } from 'azure-iothub';
 import type { ProvisioningServiceClient } from 'azure-iot-provisioning-service';
 import { join } from 'node:path';
-import { registerWithSymmetricKey } from '../../../sandbox/src/dps/client-transports';
+import { registerWithSymmetricKey } from '../../../cloud/src/azure/dps-clients';
 import { describeSdkError, ProvisioningError } from '../errors';
 import { writeEdgeConfigToml, type EdgeDpsConfig } from './config-toml';
 import { deriveDeviceKey } from './device-key';

@@ -1,6 +1,9 @@
 import { ConnectionString } from 'azure-iothub';
 import { diffMergePatch, isJsonObject, type JsonObject } from '../iothub/json';
-import { createIotHubServiceClients, type IotHubServiceClients } from '../iothub/service-clients';
+import {
+  createIotHubServiceClients,
+  type IotHubServiceClients,
+} from '../../../cloud/src/azure/iothub-service-clients';
 import type { EnrollmentGroupRecord } from './enrollments';
 import type { RegistrationSubstatus } from './registrations';
 

@@ -6,7 +6,7 @@ export {
   createProvisioningServiceClient,
   registerWithSymmetricKey,
   type SymmetricKeyRegistrationOptions,
-} from './client-transports';
+} from '../../../cloud/src/azure/dps-clients';
 export { deriveDeviceKey } from './keys';
 export { DpsError, type DpsErrorCode } from './errors';
 export type { LinkedIotHub } from './hub-link';

@@ -4,7 +4,7 @@ import { SymmetricKeySecurityClient } from 'azure-iot-security-symmetric-key';
 import { Http as ProvisioningHttp } from 'azure-iot-provisioning-device-http';
 import { Mqtt as ProvisioningMqtt } from 'azure-iot-provisioning-device-mqtt';
 import { dirname } from 'node:path';
-import { HostPortAgent } from '../iothub/service-clients';
+import { HostPortAgent } from './iothub-service-clients';
 
 /**
  * Loads `dep` exactly as `sdk` itself loads it: the provisioning packages pin their own copies of
