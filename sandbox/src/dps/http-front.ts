@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { DpsError, toDpsError } from './errors';
 import { readJsonBody, sendReply } from './http-io';
 import { ROUTES, UNSERVED, type RouteContext } from './routes';
-import type { DpsLogger } from './state-file';
+import type { DpsLogger } from './logger';
 
 /**
  * The HTTPS side of the sandbox DPS: the device registration API and the service (enrollment) API. It never

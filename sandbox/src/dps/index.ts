@@ -12,4 +12,4 @@ export { DpsError, type DpsErrorCode } from './errors';
 export type { LinkedIotHub } from './hub-link';
 export type { EnrollmentGroupRecord, InitialTwin } from './enrollments';
 export type { RegistrationRecord, RegistrationStatus, RegistrationSubstatus } from './registrations';
-export type { DpsLogger } from './state-file';
+export type { DpsLogger } from './logger';

@@ -2,7 +2,7 @@ import Aedes, { type AuthenticateError, type Client, type PublishPacket, type Su
 import type { Duplex } from 'node:stream';
 import { DpsError, toDpsError } from './errors';
 import type { OperationReply, RegistrationService } from './registration-service';
-import type { DpsLogger } from './state-file';
+import type { DpsLogger } from './logger';
 
 /** The only filter a provisioning client subscribes to. */
 export const RESPONSE_FILTER = '$dps/registrations/res/#';

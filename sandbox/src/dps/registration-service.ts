@@ -6,7 +6,7 @@ import type { HubLink } from './hub-link';
 import { isValidDpsId } from './keys';
 import type { Operation, OperationStatus, OperationTable } from './operations';
 import type { RegistrationRecord, Registrations } from './registrations';
-import type { DpsLogger } from './state-file';
+import type { DpsLogger } from './logger';
 
 /** A register or operation-status request from a device, whatever the transport. */
 export interface DeviceRequest {

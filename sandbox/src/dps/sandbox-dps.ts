@@ -3,19 +3,20 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../../modules/common/src/log';
 import { HubListener } from '../iothub/listener';
+import { JsonStateFile } from '../state/json-state-file';
 import { generateSandboxPki, type SandboxPki } from '../tls/pki';
 import { loadOrCreateSandboxPki } from '../tls/pki-store';
 import { EnrollmentGroups, type EnrollmentGroupRecord } from './enrollments';
 import { HubLink, type LinkedIotHub } from './hub-link';
 import { HttpFront } from './http-front';
 import { deriveDeviceKey, generateIdScope } from './keys';
+import type { DpsLogger } from './logger';
 import { MqttFront } from './mqtt-front';
 import { OperationTable } from './operations';
 import { DPS_STATE_FILE, isDpsStateDocument, type DpsStateDocument } from './persistence';
 import { RegistrationService } from './registration-service';
 import { Registrations, type RegistrationRecord } from './registrations';
 import { authenticateService, defaultPolicies, OWNER_POLICY, type DpsPolicy } from './service-auth';
-import { JsonStateFile, type DpsLogger } from './state-file';
 
 /** Options of startSandboxDps; only `iotHub` is required. */
 export interface SandboxDpsOptions {

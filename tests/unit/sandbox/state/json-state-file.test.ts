@@ -1,12 +1,9 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isDpsStateDocument } from '../../../../sandbox/src/dps/persistence';
-import { JsonStateFile, type DpsLogger } from '../../../../sandbox/src/dps/state-file';
+import { JsonStateFile, type StateFileLogger } from '../../../../sandbox/src/state/json-state-file';
 
-const quiet: DpsLogger = {
-  debug: () => undefined,
-  info: () => undefined,
+const quiet: StateFileLogger = {
   warn: () => undefined,
   error: () => undefined,
 };
@@ -39,19 +36,5 @@ describe('JsonStateFile', () => {
     await writeFile(path, '{"other":true}');
     expect(await file.load()).toBeUndefined();
     expect((await readdir(dir)).filter((f) => f.startsWith('state.json.corrupt-'))).toHaveLength(1);
-  });
-
-  it('recognizes DPS state documents', () => {
-    const doc = {
-      schema: 1,
-      idScope: '0ne1',
-      dpsName: 'd',
-      policies: [],
-      enrollmentGroups: [],
-      registrations: [],
-    };
-    expect(isDpsStateDocument(doc)).toBe(true);
-    expect(isDpsStateDocument({ ...doc, schema: 2 })).toBe(false);
-    expect(isDpsStateDocument(null)).toBe(false);
   });
 });

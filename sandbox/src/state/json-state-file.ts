@@ -1,10 +1,8 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-/** The logging surface the sandbox DPS needs; a pino logger fits it. */
-export interface DpsLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
+/** What a state file reports through: a corrupt file moved aside (warn) and a failed save (error). */
+export interface StateFileLogger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
@@ -12,7 +10,7 @@ export interface DpsLogger {
 /**
  * One JSON document on disk, written atomically (temp file, fsync, rename) and coalescing bursts of changes
  * into one write at a time, so a crash never leaves a half-written file. A file that cannot be read back is
- * moved aside and reported, and the caller starts empty.
+ * moved aside and reported, and the caller starts empty. The sandbox hub and DPS each keep their state in one.
  */
 export class JsonStateFile<T> {
   private dirty = false;
@@ -22,7 +20,7 @@ export class JsonStateFile<T> {
     private readonly path: string,
     private readonly snapshot: () => T,
     private readonly isValid: (doc: unknown) => doc is T,
-    private readonly log: DpsLogger,
+    private readonly log: StateFileLogger,
   ) {}
 
   /** Reads the saved document; undefined when there is none (or it was unreadable and moved aside). */
