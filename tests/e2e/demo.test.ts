@@ -1,66 +1,11 @@
 // `npm run demo:tunnel`, the sandbox tunnel demo, as a user runs it: `--check` runs the self-check and exits; without it the
 // demo runs until Ctrl-C, and the lines it prints work.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { onPath } from '../../sandbox/src/demo/print';
-
-const ROOT = resolve(__dirname, '../..');
-
-/** A spawned command whose output is collected; `exited` resolves with the exit code or signal. */
-interface Run {
-  readonly child: ChildProcess;
-  output(): string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Waits (bounded) until the output matches `pattern`. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, detached = false): Run {
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached });
-  let text = '';
-  const wakers = new Set<() => void>();
-  const take = (c: Buffer): void => {
-    text += c.toString();
-    for (const wake of wakers) wake();
-  };
-  child.stdout!.on('data', take);
-  child.stderr!.on('data', take);
-  const exited = once(child, 'close').then(([code, signal]) => {
-    for (const wake of wakers) wake();
-    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
-  });
-  let done = false;
-  void exited.then(() => (done = true));
-  return {
-    child,
-    output: () => text,
-    exited,
-    waitFor(pattern, timeoutMs = 60_000) {
-      return new Promise((resolveMatch, reject) => {
-        const check = (): void => {
-          const match = pattern.exec(text);
-          if (match) finish(() => resolveMatch(match));
-          else if (done) finish(() => reject(new Error(`exited before ${pattern}:\n${text}`)));
-        };
-        const timer = setTimeout(
-          () => finish(() => reject(new Error(`no ${pattern} in:\n${text}`))),
-          timeoutMs,
-        );
-        const finish = (settle: () => void): void => {
-          clearTimeout(timer);
-          wakers.delete(check);
-          settle();
-        };
-        wakers.add(check);
-        check();
-      });
-    },
-  };
-}
+import { runCommand } from '../support/command-run';
+import { httpGetLoopback } from '../support/loopback-http';
 
 function isRunning(pid: number): boolean {
   try {
@@ -69,18 +14,6 @@ function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolveBody, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolveBody(Buffer.concat(chunks).toString()));
-      })
-      .on('error', reject);
-  });
 }
 
 describe('npm run demo:tunnel (the sandbox tunnel demo)', () => {
@@ -98,7 +31,7 @@ describe('npm run demo:tunnel (the sandbox tunnel demo)', () => {
   });
 
   it('`npm run demo:tunnel -- --check` starts everything, passes its self-check through the tunnel and exits 0', async () => {
-    const demo = run('npm', ['run', '--silent', 'demo:tunnel', '--', '--check'], env);
+    const demo = runCommand('npm', ['run', '--silent', 'demo:tunnel', '--', '--check'], env);
     const { code, signal } = await demo.exited;
     const out = demo.output();
     expect({ code, signal, out }).toMatchObject({ code: 0, signal: null });
@@ -127,7 +60,7 @@ describe('npm run demo:tunnel (the sandbox tunnel demo)', () => {
   it('runs until Ctrl-C: the printed lines work, and SIGINT stops every process with exit 0', async () => {
     const caBefore = await readFile(join(stateDir, 'pki', 'ca.pem'), 'utf8');
     // Its own process group, signalled as a terminal does on Ctrl-C: npm and the demo both get SIGINT.
-    const demo = run('npm', ['run', '--silent', 'demo:tunnel'], env, true);
+    const demo = runCommand('npm', ['run', '--silent', 'demo:tunnel'], env, true);
     try {
       await demo.waitFor(/Ctrl-C stops everything\./);
     } catch (err) {
@@ -142,13 +75,13 @@ describe('npm run demo:tunnel (the sandbox tunnel demo)', () => {
     const curlLine = /^ {2}(curl http:\/\/127\.0\.0\.1:(\d+)\/)$/m.exec(out)!;
     const echoLine = /^ {2}((?:printf|node -e) .*)$/m.exec(out)!;
     if (onPath('curl')) {
-      const curl = run('sh', ['-c', curlLine[1]!], process.env);
+      const curl = runCommand('sh', ['-c', curlLine[1]!], process.env);
       expect(await curl.exited).toEqual({ code: 0, signal: null });
       expect(curl.output()).toContain('Hello from site-a / web');
     } else {
-      expect(await httpGet(Number(curlLine[2]))).toContain('Hello from site-a / web');
+      expect((await httpGetLoopback(Number(curlLine[2]))).body).toContain('Hello from site-a / web');
     }
-    const echo = run('sh', ['-c', echoLine[1]!], process.env);
+    const echo = runCommand('sh', ['-c', echoLine[1]!], process.env);
     expect(await echo.exited).toEqual({ code: 0, signal: null });
     expect(echo.output()).toBe('hello\n');
 
@@ -159,6 +92,6 @@ describe('npm run demo:tunnel (the sandbox tunnel demo)', () => {
     expect(await demo.exited).toEqual({ code: 0, signal: null });
     expect(demo.output()).toMatch(/SIGINT: stopping[^]*Stopped\.\n$/);
     expect(pids.filter(isRunning)).toEqual([]);
-    await expect(httpGet(Number(curlLine[2]))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(httpGetLoopback(Number(curlLine[2]))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });

@@ -2,74 +2,19 @@
 // functions, registered through DPS with its derived key, given relay-forwarder by the automatic deployment and its
 // hybrid connection, ports and twins by the controller — to reachable through the gateway; nobody writes a twin.
 // Then the processes a user runs: `npm start -- --check`, and `npm start` + `npm run sandbox:add-location` + Ctrl-C.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { deriveDeviceKey, parseEdgeConfigToml } from '../../provisioning/src';
 import { onPath } from '../../sandbox/src/demo/print';
 import { startFleet, type Fleet } from '../../sandbox/src/fleet/world';
-
-const ROOT = resolve(__dirname, '../..');
+import { runCommand } from '../support/command-run';
+import { httpGetLoopback } from '../support/loopback-http';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** A spawned command whose output is collected; `exited` resolves with the exit code or signal. */
-interface Run {
-  readonly child: ChildProcess;
-  output(): string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Waits (bounded) until the output matches `pattern`. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, detached = false): Run {
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached });
-  let text = '';
-  const wakers = new Set<() => void>();
-  const take = (c: Buffer): void => {
-    text += c.toString();
-    for (const wake of wakers) wake();
-  };
-  child.stdout!.on('data', take);
-  child.stderr!.on('data', take);
-  let done = false;
-  const exited = once(child, 'close').then(([code, signal]) => {
-    done = true;
-    for (const wake of wakers) wake();
-    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
-  });
-  return {
-    child,
-    output: () => text,
-    exited,
-    waitFor(pattern, timeoutMs = 90_000) {
-      return new Promise((resolveMatch, reject) => {
-        const check = (): void => {
-          const match = pattern.exec(text);
-          if (match) finish(() => resolveMatch(match));
-          else if (done) finish(() => reject(new Error(`exited before ${pattern}:\n${text}`)));
-        };
-        const timer = setTimeout(
-          () => finish(() => reject(new Error(`no ${pattern} in:\n${text}`))),
-          timeoutMs,
-        );
-        const finish = (settle: () => void): void => {
-          clearTimeout(timer);
-          wakers.delete(check);
-          settle();
-        };
-        wakers.add(check);
-        check();
-      });
-    },
-  };
-}
 
 /** Live processes whose environment names `dir` (every module process of a fleet gets its CA file from there). */
 function processesUsing(dir: string): number[] {
@@ -100,18 +45,6 @@ function echoThrough(port: number, payload: Buffer): Promise<Buffer> {
       socket.destroy();
       resolveEcho(Buffer.concat(chunks));
     });
-  });
-}
-
-function httpGet(port: number): Promise<{ status?: number; body: string }> {
-  return new Promise((resolveBody, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolveBody({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
-      })
-      .on('error', reject);
   });
 }
 
@@ -185,7 +118,7 @@ describe('the sandbox fleet: a new location provisions itself', () => {
       length: payload.length,
       sha256: sha256(payload),
     });
-    const page = await httpGet(ports.web!);
+    const page = await httpGetLoopback(ports.web!);
     expect(page.status).toBe(200);
     expect(page.body).toContain('<h1>Hello from tromso / web</h1>');
 
@@ -209,7 +142,7 @@ describe('npm start (the whole fleet) as a process', () => {
   });
 
   it('`npm start -- --check` boots three locations, verifies them, adds a fourth, verifies it and exits 0', async () => {
-    const fleet = run('npm', ['start', '--silent', '--', '--check'], env);
+    const fleet = runCommand('npm', ['start', '--silent', '--', '--check'], env);
     const { code, signal } = await fleet.exited;
     const out = fleet.output();
     expect({ code, signal, out }).toMatchObject({ code: 0, signal: null });
@@ -242,40 +175,40 @@ describe('npm start (the whole fleet) as a process', () => {
   }, 180_000);
 
   it('runs until Ctrl-C; sandbox:add-location adds a reachable location; SIGINT stops every process with exit 0', async () => {
-    const none = run('npm', ['run', '--silent', 'sandbox:add-location', '--', 'nice'], env);
+    const none = runCommand('npm', ['run', '--silent', 'sandbox:add-location', '--', 'nice'], env);
     expect((await none.exited).code).toBe(69);
     expect(none.output()).toMatch(/no fleet is running/);
 
     // Its own process group, signalled as a terminal does on Ctrl-C: npm and the fleet both get SIGINT.
-    const fleet = run('npm', ['start', '--silent'], env, true);
+    const fleet = runCommand('npm', ['start', '--silent'], env, true);
     try {
       await fleet.waitFor(/Ctrl-C stops everything\./, 110_000);
       expect((await stat(join(stateDir, 'fleet', 'admin.json'))).mode & 0o777).toBe(0o600);
 
-      const add = run('npm', ['run', '--silent', 'sandbox:add-location', '--', 'nice'], env);
+      const add = runCommand('npm', ['run', '--silent', 'sandbox:add-location', '--', 'nice'], env);
       expect(await add.exited).toEqual({ code: 0, signal: null });
       const added = add.output();
       expect(added).toMatch(/Location nice is reachable: boot → reachable \d+\.\d s/);
       const curl = /^ {2}(curl http:\/\/127\.0\.0\.1:(\d+)\/) +# nice \/ web$/m.exec(added)!;
       expect(curl).not.toBeNull();
       if (onPath('curl')) {
-        const got = run('sh', ['-c', curl[1]!], process.env);
+        const got = runCommand('sh', ['-c', curl[1]!], process.env);
         expect(await got.exited).toEqual({ code: 0, signal: null });
         expect(got.output()).toContain('Hello from nice / web');
       } else {
-        expect((await httpGet(Number(curl[2]))).body).toContain('Hello from nice / web');
+        expect((await httpGetLoopback(Number(curl[2]))).body).toContain('Hello from nice / web');
       }
-      const again = run('npm', ['run', '--silent', 'sandbox:add-location', '--', 'nice'], env);
+      const again = runCommand('npm', ['run', '--silent', 'sandbox:add-location', '--', 'nice'], env);
       expect((await again.exited).code).toBe(1);
       expect(again.output()).toContain('location nice exists already');
-      await fleet.waitFor(/Added location nice: boot → reachable/);
+      await fleet.waitFor(/Added location nice: boot → reachable/, 90_000);
 
       expect(processesUsing(stateDir).length).toBeGreaterThanOrEqual(5);
       process.kill(-fleet.child.pid!, 'SIGINT');
       expect(await fleet.exited).toEqual({ code: 0, signal: null });
       expect(fleet.output()).toMatch(/SIGINT: stopping[^]*Stopped\.\n$/);
       expect(processesUsing(stateDir)).toEqual([]);
-      await expect(httpGet(Number(curl[2]))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      await expect(httpGetLoopback(Number(curl[2]))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     } finally {
       try {
         process.kill(-fleet.child.pid!, 'SIGKILL');
