@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createProvisioningServiceClient, startSandboxDps, type SandboxDps } from '../../sandbox/src/dps';
 import { generateSandboxPki } from '../../sandbox/src/tls/pki';
-import { Harness } from './sandbox-iothub-helpers';
+import { Harness } from '../support/sandbox-iothub-helpers';
 
 // Production wiring: a device process that trusts the sandbox CA only through NODE_EXTRA_CA_CERTS and uses
 // the stock transports, with no seam at all.

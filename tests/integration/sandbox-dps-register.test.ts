@@ -11,7 +11,7 @@ import {
 } from '../../sandbox/src/dps';
 import type { SandboxIotHub } from '../../sandbox/src/iothub';
 import { generateSandboxPki } from '../../sandbox/src/tls/pki';
-import { Harness, noRetry } from './sandbox-iothub-helpers';
+import { Harness, noRetry } from '../support/sandbox-iothub-helpers';
 
 const GROUP_KEY = Buffer.alloc(32, 7).toString('base64');
 

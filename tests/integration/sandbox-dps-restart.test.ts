@@ -8,7 +8,7 @@ import {
 } from '../../sandbox/src/dps';
 import type { SandboxIotHub } from '../../sandbox/src/iothub';
 import { generateSandboxPki, type SandboxPki } from '../../sandbox/src/tls/pki';
-import { Harness } from './sandbox-iothub-helpers';
+import { Harness } from '../support/sandbox-iothub-helpers';
 
 // State of the sandbox DPS survives a restart: ID scope, port, keys, enrollment groups, registrations.
 describe('sandbox DPS: restart', () => {

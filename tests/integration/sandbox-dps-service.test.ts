@@ -7,7 +7,7 @@ import {
   type SandboxDps,
 } from '../../sandbox/src/dps';
 import { generateSandboxPki } from '../../sandbox/src/tls/pki';
-import { Harness } from './sandbox-iothub-helpers';
+import { Harness } from '../support/sandbox-iothub-helpers';
 
 const group = (id: string, extra: Partial<EnrollmentGroup> = {}): EnrollmentGroup => ({
   enrollmentGroupId: id,

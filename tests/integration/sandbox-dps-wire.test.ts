@@ -5,7 +5,7 @@ import type { SandboxIotHub } from '../../sandbox/src/iothub';
 import { createIotHubSasToken } from '../../sandbox/src/iothub/sas';
 import { generateSandboxPki } from '../../sandbox/src/tls/pki';
 import { createProvisioningServiceClient } from '../../sandbox/src/dps';
-import { Harness } from './sandbox-iothub-helpers';
+import { Harness } from '../support/sandbox-iothub-helpers';
 
 const GROUP_KEY = Buffer.alloc(32, 5).toString('base64');
 

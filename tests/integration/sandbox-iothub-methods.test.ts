@@ -6,7 +6,7 @@ import {
   ModuleClient,
 } from 'azure-iot-device';
 import { createIotHubServiceClients, IotHubServiceClients, SandboxIotHub } from '../../sandbox/src/iothub';
-import { eventually, Harness } from './sandbox-iothub-helpers';
+import { eventually, Harness } from '../support/sandbox-iothub-helpers';
 
 const METHODS_FILTER = '$iothub/methods/POST/#';
 

@@ -1,7 +1,7 @@
 import { connect, MqttClient } from 'mqtt';
 import { createIotHubSasToken } from '../../sandbox/src/iothub/sas';
 import { SandboxIotHub } from '../../sandbox/src/iothub';
-import { eventually, Harness } from './sandbox-iothub-helpers';
+import { eventually, Harness } from '../support/sandbox-iothub-helpers';
 
 // Wire-level checks with a plain MQTT client (the mqtt.js the Azure SDK itself uses): what IoT Hub refuses.
 describe('sandbox IoT Hub: MQTT rules', () => {

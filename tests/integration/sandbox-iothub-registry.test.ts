@@ -3,7 +3,7 @@ import { Mqtt } from 'azure-iot-device-mqtt';
 import { Registry } from 'azure-iothub';
 import { createIotHubServiceClients, IotHubServiceClients, SandboxIotHub } from '../../sandbox/src/iothub';
 import { createIotHubSasToken } from '../../sandbox/src/iothub/sas';
-import { eventually, Harness, noRetry } from './sandbox-iothub-helpers';
+import { eventually, Harness, noRetry } from '../support/sandbox-iothub-helpers';
 
 // Registry, queries, automatic deployments and authentication against the unmodified SDKs.
 describe('sandbox IoT Hub: registry, queries, configurations, auth', () => {

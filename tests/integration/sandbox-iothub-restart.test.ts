@@ -1,7 +1,7 @@
 import { Client as DeviceClient, ModuleClient } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import { createIotHubServiceClients, startSandboxIotHub } from '../../sandbox/src/iothub';
-import { eventually, Harness, nextEvent } from './sandbox-iothub-helpers';
+import { eventually, Harness, nextEvent } from '../support/sandbox-iothub-helpers';
 
 const DESIRED_FILTER = '$iothub/twin/PATCH/properties/desired/#';
 

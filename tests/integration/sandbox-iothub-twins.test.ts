@@ -1,6 +1,6 @@
 import { Twin as DeviceTwin } from 'azure-iot-device';
 import { createIotHubServiceClients, IotHubServiceClients, SandboxIotHub } from '../../sandbox/src/iothub';
-import { eventually, Harness, nextEvent } from './sandbox-iothub-helpers';
+import { eventually, Harness, nextEvent } from '../support/sandbox-iothub-helpers';
 
 const DESIRED_FILTER = '$iothub/twin/PATCH/properties/desired/#';
 

@@ -12,7 +12,7 @@ import {
   startTwinWorld,
   waitForTraffic,
   type TwinWorld,
-} from './twin-world';
+} from '../support/twin-world';
 
 /** Reported properties read as plain JSON (tests index into them freely). */
 type Reported = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

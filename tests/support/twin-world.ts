@@ -19,7 +19,7 @@ import {
   type SandboxIotHub,
 } from '../../sandbox/src/iothub';
 import { startSandboxRelay, type SandboxRelay } from '../../sandbox/src/relay';
-import { startTcpServer, type TestTcpServer } from '../support/tunnel-harness';
+import { startTcpServer, type TestTcpServer } from './tunnel-harness';
 
 /** Device and module ids of the two modules. */
 export const GATEWAY = { deviceId: 'gw-1', moduleId: 'relay-gateway' } as const;
