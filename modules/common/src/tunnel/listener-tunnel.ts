@@ -1,7 +1,8 @@
 import WebSocket from 'ws';
-import { TunnelCloseCode, tunnelErrorForCode, tunnelErrorFromClose } from './close-codes';
+import { TunnelCloseCode, tunnelErrorForCode } from './close-codes';
 import { isTunnelError, TunnelError } from './errors';
 import { type ConnectHeaders, HALF_CLOSE_ACCEPT_FRAME, offersHalfClose } from './half-close';
+import { HandshakeGuard } from './handshake-guard';
 import { encodePreambleReply, type PreambleModeValue, PreambleDecoder, PreambleMode } from './preamble';
 import { RelayDuplex } from './relay-duplex';
 import { closeCodeForTargetError } from './target-errors';
@@ -48,8 +49,6 @@ export interface ListenerTunnelRequest {
 /** Default time a sender has to send its preamble. */
 export const DEFAULT_PREAMBLE_TIMEOUT_MS = 10_000;
 
-const noop = (): void => undefined;
-
 /**
  * Listener side of a tunnel: reads the azbridge preamble from an accepted WebSocket (any frame split, payload may
  * follow in the same frame) and returns the request so the caller can dial the target before answering. Bytes the
@@ -63,79 +62,34 @@ export function acceptListenerTunnel(
 ): Promise<ListenerTunnelRequest> {
   return new Promise<ListenerTunnelRequest>((resolve, reject) => {
     const decoder = new PreambleDecoder();
-    let wsError: Error | undefined;
-    // Held in an object: cleanup may run before the timer exists (early failure paths).
-    const pending: { timer?: NodeJS.Timeout } = {};
-
-    const cleanup = (): void => {
-      ws.off('message', onMessage);
-      ws.off('close', onClose);
-      ws.off('error', onError);
-      options.signal?.removeEventListener('abort', onAbort);
-      clearTimeout(pending.timer);
-    };
-    const refuse = (err: TunnelError, closeCode?: number, reason?: string): void => {
-      cleanup();
-      if (closeCode !== undefined) {
-        ws.on('error', noop);
-        if (ws.readyState === WebSocket.OPEN) ws.close(closeCode, reason);
-      }
-      reject(err);
-    };
-    const onError = (err: Error): void => {
-      wsError ??= err;
-    };
-    const onClose = (code: number, reason: Buffer): void => {
-      refuse(tunnelErrorFromClose(code, reason.toString('utf8'), wsError));
-    };
-    const onAbort = (): void => {
-      refuse(
-        new TunnelError('TUNNEL_ABORTED', 'aborted while waiting for the preamble', false),
-        1001,
-        'going away',
-      );
-    };
-    const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+    const guard = new HandshakeGuard(ws, reject, {
+      signal: options.signal,
+      timeoutMs: options.preambleTimeoutMs ?? DEFAULT_PREAMBLE_TIMEOUT_MS,
+      aborted: { message: 'aborted while waiting for the preamble', reason: 'going away' },
+      timedOut: { message: 'no preamble from the sender in time', reason: 'preamble timeout' },
+    });
+    const refuse = (err: TunnelError): void => guard.fail(err, TunnelCloseCode.BAD_PREAMBLE, err.message);
+    if (!guard.ready()) return;
+    guard.listen((data, isBinary) => {
       if (!isBinary) {
-        const err = tunnelErrorForCode(TunnelCloseCode.BAD_PREAMBLE, 'text frame before the preamble');
-        refuse(err, TunnelCloseCode.BAD_PREAMBLE, err.message);
+        refuse(tunnelErrorForCode(TunnelCloseCode.BAD_PREAMBLE, 'text frame before the preamble'));
         return;
       }
       let decoded;
       try {
         decoded = decoder.push(data as Buffer);
       } catch (err) {
-        const tunnelErr = err as TunnelError;
-        refuse(tunnelErr, TunnelCloseCode.BAD_PREAMBLE, tunnelErr.message);
+        refuse(err as TunnelError);
         return;
       }
       if (!decoded) return;
       if (decoded.value.mode !== PreambleMode.STREAM) {
-        const err = tunnelErrorForCode(TunnelCloseCode.BAD_PREAMBLE, 'datagram mode is not supported');
-        refuse(err, TunnelCloseCode.BAD_PREAMBLE, err.message);
+        refuse(tunnelErrorForCode(TunnelCloseCode.BAD_PREAMBLE, 'datagram mode is not supported'));
         return;
       }
-      cleanup();
+      guard.done();
       resolve(createRequest(ws, decoded.value.portName, decoded.rest, connectHeaders, options));
-    };
-
-    if (ws.readyState !== WebSocket.OPEN) {
-      reject(new TunnelError('TUNNEL_RELAY_LOST', 'WebSocket is not open', true));
-      return;
-    }
-    if (options.signal?.aborted) {
-      onAbort();
-      return;
-    }
-    ws.binaryType = 'nodebuffer';
-    ws.on('message', onMessage);
-    ws.on('close', onClose);
-    ws.on('error', onError);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    pending.timer = setTimeout(() => {
-      const err = new TunnelError('TUNNEL_HANDSHAKE_TIMEOUT', 'no preamble from the sender in time', true);
-      refuse(err, TunnelCloseCode.IDLE_TIMEOUT, 'preamble timeout');
-    }, options.preambleTimeoutMs ?? DEFAULT_PREAMBLE_TIMEOUT_MS);
+    });
   });
 }
 

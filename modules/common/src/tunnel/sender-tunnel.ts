@@ -1,7 +1,8 @@
-import WebSocket from 'ws';
-import { TunnelCloseCode, tunnelErrorFromClose } from './close-codes';
+import type WebSocket from 'ws';
+import { TunnelCloseCode } from './close-codes';
 import { TunnelError } from './errors';
 import { HALF_CLOSE_ACCEPT_FRAME } from './half-close';
+import { HandshakeGuard } from './handshake-guard';
 import { describeReply, encodePreamble, PreambleMode, PreambleReplyDecoder } from './preamble';
 import { RelayDuplex } from './relay-duplex';
 
@@ -30,8 +31,6 @@ export interface SenderTunnel {
 /** Default time to wait for the listener's preamble reply. */
 export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 
-const noop = (): void => undefined;
-
 /**
  * Sender side of a tunnel: sends the azbridge preamble for `portName` on an open WebSocket, waits for the
  * listener's reply or its failure close code, and returns the byte stream. Offer half-close by setting the
@@ -43,40 +42,21 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
   return new Promise<SenderTunnel>((resolve, reject) => {
     const decoder = new PreambleReplyDecoder();
     let halfClose = false;
-    let wsError: Error | undefined;
-    // Held in an object: cleanup may run before the timer exists (early failure paths).
-    const pending: { timer?: NodeJS.Timeout } = {};
-
-    const cleanup = (): void => {
-      ws.off('message', onMessage);
-      ws.off('close', onClose);
-      ws.off('error', onError);
-      options.signal?.removeEventListener('abort', onAbort);
-      clearTimeout(pending.timer);
-    };
-    const fail = (err: TunnelError, closeCode?: number, reason?: string): void => {
-      cleanup();
-      if (closeCode !== undefined) {
-        // ws may still report a socket error while closing; nobody else listens yet.
-        ws.on('error', noop);
-        if (ws.readyState === WebSocket.OPEN) ws.close(closeCode, reason);
-      }
-      reject(err);
-    };
-    const onError = (err: Error): void => {
-      wsError ??= err;
-    };
-    const onClose = (code: number, reason: Buffer): void => {
-      fail(tunnelErrorFromClose(code, reason.toString('utf8'), wsError));
-    };
-    const onAbort = (): void => {
-      fail(
-        new TunnelError('TUNNEL_ABORTED', 'aborted while waiting for the preamble reply', false),
-        1001,
-        'aborted',
-      );
-    };
-    const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+    const guard = new HandshakeGuard(ws, reject, {
+      signal: options.signal,
+      timeoutMs: options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
+      aborted: { message: 'aborted while waiting for the preamble reply', reason: 'aborted' },
+      timedOut: { message: 'no preamble reply from the listener in time', reason: 'preamble reply timeout' },
+    });
+    if (!guard.ready()) return;
+    let preamble: Buffer;
+    try {
+      preamble = encodePreamble(options.portName);
+    } catch (err) {
+      guard.fail(err as TunnelError, TunnelCloseCode.NORMAL);
+      return;
+    }
+    guard.listen((data, isBinary) => {
       const chunk = data as Buffer;
       if (!isBinary) {
         if (chunk.toString('utf8') === HALF_CLOSE_ACCEPT_FRAME) {
@@ -88,18 +68,18 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
           'unexpected text frame before the preamble reply',
           false,
         );
-        fail(err, TunnelCloseCode.PROTOCOL_ERROR, 'unexpected text frame');
+        guard.fail(err, TunnelCloseCode.PROTOCOL_ERROR, 'unexpected text frame');
         return;
       }
       const decoded = decoder.push(chunk);
       if (!decoded) return;
       const problem = describeReply(decoded.value, PreambleMode.STREAM);
       if (problem) {
-        fail(new TunnelError('TUNNEL_BAD_PREAMBLE', problem, false), TunnelCloseCode.NORMAL);
+        guard.fail(new TunnelError('TUNNEL_BAD_PREAMBLE', problem, false), TunnelCloseCode.NORMAL);
         return;
       }
       // Hand the WebSocket to the duplex within this event so no later frame can slip past.
-      cleanup();
+      guard.done();
       const duplex = new RelayDuplex(ws, {
         halfClose,
         initialBytes: decoded.rest,
@@ -107,36 +87,7 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
         writableHighWaterMark: options.writableHighWaterMark,
       });
       resolve({ duplex, halfClose });
-    };
-
-    if (ws.readyState !== WebSocket.OPEN) {
-      reject(new TunnelError('TUNNEL_RELAY_LOST', 'WebSocket is not open', true));
-      return;
-    }
-    if (options.signal?.aborted) {
-      onAbort();
-      return;
-    }
-    let preamble: Buffer;
-    try {
-      preamble = encodePreamble(options.portName);
-    } catch (err) {
-      fail(err as TunnelError, TunnelCloseCode.NORMAL);
-      return;
-    }
-    ws.binaryType = 'nodebuffer';
-    ws.on('message', onMessage);
-    ws.on('close', onClose);
-    ws.on('error', onError);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    pending.timer = setTimeout(() => {
-      const err = new TunnelError(
-        'TUNNEL_HANDSHAKE_TIMEOUT',
-        'no preamble reply from the listener in time',
-        true,
-      );
-      fail(err, TunnelCloseCode.IDLE_TIMEOUT, 'preamble reply timeout');
-    }, options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS);
+    });
     ws.send(preamble);
   });
 }
