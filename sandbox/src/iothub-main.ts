@@ -7,6 +7,7 @@
 import { join, resolve } from 'node:path';
 import { createLogger } from '../../modules/common/src/log';
 import { startSandboxIotHub, type SandboxIotHub } from './iothub';
+import { runSandboxProcess } from './process-main';
 import { loadOrCreateSandboxPki } from './tls/pki-store';
 
 /** Command-line settings of the IoT Hub process. */
@@ -93,27 +94,10 @@ export function formatIotHubBanner(info: IotHubMainInfo): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
-  const args = parseIotHubMainArgs(process.argv.slice(2));
-  const { hub, info } = await startIotHubProcess(args);
-  process.stdout.write(`${args.json ? JSON.stringify(info) : formatIotHubBanner(info)}\n`);
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) process.exit(130); // a second Ctrl-C does not wait
-    stopping = true;
-    process.stderr.write(`${signal}: stopping the sandbox IoT Hub\n`);
-    hub.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-}
-
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`sandbox IoT Hub failed to start: ${(err as Error).message}\n`);
-    process.exit(1);
+  runSandboxProcess('sandbox IoT Hub', async () => {
+    const args = parseIotHubMainArgs(process.argv.slice(2));
+    const { hub, info } = await startIotHubProcess(args);
+    return { stop: () => hub.stop(), output: args.json ? JSON.stringify(info) : formatIotHubBanner(info) };
   });
 }

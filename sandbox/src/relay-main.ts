@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../../modules/common/src/log';
 import { generateKey, ROOT_RULE_NAME } from './relay/namespace-registry';
+import { runSandboxProcess } from './process-main';
 import { startSandboxRelay, type SandboxRelay } from './relay';
 import { loadOrCreateSandboxPki } from './tls/pki-store';
 
@@ -127,27 +128,10 @@ async function loadOrCreateRootKey(dir: string): Promise<string> {
   return key;
 }
 
-async function main(): Promise<void> {
-  const args = parseRelayMainArgs(process.argv.slice(2));
-  const { relay, info } = await startRelayProcess(args);
-  process.stdout.write(`${args.json ? JSON.stringify(info) : formatBanner(info)}\n`);
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) process.exit(130); // a second Ctrl-C does not wait
-    stopping = true;
-    process.stderr.write(`${signal}: stopping the sandbox relay\n`);
-    relay.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-}
-
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`sandbox relay failed to start: ${(err as Error).message}\n`);
-    process.exit(1);
+  runSandboxProcess('sandbox relay', async () => {
+    const args = parseRelayMainArgs(process.argv.slice(2));
+    const { relay, info } = await startRelayProcess(args);
+    return { stop: () => relay.stop(), output: args.json ? JSON.stringify(info) : formatBanner(info) };
   });
 }
