@@ -1,6 +1,5 @@
 import { RelayAPI } from '@azure/arm-relay';
 import type WebSocket from 'ws';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { startSandboxArm, SandboxArmCredential, type SandboxArm } from '../../sa
 import { mintArmToken } from '../../sandbox/src/arm/token';
 import { startSandboxRelay, type SandboxRelay } from '../../sandbox/src/relay';
 import { generateSandboxPki } from '../../sandbox/src/tls/pki';
+import { runNodeScript } from '../support/node-script';
 import {
   closed,
   handshakeFailure,
@@ -186,7 +186,7 @@ describe('sandbox ARM: authentication and the data plane', () => {
         audience: arm.endpoint,
         lifetimeMs: 600_000,
       }).token;
-      const out = await runNode(script, {
+      const out = await runNodeScript(script, {
         NODE_EXTRA_CA_CERTS: caFile,
         ARM_TOKEN: token,
         SUB: arm.subscriptionId,
@@ -198,26 +198,3 @@ describe('sandbox ARM: authentication and the data plane', () => {
     }
   });
 });
-
-function runNode(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], {
-      cwd: process.cwd(),
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createProvisioningServiceClient, startSandboxDps, type SandboxDps } from '../../sandbox/src/dps';
 import { generateSandboxPki } from '../../sandbox/src/tls/pki';
+import { runNodeScript } from '../support/node-script';
 import { Harness } from '../support/sandbox-iothub-helpers';
 
 // Production wiring: a device process that trusts the sandbox CA only through NODE_EXTRA_CA_CERTS and uses
@@ -42,7 +42,7 @@ describe('sandbox DPS: unmodified SDK in a process trusting the CA through NODE_
         .then((r) => { process.stdout.write(JSON.stringify(r) + '\\n'); return run(new Http()); })
         .then(() => process.stdout.write('http: ok\\n'), (err) => process.stdout.write('http: ' + (err.code || err.message) + '\\n'))
         .catch((err) => { process.stderr.write(String(err)); process.exitCode = 1; });`;
-    const out = await runNode(script, {
+    const out = await runNodeScript(script, {
       NODE_EXTRA_CA_CERTS: caFile,
       DPS_HOST: dps.hostName,
       ID_SCOPE: dps.idScope,
@@ -56,26 +56,3 @@ describe('sandbox DPS: unmodified SDK in a process trusting the CA through NODE_
     expect(httpLine).toMatch(/^http: (ENOTFOUND|EAI_AGAIN)$/);
   });
 });
-
-function runNode(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], {
-      cwd: process.cwd(),
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
