@@ -6,10 +6,9 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { halfCloseOfferHeaders, openSenderTunnel, type TunnelOutcome } from '../../modules/common/src/tunnel';
 import {
+  checkLeaksAfterEach,
   connectTcp,
   echoUntilEof,
-  expectNoLeakedHandles,
-  liveHandles,
   peerClosed,
   readAll,
   startTcpServer,
@@ -77,17 +76,12 @@ async function startRawListener(
 }
 
 describe('interop with peers without half-close (azbridge behaviour)', () => {
-  let baseline: Record<string, number>;
   let target: TestTcpServer | undefined;
   let path: TunnelPath | undefined;
   let rawListener: Awaited<ReturnType<typeof startRawListener>> | undefined;
   let sender: WebSocket | undefined;
 
-  beforeEach(() => {
-    baseline = liveHandles();
-  });
-
-  afterEach(async () => {
+  checkLeaksAfterEach(async () => {
     if (sender && sender.readyState !== WebSocket.CLOSED) {
       sender.terminate();
       await once(sender, 'close');
@@ -96,7 +90,6 @@ describe('interop with peers without half-close (azbridge behaviour)', () => {
     await path?.close();
     await target?.close();
     path = target = rawListener = sender = undefined;
-    await expectNoLeakedHandles(baseline);
   });
 
   it('our sender without the offer: end of stream closes the WebSocket (1000) and no text frame is sent', async () => {

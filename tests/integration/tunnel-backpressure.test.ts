@@ -3,9 +3,8 @@
 import { createHash } from 'node:crypto';
 import type * as net from 'node:net';
 import {
+  checkLeaksAfterEach,
   connectTcp,
-  expectNoLeakedHandles,
-  liveHandles,
   patternBytes,
   startTcpServer,
   startTunnelPath,
@@ -96,19 +95,13 @@ function tunnelBuffers(conn: PathConnection) {
 }
 
 describe('tunnel backpressure', () => {
-  let baseline: Record<string, number>;
   let target: TestTcpServer | undefined;
   let path: TunnelPath | undefined;
 
-  beforeEach(() => {
-    baseline = liveHandles();
-  });
-
-  afterEach(async () => {
+  checkLeaksAfterEach(async () => {
     await path?.close();
     await target?.close();
     path = target = undefined;
-    await expectNoLeakedHandles(baseline);
   });
 
   async function setUp(onTarget: (socket: net.Socket) => void) {

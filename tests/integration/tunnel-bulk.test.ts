@@ -1,9 +1,8 @@
 // 64 MiB each way through TCP → tunnel (ws pair) → TCP, sha256-verified, with half-close ending both directions.
 import type * as net from 'node:net';
 import {
+  checkLeaksAfterEach,
   connectTcp,
-  expectNoLeakedHandles,
-  liveHandles,
   patternBytes,
   readAll,
   sha256,
@@ -35,19 +34,13 @@ function writeAllThenEnd(socket: net.Socket, data: Buffer): void {
 }
 
 describe('tunnel bulk transfer', () => {
-  let baseline: Record<string, number>;
   let target: TestTcpServer | undefined;
   let path: TunnelPath | undefined;
 
-  beforeEach(() => {
-    baseline = liveHandles();
-  });
-
-  afterEach(async () => {
+  checkLeaksAfterEach(async () => {
     await path?.close();
     await target?.close();
     path = target = undefined;
-    await expectNoLeakedHandles(baseline);
   });
 
   it('moves 64 MiB each way intact and reports the byte counts', async () => {

@@ -10,10 +10,9 @@ import {
   type TunnelOutcome,
 } from '../../modules/common/src/tunnel';
 import {
+  checkLeaksAfterEach,
   closed,
   connectTcp,
-  expectNoLeakedHandles,
-  liveHandles,
   openWsPair,
   peerClosed,
   startTcpServer,
@@ -38,21 +37,15 @@ async function roundTrip(client: net.Socket, text: string): Promise<void> {
 }
 
 describe('tunnel failures while bytes flow', () => {
-  let baseline: Record<string, number>;
   let target: TestTcpServer | undefined;
   let path: TunnelPath | undefined;
   let pair: WsPair | undefined;
 
-  beforeEach(() => {
-    baseline = liveHandles();
-  });
-
-  afterEach(async () => {
+  checkLeaksAfterEach(async () => {
     await path?.close();
     await target?.close();
     await pair?.close();
     path = target = pair = undefined;
-    await expectNoLeakedHandles(baseline);
   });
 
   it('a client reset closes the tunnel with 4410 and resets the target connection', async () => {

@@ -11,36 +11,29 @@ import {
 } from '../../modules/common/src/tunnel';
 import {
   aborted,
+  checkLeaksAfterEach,
   connectTcp,
   echoUntilEof,
-  expectNoLeakedHandles,
-  liveHandles,
   openWsPair,
   peerClosed,
   startTcpServer,
   startTunnelPath,
+  waitFor,
   type TestTcpServer,
   type TunnelPath,
   type WsPair,
-  waitFor,
 } from '../support/tunnel-harness';
 
 describe('tunnel failures before the first byte', () => {
-  let baseline: Record<string, number>;
   let target: TestTcpServer | undefined;
   let path: TunnelPath | undefined;
   let pair: WsPair | undefined;
 
-  beforeEach(() => {
-    baseline = liveHandles();
-  });
-
-  afterEach(async () => {
+  checkLeaksAfterEach(async () => {
     await path?.close();
     await target?.close();
     await pair?.close();
     path = target = pair = undefined;
-    await expectNoLeakedHandles(baseline);
   });
 
   describe('each failure close code from the listener becomes the right TunnelError at the sender', () => {

@@ -1,10 +1,9 @@
 // TCP half-close carried through the tunnel with the hrf:fin frames, in both directions.
 import {
+  checkLeaksAfterEach,
   closed,
   connectTcp,
   echoUntilEof,
-  expectNoLeakedHandles,
-  liveHandles,
   patternBytes,
   readAll,
   sha256,
@@ -16,19 +15,13 @@ import {
 import type { TunnelOutcome } from '../../modules/common/src/tunnel';
 
 describe('tunnel half-close', () => {
-  let baseline: Record<string, number>;
   let target: TestTcpServer | undefined;
   let path: TunnelPath | undefined;
 
-  beforeEach(() => {
-    baseline = liveHandles();
-  });
-
-  afterEach(async () => {
+  checkLeaksAfterEach(async () => {
     await path?.close();
     await target?.close();
     path = target = undefined;
-    await expectNoLeakedHandles(baseline);
   });
 
   it('client shuts down its write side and still reads the whole response from an echo-until-EOF server', async () => {

@@ -388,3 +388,18 @@ export async function expectNoLeakedHandles(
   const left = leaked();
   if (left.length > 0) throw new Error(`leaked handles: ${left.join(', ')}`);
 }
+
+/**
+ * Registers the leak check a tunnel test file runs around every test: records the live handles before it, and
+ * after it runs `close` (which closes what the test started) and then fails if sockets, servers or timers leaked.
+ */
+export function checkLeaksAfterEach(close: () => Promise<void>): void {
+  let baseline: Record<string, number>;
+  beforeEach(() => {
+    baseline = liveHandles();
+  });
+  afterEach(async () => {
+    await close();
+    await expectNoLeakedHandles(baseline);
+  });
+}
