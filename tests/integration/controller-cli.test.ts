@@ -4,7 +4,11 @@ import { spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import pino from 'pino';
 import { runControllerCli } from '../../cloud/src/cli';
-import { startControllerWorld, type ControllerWorld } from '../support/controller-world';
+import {
+  controllerProcessEnv,
+  startControllerWorld,
+  type ControllerWorld,
+} from '../support/controller-world';
 
 describe('fleet-controller process', () => {
   let world: ControllerWorld;
@@ -13,20 +17,7 @@ describe('fleet-controller process', () => {
   beforeAll(async () => {
     world = await startControllerWorld();
     await world.addGateway('gw-1');
-    // One CA covers the hub and ARM (they share the sandbox PKI).
-    const caFile = world.hub.caFile!;
-    env = {
-      IOTHUB_CONNECTION_STRING: world.hub.ownerConnectionString,
-      IOTHUB_CA_FILE: caFile,
-      AZURE_SUBSCRIPTION_ID: world.arm.subscriptionId,
-      RELAY_RESOURCE_GROUP: world.arm.resourceGroup,
-      RELAY_NAMESPACE: world.arm.namespaceName,
-      ARM_ENDPOINT: world.arm.endpoint,
-      ARM_CA_FILE: caFile,
-      SANDBOX_ARM_TOKEN_SECRET: world.arm.tokenSecret,
-      CONTROLLER_POOLS: '[{"name":"default","ports":"20000-20099","allow":["0.0.0.0/0"]}]',
-      LOG_LEVEL: 'info',
-    };
+    env = controllerProcessEnv(world);
   });
 
   afterAll(async () => {

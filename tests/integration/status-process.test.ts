@@ -6,7 +6,11 @@ import { once } from 'node:events';
 import pino from 'pino';
 import { startStatusFromEnvironment } from '../../cloud/src/status/from-environment';
 import type { FleetDocument } from '../../cloud/src/status/view-types';
-import { startControllerWorld, type ControllerWorld } from '../support/controller-world';
+import {
+  controllerProcessEnv,
+  startControllerWorld,
+  type ControllerWorld,
+} from '../support/controller-world';
 
 describe('status view in the controller process', () => {
   let world: ControllerWorld;
@@ -17,19 +21,7 @@ describe('status view in the controller process', () => {
     world = await startControllerWorld();
     await world.addGateway('gw-1');
     await world.addLocation('plant-9', { web: '10.0.0.1:80' });
-    const caFile = world.hub.caFile!;
-    env = {
-      IOTHUB_CONNECTION_STRING: world.hub.ownerConnectionString,
-      IOTHUB_CA_FILE: caFile,
-      AZURE_SUBSCRIPTION_ID: world.arm.subscriptionId,
-      RELAY_RESOURCE_GROUP: world.arm.resourceGroup,
-      RELAY_NAMESPACE: world.arm.namespaceName,
-      ARM_ENDPOINT: world.arm.endpoint,
-      ARM_CA_FILE: caFile,
-      SANDBOX_ARM_TOKEN_SECRET: world.arm.tokenSecret,
-      CONTROLLER_POOLS: '[{"name":"default","ports":"20000-20099","allow":["0.0.0.0/0"]}]',
-      LOG_LEVEL: 'info',
-    };
+    env = controllerProcessEnv(world);
   });
 
   afterAll(async () => {

@@ -178,3 +178,23 @@ export async function freePortRange(count: number): Promise<number> {
   }
   throw new Error(`no ${count} consecutive free ports found`);
 }
+
+/**
+ * The environment a fleet-controller process (`cloud/src/main.ts`) needs against `world`: the hub and ARM with the
+ * one sandbox CA file (they share the sandbox PKI), the sandbox ARM credential, one open pool, LOG_LEVEL info.
+ */
+export function controllerProcessEnv(world: ControllerWorld): Record<string, string> {
+  const caFile = world.hub.caFile!;
+  return {
+    IOTHUB_CONNECTION_STRING: world.hub.ownerConnectionString,
+    IOTHUB_CA_FILE: caFile,
+    AZURE_SUBSCRIPTION_ID: world.arm.subscriptionId,
+    RELAY_RESOURCE_GROUP: world.arm.resourceGroup,
+    RELAY_NAMESPACE: world.arm.namespaceName,
+    ARM_ENDPOINT: world.arm.endpoint,
+    ARM_CA_FILE: caFile,
+    SANDBOX_ARM_TOKEN_SECRET: world.arm.tokenSecret,
+    CONTROLLER_POOLS: '[{"name":"default","ports":"20000-20099","allow":["0.0.0.0/0"]}]',
+    LOG_LEVEL: 'info',
+  };
+}
