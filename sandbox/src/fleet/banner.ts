@@ -17,6 +17,7 @@ export interface FleetBannerInfo {
   readonly locations: number;
   readonly logDir: string;
   readonly adminFile: string;
+  readonly statusUrl: string;
 }
 
 /** The banner above the table. Paths are shown relative to `cwd`. */
@@ -33,6 +34,7 @@ export function formatFleetBanner(info: FleetBannerInfo, cwd = process.cwd()): s
       'fleet-controller',
       `in this process, pool default = 127.0.0.1:${info.pool.firstPort}-${info.pool.lastPort}`,
     ],
+    ['status view', `${info.statusUrl}  (locations, ports, listeners, traffic; updates live)`],
     ['deployments', info.deployments.map((d) => d.id).join(', ')],
     [info.gatewayDevice, `relay-gateway pid ${info.gatewayPid ?? '?'}`],
     ['locations', `${info.locations}, each an edge device with relay-forwarder and two sample services`],

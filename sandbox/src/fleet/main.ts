@@ -26,6 +26,7 @@ import {
 } from './print';
 import { probeService } from './probe';
 import { startFleet, type Fleet } from './world';
+import type { FleetDocument } from '../../../cloud/src/status';
 
 /** Exit codes of `npm start`. */
 export const FleetExitCode = { OK: 0, FAILED: 1, USAGE: 64 } as const;
@@ -123,6 +124,7 @@ async function main(): Promise<number> {
       locations: locations.length,
       logDir: fleet.logDir,
       adminFile: adminFilePath(args.stateDir),
+      statusUrl: fleet.status.url,
     }),
   );
   out('');
@@ -176,10 +178,38 @@ async function runCheck(fleet: Fleet, stateDir: string, rows: readonly FleetRow[
   const second = await verify(added);
   out(formatCheck(second));
   out('');
+  out(`Check: the status view (${fleet.status.url}) shows every location with its public ports`);
+  const statusOk = await verifyStatusView(fleet, [...rows, ...added]);
+  out(statusOk.ok ? `  ok    ${statusOk.detail}` : `  FAIL  ${statusOk.detail}`);
+  out('');
   out(TIMINGS_HEADING);
   out(formatTimings(fleet.locations()));
   out(controllerLine(fleet));
-  return [...first, ...second].every((l) => l.ok) && added.length > 0;
+  return [...first, ...second].every((l) => l.ok) && added.length > 0 && statusOk.ok;
+}
+
+/** Reads `/api/fleet` as the page does and checks each row's location and public port are on it. */
+async function verifyStatusView(
+  fleet: Fleet,
+  rows: readonly FleetRow[],
+): Promise<{ ok: boolean; detail: string }> {
+  try {
+    await fleet.status.refresh();
+    const response = await fetch(new URL('api/fleet', fleet.status.url));
+    const doc = (await response.json()) as FleetDocument;
+    const shown = new Set(
+      (doc.snapshot?.locations ?? []).flatMap((l) => l.services.map((svc) => `${l.id}/${svc.publicPort}`)),
+    );
+    const missing = rows.filter((r) => !shown.has(`${r.location}/${r.publicPort}`));
+    return missing.length === 0
+      ? {
+          ok: true,
+          detail: `${rows.length} services of ${new Set(rows.map((r) => r.location)).size} locations listed`,
+        }
+      : { ok: false, detail: `missing: ${missing.map((r) => `${r.location}/${r.service}`).join(', ')}` };
+  } catch (err) {
+    return { ok: false, detail: `status view unreadable: ${(err as Error).message}` };
+  }
 }
 
 async function verify(rows: readonly FleetRow[]): Promise<CheckLine[]> {

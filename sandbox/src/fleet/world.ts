@@ -4,6 +4,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runController, type ControllerHandle } from '../../../cloud/src/run-controller';
+import { startStatusServer, type StatusServer } from '../../../cloud/src/status';
 import type { ReconcileResult } from '../../../cloud/src/reconcile/reconcile';
 import { gatewayDeclaration, provisionDeployments, type DeploymentResult } from '../../../provisioning/src';
 import type { SandboxEdgeDevice } from '../edge-agent';
@@ -54,6 +55,8 @@ export interface Fleet {
   readonly deployments: readonly DeploymentResult[];
   readonly gateway: SandboxEdgeDevice;
   readonly controller: ControllerHandle;
+  /** The controller's status view (loopback, ephemeral port), reading the sandbox IoT Hub. */
+  readonly status: StatusServer;
   /** Running locations in the order they became reachable (the initial ones first, in the given order). */
   locations(): readonly FleetLocation[];
   /** Onboards, boots and waits for one more location (refused when the name is taken or invalid). */
@@ -139,6 +142,15 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       pollIntervalMs: options.controllerPollMs ?? 250,
     });
     cleanups.push(() => controller.stop());
+    // The status view a controller host would serve, polling fast because the sandbox hub has no query quota.
+    const status = await startStatusServer({
+      registry: infra.registry,
+      port: 0,
+      pollIntervalMs: 2_000,
+      bucketMs: 10_000,
+      logger: logs.logger('status-view'),
+    });
+    cleanups.push(() => status.close());
     controller.controller.on('reconciled', (result: ReconcileResult) => {
       summary.reconciles += 1;
       summary.actions += result.actionsDone;
@@ -207,6 +219,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       deployments,
       gateway,
       controller,
+      status,
       locations: () => [...running],
       addLocation,
       controllerSummary: () => ({ ...summary }),
