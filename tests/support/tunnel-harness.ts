@@ -103,7 +103,10 @@ export function readAll(socket: net.Socket): Promise<Buffer> {
 /** Resolves when `socket` closes; the value says whether it saw an error and which errno. */
 export function closed(socket: net.Socket): Promise<{ errorCode?: string }> {
   return new Promise((resolve) => {
-    let errorCode: string | undefined;
+    // A caller may subscribe after the 'error' event already fired (even after 'close'): the stream keeps the
+    // error it was destroyed with, so start from that instead of reporting a reset socket as a clean close.
+    const earlier = socket.errored as NodeJS.ErrnoException | null;
+    let errorCode: string | undefined = earlier ? (earlier.code ?? 'error') : undefined;
     socket.on('error', (e: NodeJS.ErrnoException) => (errorCode ??= e.code ?? 'error'));
     if (socket.closed) resolve({ errorCode });
     else socket.once('close', () => resolve({ errorCode }));
