@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { MODULE_NODE_FLAGS } from '../../modules/common/src/runtime/node-flags';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { BenchProcess } from '../process/bench-process';
@@ -97,7 +98,11 @@ export const oursVariant: VariantDefinition = {
     const common = (role: string) => ({
       role,
       env: { NODE_PATH: build.nodePath, LOG_LEVEL: 'info' },
-      ...(context.cpuProfDir && { nodeFlags: cpuProfFlags(context.cpuProfDir, `ours-${role}`) }),
+      // The flags the module images start with (MODULE_NODE_FLAGS): the bench measures what ships.
+      nodeFlags: [
+        ...MODULE_NODE_FLAGS,
+        ...(context.cpuProfDir ? cpuProfFlags(context.cpuProfDir, `ours-${role}`) : []),
+      ],
       onLine: logNoteworthy(context, role),
       log: context.log,
     });

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Copy, DockerfileParser, From, Instruction } from 'dockerfile-ast';
+import { MODULE_NODE_FLAGS } from '../../modules/common/src/runtime/node-flags';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODULES: Record<string, { healthPort: number }> = {
@@ -233,14 +234,16 @@ describe.each(Object.entries(MODULES))('%s', (name, { healthPort }) => {
 
     it(
       debug
-        ? 'starts the compiled entry with the inspector on 0.0.0.0:9229'
-        : 'starts the compiled entry, inspector closed',
+        ? 'starts the compiled entry with the module node flags and the inspector on 0.0.0.0:9229'
+        : 'starts the compiled entry with the module node flags, inspector closed',
       () => {
         const cmds = keyword(final, 'CMD');
         expect(cmds).toHaveLength(1);
         const cmd = execForm(cmds[0] as Instruction);
         const entry = `dist/modules/${name}/src/main.js`;
-        expect(cmd).toEqual(debug ? ['node', '--inspect=0.0.0.0:9229', entry] : ['node', entry]);
+        // The same flags the bench and the demos start the modules with: what is measured is what ships.
+        const flags = [...MODULE_NODE_FLAGS, ...(debug ? ['--inspect=0.0.0.0:9229'] : [])];
+        expect(cmd).toEqual(['node', ...flags, entry]);
         expect(workdir(final)).toBe(workdir(stageNamed('deps') as Stage));
         expect(keyword(final, 'EXPOSE').flatMap(args).includes('9229')).toBe(debug);
         expect(keyword(final, 'ENTRYPOINT')).toEqual([]);

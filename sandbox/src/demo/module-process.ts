@@ -1,6 +1,7 @@
 // Runs relay-gateway or relay-forwarder as a child process from its entry file, the way a plain VM runs it:
 // `--config file --relay-ca ca.pem`, JSON log lines on stdout (kept in a file and watched for readiness).
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { MODULE_NODE_FLAGS } from '../../../modules/common/src/runtime/node-flags';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -44,7 +45,9 @@ const ROOT = resolve(__dirname, '../../..');
 export function moduleEntry(module: ModuleName): { readonly entry: string; readonly execArgv: string[] } {
   const ext = extname(__filename);
   const entry = join(ROOT, 'modules', module, 'src', `main${ext === '.ts' ? '.ts' : '.js'}`);
-  const execArgv = ext === '.ts' ? ['-r', require.resolve('ts-node/register/transpile-only')] : [];
+  // The images' node flags (MODULE_NODE_FLAGS) first: the demo runs the modules the way they ship.
+  const loader = ext === '.ts' ? ['-r', require.resolve('ts-node/register/transpile-only')] : [];
+  const execArgv = [...MODULE_NODE_FLAGS, ...loader];
   return { entry, execArgv };
 }
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { MODULE_NODE_FLAGS } from '../../../modules/common/src/runtime/node-flags';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { RunnableModule } from './deployment-spec';
@@ -39,7 +40,9 @@ const ROOT = resolve(__dirname, '../../..');
 export function moduleCommand(module: RunnableModule): { command: string; args: string[]; cwd: string } {
   const fromSources = extname(__filename) === '.ts';
   const entry = join(ROOT, 'modules', module, 'src', fromSources ? 'main.ts' : 'main.js');
-  const args = fromSources ? ['-r', require.resolve('ts-node/register/transpile-only'), entry] : [entry];
+  // The images' node flags (MODULE_NODE_FLAGS): the sandbox runs the modules the way they ship.
+  const loader = fromSources ? ['-r', require.resolve('ts-node/register/transpile-only')] : [];
+  const args = [...MODULE_NODE_FLAGS, ...loader, entry];
   return { command: process.execPath, args, cwd: ROOT };
 }
 
