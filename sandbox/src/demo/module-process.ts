@@ -1,13 +1,13 @@
 // Runs relay-gateway or relay-forwarder as a child process from its entry file, the way a plain VM runs it:
 // `--config file --relay-ca ca.pem`, JSON log lines on stdout (kept in a file and watched for readiness).
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { MODULE_NODE_FLAGS } from '../../../modules/common/src/runtime/node-flags';
+import { moduleCommand } from '../edge-agent/module-child';
+import type { RunnableModule } from '../edge-agent/deployment-spec';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 
-/** The two module processes. */
-export type ModuleName = 'relay-gateway' | 'relay-forwarder';
+/** The two module processes (the edge agent's runnable modules). */
+export type ModuleName = RunnableModule;
 
 /** One parsed JSON log line of a module. */
 export type LogLine = Readonly<Record<string, unknown>> & { readonly msg?: string };
@@ -37,19 +37,6 @@ export interface ModuleExit {
 const KEPT_LINES = 2_000;
 /** Characters of stderr kept for error messages. */
 const KEPT_STDERR_CHARS = 16_384;
-
-/** The repository (or `dist/`) root this file runs from: sandbox/src/demo is three levels down. */
-const ROOT = resolve(__dirname, '../../..');
-
-/** The entry file of a module next to this one, and the node flags it needs (ts-node when running from source). */
-export function moduleEntry(module: ModuleName): { readonly entry: string; readonly execArgv: string[] } {
-  const ext = extname(__filename);
-  const entry = join(ROOT, 'modules', module, 'src', `main${ext === '.ts' ? '.ts' : '.js'}`);
-  // The images' node flags (MODULE_NODE_FLAGS) first: the demo runs the modules the way they ship.
-  const loader = ext === '.ts' ? ['-r', require.resolve('ts-node/register/transpile-only')] : [];
-  const execArgv = [...MODULE_NODE_FLAGS, ...loader];
-  return { entry, execArgv };
-}
 
 /** A running module process: its log lines as they arrive, a bounded wait for one, and a bounded stop. */
 export class ModuleProcess {
@@ -97,11 +84,12 @@ export class ModuleProcess {
 
   /** Starts `node [ts-node] modules/<module>/src/main --config … --relay-ca …`. */
   static start(options: ModuleProcessOptions): ModuleProcess {
-    const { entry, execArgv } = moduleEntry(options.module);
-    const args = [...execArgv, entry, '--config', options.configPath, '--relay-ca', options.relayCaPath];
+    // Started the way the image starts it (node flags, entry); file mode adds its config and the relay CA.
+    const { command, args: moduleArgs, cwd } = moduleCommand(options.module);
+    const args = [...moduleArgs, '--config', options.configPath, '--relay-ca', options.relayCaPath];
     if (options.logLevel !== undefined) args.push('--log-level', options.logLevel);
-    const child = spawn(process.execPath, args, {
-      cwd: ROOT,
+    const child = spawn(command, args, {
+      cwd,
       // Health probes on ephemeral ports: the fixed defaults (8080/8081) may be taken on a developer's machine.
       env: options.env ?? { ...process.env, HEALTH_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
