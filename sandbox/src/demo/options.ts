@@ -21,12 +21,13 @@ export const DEMO_USAGE = `Usage: npm run demo:tunnel [-- --check] [-- --state-d
                 is kept between runs, configuration files and logs go to <dir>/demo
 `;
 
-/** Parses argv (after the script) and the environment; `help` or an `error` text instead of throwing. */
-export function parseDemoArgs(
+/** Parses a sandbox run's `--check` / `--state-dir` (check also from `checkEnvVar`); `help` or an `error` text. */
+export function parseCheckRunArgs(
   argv: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
+  checkEnvVar: string,
 ): { ok: true; args: DemoArgs } | { ok: false; help: boolean; error?: string } {
-  let check = env.DEMO_CHECK === '1' || env.DEMO_CHECK === 'true';
+  let check = env[checkEnvVar] === '1' || env[checkEnvVar] === 'true';
   let stateDir = env.SANDBOX_STATE_DIR || '.sandbox-state';
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -40,4 +41,12 @@ export function parseDemoArgs(
     } else return { ok: false, help: false, error: `unknown option ${flag}` };
   }
   return { ok: true, args: { check, stateDir: resolve(stateDir) } };
+}
+
+/** Parses argv (after the script) and the environment; `help` or an `error` text instead of throwing. */
+export function parseDemoArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { ok: true; args: DemoArgs } | { ok: false; help: boolean; error?: string } {
+  return parseCheckRunArgs(argv, env, 'DEMO_CHECK');
 }

@@ -1,5 +1,6 @@
 // The fleet's command lines and environment: `npm start [-- --check]` and `npm run sandbox:add-location -- NAME`.
 import { resolve } from 'node:path';
+import { parseCheckRunArgs } from '../demo/options';
 
 /** Parsed `npm start` settings. */
 export interface FleetArgs {
@@ -41,20 +42,7 @@ export function parseFleetArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Parsed<FleetArgs> {
-  let check = env.FLEET_CHECK === '1' || env.FLEET_CHECK === 'true';
-  let stateDir = env.SANDBOX_STATE_DIR || '.sandbox-state';
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === '--check') check = true;
-    else if (flag === '--help' || flag === '-h') return { ok: false, help: true };
-    else if (flag === '--state-dir') {
-      const value = argv[++i];
-      if (value === undefined || value === '')
-        return { ok: false, help: false, error: '--state-dir needs a value' };
-      stateDir = value;
-    } else return { ok: false, help: false, error: `unknown option ${flag}` };
-  }
-  return { ok: true, args: { check, stateDir: resolve(stateDir) } };
+  return parseCheckRunArgs(argv, env, 'FLEET_CHECK');
 }
 
 /** Parsed add-location settings. */
