@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { HybridConnectionEndpoint, RelayTlsOptions } from '../../common/src/hc/endpoint';
 import type { RelayLogger } from '../../common/src/hc/logger';
 import { connectHybridConnection } from '../../common/src/hc/sender';
-import { keyTokenProvider, staticTokenProvider } from '../../common/src/hc/token-provider';
+import { tokenProviderForCredential } from '../../common/src/config/relay-token-provider';
 import { halfCloseOfferHeaders } from '../../common/src/tunnel/half-close';
 import { openSenderTunnel } from '../../common/src/tunnel/sender-tunnel';
 import type { GatewayHybridConnection } from './config/types';
@@ -53,10 +53,9 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
   const endpointFor = (hc: GatewayHybridConnection): HybridConnectionEndpoint => {
     let endpoint = endpoints.get(hc);
     if (!endpoint) {
-      const tokenProvider =
-        hc.credential.kind === 'key'
-          ? keyTokenProvider(hc.credential.keyName, hc.credential.key, options.tokenLifetimeMs)
-          : staticTokenProvider(hc.credential.token);
+      const tokenProvider = tokenProviderForCredential(hc.credential, {
+        ...(options.tokenLifetimeMs !== undefined && { tokenLifetimeMs: options.tokenLifetimeMs }),
+      });
       endpoint = {
         namespace: hc.namespace,
         path: hc.path,
