@@ -41,7 +41,7 @@ export function findToken(req: IncomingMessage, query: URLSearchParams): Present
   const fromHeader = Array.isArray(header) ? header[0] : header;
   if (fromHeader) return { token: fromHeader, source: 'servicebusauthorization' };
   const authorization = req.headers.authorization;
-  if (authorization?.startsWith('SharedAccessSignature ') || authorization?.startsWith('Bearer '))
+  if (authorization?.startsWith('SharedAccessSignature '))
     return { token: authorization, source: 'authorization' };
   return undefined;
 }
