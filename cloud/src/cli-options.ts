@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { PoolSettings } from './settings';
+import type { PoolSettings, RelayEntraAuthSettings } from './settings';
 
 /** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
 export const USAGE = `Usage: fleet-controller [options]   (each option also reads the environment variable shown)
@@ -21,6 +21,10 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --poll-interval             POLL_INTERVAL             change poll period, 0 = off (default 15s)
   --controller-id             CONTROLLER_ID             marks owned hybrid connections (default "default")
   --hc-prefix                 HYBRID_CONNECTION_PREFIX  hybrid connection name prefix (default "hrf-")
+  --relay-auth                RELAY_AUTH                sas (default: SAS tokens in the twins) or entra (the
+                                                        modules' own Entra ID identities; no SAS rules)
+  --forwarder-client-id       FORWARDER_CLIENT_ID       with entra: the forwarders' user-assigned identity
+  --gateway-client-id         GATEWAY_CLIENT_ID         with entra: the gateways' user-assigned identity
   --log-level                 LOG_LEVEL                 fatal|error|warn|info|debug|trace|silent (default info)
   --once                                                one reconcile, then exit (0 converged, 1 not)
 
@@ -46,6 +50,8 @@ export interface ControllerCliOptions {
   readonly pollIntervalMs?: number;
   readonly controllerId?: string;
   readonly hybridConnectionPrefix?: string;
+  /** Entra ID for the modules instead of SAS (`--relay-auth entra`). */
+  readonly relayAuth?: RelayEntraAuthSettings;
   readonly logLevel?: string;
   readonly once: boolean;
   /** Present only in the sandbox. */
@@ -68,6 +74,9 @@ const FLAGS = {
   'poll-interval': 'POLL_INTERVAL',
   'controller-id': 'CONTROLLER_ID',
   'hc-prefix': 'HYBRID_CONNECTION_PREFIX',
+  'relay-auth': 'RELAY_AUTH',
+  'forwarder-client-id': 'FORWARDER_CLIENT_ID',
+  'gateway-client-id': 'GATEWAY_CLIENT_ID',
   'log-level': 'LOG_LEVEL',
 } as const;
 
@@ -111,6 +120,12 @@ export function parseControllerOptions(
   if (renew !== undefined && !(Number(renew) > 0 && Number(renew) < 1))
     problems.push('--renew-below must be between 0 and 1');
   const pools = parsePools(get('pools'), problems);
+  const relayAuth = parseRelayAuth(
+    get('relay-auth'),
+    get('forwarder-client-id'),
+    get('gateway-client-id'),
+    problems,
+  );
   const options: ControllerCliOptions = {
     iothubConnectionString: required('iothub-connection-string'),
     subscriptionId: required('subscription'),
@@ -128,10 +143,32 @@ export function parseControllerOptions(
     ...optional('pollIntervalMs', duration('poll-interval')),
     ...optional('controllerId', get('controller-id')),
     ...optional('hybridConnectionPrefix', get('hc-prefix')),
+    ...optional('relayAuth', relayAuth),
     ...optional('logLevel', get('log-level')),
     ...optional('sandboxArmTokenSecret', env.SANDBOX_ARM_TOKEN_SECRET || undefined),
   };
   return problems.length > 0 ? { ok: false, help: false, problems } : { ok: true, options };
+}
+
+/** `--relay-auth` and the client ids: undefined for SAS, the Entra settings for `entra`. */
+function parseRelayAuth(
+  mode: string | undefined,
+  forwarderClientId: string | undefined,
+  gatewayClientId: string | undefined,
+  problems: string[],
+): RelayEntraAuthSettings | undefined {
+  if (mode !== undefined && mode !== 'sas' && mode !== 'entra')
+    problems.push(`--relay-auth: "${mode}" is not sas or entra`);
+  if (mode !== 'entra') {
+    if (forwarderClientId !== undefined || gatewayClientId !== undefined)
+      problems.push('--forwarder-client-id and --gateway-client-id need --relay-auth entra');
+    return undefined;
+  }
+  return {
+    type: 'entra',
+    ...(forwarderClientId !== undefined && { forwarderClientId }),
+    ...(gatewayClientId !== undefined && { gatewayClientId }),
+  };
 }
 
 /** `4h`, `90m`, `30s`, `500ms` or a bare number of milliseconds; undefined when it is none of these. */

@@ -85,3 +85,29 @@ describe('fleet-controller options', () => {
     ]).toEqual([14_400_000, 5_400_000, 1500, 250, undefined]);
   });
 });
+
+describe('fleet-controller options: --relay-auth', () => {
+  it('selects Entra ID with optional user-assigned client ids for each side', () => {
+    const r = parseControllerOptions(['--relay-auth', 'entra', '--gateway-client-id', 'gw-id'], {
+      ...ENV,
+      FORWARDER_CLIENT_ID: 'fwd-id',
+    });
+    expect(r).toMatchObject({
+      ok: true,
+      options: { relayAuth: { type: 'entra', forwarderClientId: 'fwd-id', gatewayClientId: 'gw-id' } },
+    });
+    const sas = parseControllerOptions(['--relay-auth', 'sas'], ENV);
+    expect(sas.ok && sas.options.relayAuth).toBeUndefined();
+  });
+
+  it('refuses an unknown mode and client ids without entra', () => {
+    expect(parseControllerOptions(['--relay-auth', 'aad'], ENV)).toMatchObject({
+      ok: false,
+      problems: ['--relay-auth: "aad" is not sas or entra'],
+    });
+    expect(parseControllerOptions(['--gateway-client-id', 'x'], ENV)).toMatchObject({
+      ok: false,
+      problems: ['--forwarder-client-id and --gateway-client-id need --relay-auth entra'],
+    });
+  });
+});
