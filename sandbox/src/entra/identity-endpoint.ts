@@ -12,6 +12,11 @@ export interface SandboxIdentityEndpointOptions {
   readonly issuer: SandboxEntraIssuer;
   /** The `X-IDENTITY-HEADER` secret; random when absent. */
   readonly secret?: string;
+  /**
+   * The identity that answers requests without `client_id` (this host's system-assigned identity); default the
+   * issuer's first identity. One endpoint per simulated machine gives each its own, as on Azure and Azure Arc.
+   */
+  readonly systemAssignedClientId?: string;
   readonly logger?: Logger;
 }
 
@@ -40,7 +45,7 @@ export async function startSandboxIdentityEndpoint(
   const secret = options.secret ?? randomBytes(24).toString('base64url');
   let issued = 0;
   const server: Server = createServer((req, res) => {
-    const result = answer(req, options.issuer, secret);
+    const result = answer(req, options.issuer, secret, options.systemAssignedClientId);
     if (result.status === 200) issued++;
     else
       options.logger?.info(
@@ -75,7 +80,12 @@ interface Answer {
   readonly body: Record<string, unknown>;
 }
 
-function answer(req: IncomingMessage, issuer: SandboxEntraIssuer, secret: string): Answer {
+function answer(
+  req: IncomingMessage,
+  issuer: SandboxEntraIssuer,
+  secret: string,
+  systemAssignedClientId: string | undefined,
+): Answer {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const fail = (status: number, message: string): Answer => ({
     status,
@@ -93,7 +103,7 @@ function answer(req: IncomingMessage, issuer: SandboxEntraIssuer, secret: string
     if (url.searchParams.has(unsupported))
       return fail(400, `${unsupported} is not supported by the sandbox; use client_id`);
   const clientId = url.searchParams.get('client_id') ?? undefined;
-  const identity = issuer.identity(clientId);
+  const identity = issuer.identity(clientId ?? systemAssignedClientId);
   if (!identity)
     return fail(
       400,

@@ -72,6 +72,8 @@ async function main(): Promise<number> {
   try {
     fleet = await startFleet({
       stateDir: args.stateDir,
+      // SANDBOX_RELAY_AUTH=entra: the modules use their machines' Entra ID identities, the relay refuses SAS.
+      ...(process.env.SANDBOX_RELAY_AUTH === 'entra' && { relayAuth: 'entra' as const }),
       onReconcile: (result) => {
         const line = live ? formatReconcile(result) : undefined;
         if (line) out(line);

@@ -9,6 +9,7 @@ import type { ReconcileResult } from '../../../cloud/src/reconcile/reconcile';
 import { gatewayDeclaration, provisionDeployments, type DeploymentResult } from '../../../provisioning/src';
 import type { SandboxEdgeDevice } from '../edge-agent';
 import { bootFleetDevice, provisionFleetDevice, type DeviceContext } from './devices';
+import { GATEWAY_ROLES } from './entra';
 import { startFleetInfrastructure, type FleetInfrastructure } from './infrastructure';
 import { DEFAULT_LOCATION_TIMEOUT_MS, startFleetLocation, type FleetLocation } from './location';
 import { FleetLogs } from './logs';
@@ -35,6 +36,8 @@ export interface FleetOptions {
   readonly controllerPollMs?: number;
   /** DPS `retry-after` in seconds; the sandbox's default (1 s) when absent. */
   readonly dpsRetryAfterSeconds?: number;
+  /** `entra`: modules use their machines' Entra ID identities and the relay refuses SAS (default `sas`). */
+  readonly relayAuth?: 'sas' | 'entra';
 }
 
 /** Counters of the controller since start. */
@@ -114,6 +117,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       ...(options.dpsRetryAfterSeconds !== undefined && {
         dpsRetryAfterSeconds: options.dpsRetryAfterSeconds,
       }),
+      ...(options.relayAuth !== undefined && { relayAuth: options.relayAuth }),
     });
     cleanups.push(() => infra.stop());
     const pool = await findFreePortRange(POOL_PORT_COUNT);
@@ -128,6 +132,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
             bindAddress: '127.0.0.1',
           },
         ],
+        ...(infra.entra && { relayAuth: { type: 'entra' as const } }),
       },
       iothub: { registry: infra.registry },
       arm: {
@@ -176,7 +181,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       GATEWAY_DEVICE_ID,
       gatewayDeclaration(FLEET_POOL),
     );
-    const gateway = await bootFleetDevice(ctx, gatewayProvisioned.configTomlPath);
+    const gatewayIdentity = await infra.entra?.deviceEnvironment(gatewayProvisioned.deviceId, GATEWAY_ROLES);
+    const gateway = await bootFleetDevice(ctx, gatewayProvisioned.configTomlPath, gatewayIdentity);
     cleanups.push(() => gateway.stop());
 
     const addLocation = async (name: string): Promise<FleetLocation> => {
