@@ -3,7 +3,7 @@
 // authenticate with their own machine's managed identity through the unmodified @azure/identity: the location's
 // forwarder holds Azure Relay Listener on its own hybrid connection only, the gateway Azure Relay Sender.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,5 +69,13 @@ describe('the sandbox fleet on Microsoft Entra ID (SAS disabled)', () => {
     expect(relay.listAuthorizationRules('hrf-quito').map((r) => r.name)).toEqual([]);
     const refused = relay.stats().counters.refusedByStatus;
     expect(Object.keys(refused).filter((k) => /:40[13]$/.test(k))).toEqual([]);
+
+    // No access token in any log: the fleet's own, the edge agents' and every module process's.
+    const files = (await readdir(fleet.logDir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name));
+    expect(files.some((f) => f.endsWith('relay-forwarder.log'))).toBe(true);
+    for (const file of files)
+      expect(await readFile(file, 'utf8')).not.toMatch(/eyJ[\w-]{10,}\.eyJ[\w-]{10,}/);
   });
 });
