@@ -3,6 +3,7 @@
 // unmodified @azure/identity ManagedIdentityCredential (IDENTITY_ENDPOINT/IDENTITY_HEADER), and the sandbox relay,
 // with local (SAS) auth disabled, checks each token's signature, issuer, audience, expiry and role per entity.
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import type { TunnelFailedEvent } from '../../modules/relay-gateway/src/events';
 import {
   createSandboxEntraIssuer,
@@ -34,14 +35,33 @@ const ELSEWHERE: SandboxIdentity = {
   roles: [{ role: 'Azure Relay Sender', entity: 'site-b' }],
 };
 
+// One tenant and one identity endpoint for the file: the modules' credentials are shared per process.
+let issuer: SandboxEntraIssuer;
+let identity: SandboxIdentityEndpoint;
+const savedEnv = {
+  IDENTITY_ENDPOINT: process.env.IDENTITY_ENDPOINT,
+  IDENTITY_HEADER: process.env.IDENTITY_HEADER,
+};
+
+beforeAll(async () => {
+  issuer = createSandboxEntraIssuer({
+    tokenLifetimeMs: TOKEN_LIFETIME_MS,
+    identities: [FORWARDER, GATEWAY, ELSEWHERE],
+  });
+  identity = await startSandboxIdentityEndpoint({ issuer });
+  Object.assign(process.env, identity.environment());
+});
+
+afterAll(async () => {
+  await identity?.stop();
+  for (const [name, value] of Object.entries(savedEnv)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
 describe('e2e with Microsoft Entra ID (managed identity via the unmodified @azure/identity)', () => {
   let world: E2eWorld;
-  let issuer: SandboxEntraIssuer;
-  let identity: SandboxIdentityEndpoint;
-  const savedEnv = {
-    IDENTITY_ENDPOINT: process.env.IDENTITY_ENDPOINT,
-    IDENTITY_HEADER: process.env.IDENTITY_HEADER,
-  };
 
   const entraEntry = (namespace: string, who: SandboxIdentity): Record<string, unknown> => ({
     namespace,
@@ -58,12 +78,6 @@ describe('e2e with Microsoft Entra ID (managed identity via the unmodified @azur
   }
 
   beforeAll(async () => {
-    issuer = createSandboxEntraIssuer({
-      tokenLifetimeMs: TOKEN_LIFETIME_MS,
-      identities: [FORWARDER, GATEWAY, ELSEWHERE],
-    });
-    identity = await startSandboxIdentityEndpoint({ issuer });
-    Object.assign(process.env, identity.environment());
     world = await startE2eWorld({
       credentials: async (relay) => {
         // The SAS rules the world creates exist, but the namespace refuses SAS: only Entra ID gets through.
@@ -78,11 +92,6 @@ describe('e2e with Microsoft Entra ID (managed identity via the unmodified @azur
 
   afterAll(async () => {
     await world?.close();
-    await identity?.stop();
-    for (const [name, value] of Object.entries(savedEnv)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
   });
 
   it('carries 8 MiB each way, sha256-verified, with the listener and sender roles while SAS is disabled', async () => {
@@ -98,8 +107,11 @@ describe('e2e with Microsoft Entra ID (managed identity via the unmodified @azur
     const relayBefore = world.relay.stats().counters;
     // Two renewals per channel: each one replaced a token that would otherwise have expired.
     await eventually(
-      () => forwarderState().tokenRenewals >= before.tokenRenewals + 4,
-      'two renewals on each of the two control channels',
+      // Both counts: the forwarder counts a renewal when it sends it, the relay once it has checked it.
+      () =>
+        forwarderState().tokenRenewals >= before.tokenRenewals + 4 &&
+        world.relay.stats().counters.tokenRenewals >= relayBefore.tokenRenewals + 4,
+      'two renewals on each of the two control channels, taken by the relay',
       6 * TOKEN_LIFETIME_MS,
     );
     const after = forwarderState();
@@ -152,3 +164,64 @@ function withGatewayCredential(world: E2eWorld, entry: Record<string, unknown>):
   };
   return { ...doc, hybridConnections: { [SITE]: entry } };
 }
+
+describe('e2e: switching a running forwarder and gateway from SAS to Entra ID', () => {
+  let world: E2eWorld;
+
+  beforeAll(async () => {
+    world = await startE2eWorld();
+    // SAS still allowed: the namespace accepts both while the fleet moves over.
+    trustEntraIssuer(world.relay.registry, { trust: issuer.trust });
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('hands the JWT to the live control channels (renewToken) without a reconnect, and new tunnels use Entra ID', async () => {
+    const hc = () => world.forwarder.forwarder.state().hybridConnections[SITE]!;
+    const before = hc();
+    const relayBefore = world.relay.stats().counters;
+    const entry = (who: SandboxIdentity) => ({
+      namespace: world.relay.namespace,
+      path: SITE,
+      auth: { type: 'entra', clientId: who.clientId },
+    });
+    const current = JSON.parse(await readFile(world.forwarderConfigPath, 'utf8')) as {
+      hybridConnections: Record<string, Record<string, unknown>>;
+    };
+    // The same entry (listeners, services) with `auth` in place of the connection string.
+    const rest = Object.fromEntries(
+      Object.entries(current.hybridConnections[SITE]!).filter(([k]) => k !== 'connectionString'),
+    );
+    const verdict = await world.rewriteForwarder({
+      ...current,
+      hybridConnections: { [SITE]: { ...rest, ...entry(FORWARDER) } },
+    });
+    expect(verdict).toHaveProperty('applied');
+    await eventually(
+      () =>
+        hc().tokenRenewals >= before.tokenRenewals + 2 &&
+        world.relay.stats().counters.tokenRenewals >= relayBefore.tokenRenewals + 2,
+      'the JWT to reach both control channels and be taken by the relay',
+      20_000,
+    );
+    expect(hc()).toMatchObject({ reconnects: before.reconnects, onlineListeners: 2 });
+    expect(world.relay.stats().counters.tokenRenewalsRefused).toBe(relayBefore.tokenRenewalsRefused);
+    expect(world.relay.stats().counters.tokenRenewals).toBeGreaterThanOrEqual(relayBefore.tokenRenewals + 2);
+    expect(world.relay.stats().counters.listenersAccepted).toBe(relayBefore.listenersAccepted);
+
+    const gatewayDoc = JSON.parse(await readFile(world.gatewayConfigPath, 'utf8')) as Record<string, unknown>;
+    const switched = await world.rewriteGateway({
+      ...gatewayDoc,
+      hybridConnections: { [SITE]: entry(GATEWAY) },
+    });
+    expect(switched).toHaveProperty('applied');
+    const issuedBefore = identity.issued;
+    const client = await connectTcp(world.port('echo'));
+    const received = hashUntilEnd(client);
+    const sent = await writePattern(client, MiB, 21, { end: true });
+    expect(await received).toEqual({ sha256: sent, bytes: MiB });
+    expect(identity.issued).toBeGreaterThan(issuedBefore);
+  });
+});
