@@ -6,7 +6,14 @@ import { diffGatewayConfig, EMPTY_GATEWAY_CONFIG, type GatewayConfigDiff } from 
 import { normalizeGatewayConfig } from './config/normalize';
 import type { GatewayConfig, GatewayHybridConnection } from './config/types';
 import type { GatewayEvents } from './events';
-import { RouteRuntime, type RouteContext, type RouteState } from './route';
+import type { TunnelFailureReason } from './reasons';
+import {
+  RouteRuntime,
+  type RouteContext,
+  type RouteRelayFault,
+  type RouteState,
+  type RouteStatus,
+} from './route';
 import type { TunnelOpener } from './tunnel-opener';
 
 /** Headers for one connection's relay connect request, by connection id (the `sb-hc-id`). */
@@ -61,6 +68,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly initialLogLevel: string;
   private queue: Promise<unknown> = Promise.resolve();
   private connectHeaders: ConnectHeaderSource | undefined;
+  /** Per route, the latest relay-side tunnel failure until a tunnel opens (reported, never a readiness reason). */
+  private readonly relayFaults = new Map<string, RouteRelayFault>();
 
   constructor(private readonly options: GatewayOptions) {
     super();
@@ -75,6 +84,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       events: this,
       hybridConnection: (name) => this.config.hybridConnections.get(name),
     };
+    this.on('tunnel-failed', (event) => {
+      if (!RELAY_FAULTS.has(event.reason)) return;
+      const code = (event.error as { code?: unknown } | null)?.code;
+      this.relayFaults.set(event.routeId, {
+        reason: event.reason,
+        ...(typeof code === 'string' && { code }),
+        atMs: Date.now(),
+      });
+    });
+    this.on('tunnel-open', (event) => this.relayFaults.delete(event.routeId));
   }
 
   /**
@@ -150,7 +169,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const routes: Record<string, RouteState> = {};
     let activeConnections = 0;
     for (const [id, route] of this.routes) {
-      routes[id] = route.state();
+      const fault = this.relayFaults.get(id);
+      routes[id] = fault ? { ...route.state(), relayFault: fault } : route.state();
       activeConnections += route.activeConnections;
     }
     const draining = [...this.draining].map((route) => {
@@ -168,6 +188,28 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     };
   }
 
+  /** Each route's status (without counters): what readiness and status reports need, in O(routes). */
+  routeStatuses(): ReadonlyMap<string, RouteStatus> {
+    const out = new Map<string, RouteStatus>();
+    for (const [id, route] of this.routes) out.set(id, route.currentStatus);
+    return out;
+  }
+
+  /** Live connections of route `id` (0 when there is no such route). */
+  activeConnectionsOf(id: string): number {
+    return this.routes.get(id)?.activeConnections ?? 0;
+  }
+
+  /** True once a good configuration was applied. */
+  get isConfigured(): boolean {
+    return this.configured;
+  }
+
+  /** Removed routes still draining their connections. */
+  get drainingRoutes(): number {
+    return this.draining.size;
+  }
+
   private async applyNow(incoming: GatewayConfig): Promise<ApplyResult> {
     const diff = diffGatewayConfig(this.config, incoming);
     if (this.stopping) return { ok: true, diff, refusedRoutes: [] };
@@ -179,9 +221,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.globalBudget.setLimit(next.maxConnections);
     if (diff.logLevelChanged) this.options.logger.level = next.logLevel ?? this.initialLogLevel;
 
+    // A new credential or endpoint deserves a fresh start.
+    const renewed = new Set(diff.credentialsChanged);
+    for (const id of this.relayFaults.keys())
+      if (renewed.has(next.routes.get(id)?.hybridConnection ?? '')) this.relayFaults.delete(id);
     for (const id of diff.routesRemoved) {
       const route = this.routes.get(id)!;
       this.routes.delete(id);
+      this.relayFaults.delete(id);
       this.retire(route, drainTimeoutMs);
     }
     // Release every port that moves before binding any, so two routes can swap ports in one apply.
@@ -191,16 +238,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const work: Array<Promise<void>> = [];
     for (const change of diff.routesChanged)
       work.push(this.routes.get(change.id)!.update(next.routes.get(change.id)!, change, drainTimeoutMs));
+    let started = 0;
     for (const id of diff.routesAdded) {
       const route = new RouteRuntime(next.routes.get(id)!, this.routeContext);
       this.routes.set(id, route);
       work.push(route.start());
+      // Opening thousands of ports in one turn would stall every live tunnel: let I/O run between batches.
+      if (++started % ROUTES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     for (const id of diff.routesUnchanged) work.push(this.routes.get(id)!.retryIfRefused());
     await Promise.all(work);
 
     const refusedRoutes = [...this.routes.values()]
-      .filter((route) => route.state().status === 'refused')
+      .filter((route) => route.currentStatus === 'refused')
       .map((route) => route.id)
       .sort();
     this.options.logger.info(
@@ -231,3 +281,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return { ...next, hybridConnections };
   }
 }
+
+/** Routes opened per event-loop turn when an apply adds many. */
+const ROUTES_PER_TURN = 250;
+
+/** Tunnel failures that say something about the relay or the hybrid connection (not the client, not the target). */
+const RELAY_FAULTS: ReadonlySet<TunnelFailureReason> = new Set<TunnelFailureReason>([
+  'no-listener',
+  'unauthorized',
+  'forbidden',
+  'relay-not-found',
+  'relay-rejected',
+  'relay-unavailable',
+  'relay-timeout',
+]);

@@ -20,6 +20,7 @@ export type TunnelFailureReason =
   | 'target-unresolved'
   | 'target-error'
   | 'connect-timeout'
+  | 'relay-timeout'
   | 'client-closed'
   | 'stopped'
   | 'protocol-error'
@@ -62,7 +63,7 @@ const RELAY_CODES: Readonly<Record<string, TunnelFailureReason>> = {
   RELAY_NOT_FOUND: 'relay-not-found',
   RELAY_REJECTED: 'relay-rejected',
   RELAY_GONE: 'relay-rejected',
-  RELAY_TIMEOUT: 'connect-timeout',
+  RELAY_TIMEOUT: 'relay-timeout',
   RELAY_SERVER_ERROR: 'relay-unavailable',
   RELAY_NETWORK: 'relay-unavailable',
   RELAY_PROTOCOL: 'protocol-error',

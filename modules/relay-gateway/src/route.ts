@@ -25,7 +25,16 @@ export interface RouteState {
   readonly service: string;
   /** Why the port could not be opened (status `refused`). */
   readonly error?: { readonly code: ListenErrorCode; readonly message: string };
+  /** The latest relay-side failure of its tunnels (auth, no listener, relay down), until a tunnel opens again. */
+  readonly relayFault?: RouteRelayFault;
   readonly counters: RouteCountersSnapshot;
+}
+
+/** A route's latest relay-side tunnel failure: reported per route, never a readiness reason of its own. */
+export interface RouteRelayFault {
+  readonly reason: string;
+  readonly code?: string;
+  readonly atMs: number;
 }
 
 /** What every route shares with the gateway. */
@@ -63,6 +72,11 @@ export class RouteRuntime {
   /** The route id (map key). */
   get id(): string {
     return this.route.id;
+  }
+
+  /** The status now (cheaper than `state()`, which also snapshots the counters). */
+  get currentStatus(): RouteStatus {
+    return this.status;
   }
 
   /** Admitted clients not yet closed. */
@@ -218,10 +232,13 @@ export class RouteRuntime {
     const base = { routeId: route.id, connectionId: session.id, remoteAddress: session.remoteAddress };
     this.ctx.events.emit('connection', base);
     void session
-      .run(() => {
-        this.counters.countTunneled();
-        this.ctx.events.emit('tunnel-open', { ...base, bytes: session });
-      })
+      .run(
+        () => {
+          this.counters.countTunneled();
+          this.ctx.events.emit('tunnel-open', { ...base, bytes: session });
+        },
+        () => this.ctx.events.emit('relay-connected', base),
+      )
       .then((result) => this.onSessionEnd(session, result, base))
       .finally(() => {
         admission.release();
