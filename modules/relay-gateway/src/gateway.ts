@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ConfigProblem } from '../../common/src/config/schema-validator';
 import type { Logger } from '../../common/src/log';
+import { RepeatLog } from '../../common/src/repeat-log';
 import { ConnectionBudget } from './admission';
 import { diffGatewayConfig, EMPTY_GATEWAY_CONFIG, type GatewayConfigDiff } from './config/diff';
 import { normalizeGatewayConfig } from './config/normalize';
@@ -23,6 +24,8 @@ export type ConnectHeaderSource = (connectionId: string) => Readonly<Record<stri
 export interface GatewayOptions {
   readonly opener: TunnelOpener;
   readonly logger: Logger;
+  /** Interval of the refused-client log summary (default 10 s). */
+  readonly refusalLogIntervalMs?: number;
 }
 
 /** Outcome of applying a configuration. */
@@ -81,6 +84,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       },
       globalBudget: this.globalBudget,
       logger: options.logger,
+      refusalLog: new RepeatLog(options.logger, {
+        ...(options.refusalLogIntervalMs !== undefined && { intervalMs: options.refusalLogIntervalMs }),
+      }),
       events: this,
       hybridConnection: (name) => this.config.hybridConnections.get(name),
     };
@@ -154,6 +160,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       const deadline = setTimeout(() => this.closeAllConnections(), timeoutMs);
       await Promise.all([...this.draining].map((route) => route.whenIdle()));
       clearTimeout(deadline);
+      this.routeContext.refusalLog.close();
     });
     this.queue = run.catch(() => undefined);
     return run;

@@ -1,8 +1,11 @@
 import { isRelayError } from '../../common/src/hc/errors';
 import { isTunnelError } from '../../common/src/tunnel/errors';
 
-/** Why a client was refused before any relay work: allow-list or a connection limit. */
-export type RefusalReason = 'not-allowed' | 'route-limit' | 'global-limit';
+/**
+ * Why a client was refused before any relay work: allow-list, a connection limit, or `client-aborted` (it reset
+ * before the gateway got to it, so the socket has no address left to judge).
+ */
+export type RefusalReason = 'not-allowed' | 'route-limit' | 'global-limit' | 'client-aborted';
 
 /** Why a tunnel could not be opened for an admitted client; the client is closed at once. */
 export type TunnelFailureReason =

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../common/src/log';
+import type { RepeatLog } from '../../common/src/repeat-log';
 import { admitClient, ConnectionBudget } from './admission';
 import type { RouteChange } from './config/diff';
 import type { GatewayHybridConnection, GatewayRoute } from './config/types';
@@ -42,6 +43,8 @@ export interface RouteContext {
   readonly opener: TunnelOpener;
   readonly globalBudget: ConnectionBudget;
   readonly logger: Logger;
+  /** Where refusals are logged, summarised per route and reason. */
+  readonly refusalLog: RepeatLog;
   readonly events: EventEmitter<GatewayEvents>;
   /** The current object for a hybrid connection name (replaced when its credentials change). */
   hybridConnection(name: string): GatewayHybridConnection | undefined;
@@ -201,9 +204,14 @@ export class RouteRuntime {
     const admission = admitClient(socket.remoteAddress, route.allowList, this.budget, this.ctx.globalBudget);
     if (!admission.ok) {
       this.counters.countRefused(admission.reason);
-      const fields = { remoteAddress: socket.remoteAddress, reason: admission.reason };
-      if (admission.reason === 'not-allowed') this.log('debug', fields, 'client refused');
-      else this.log('warn', fields, 'client refused');
+      // Summarised (one line per route and reason per interval): refusals come as fast as clients can connect.
+      // Allow-list refusals and clients that left stay at debug (scanners would flood the log).
+      this.ctx.refusalLog.record(
+        admission.reason === 'route-limit' || admission.reason === 'global-limit' ? 'warn' : 'debug',
+        `${route.id}\n${admission.reason}`,
+        { routeId: route.id, reason: admission.reason, remoteAddress: socket.remoteAddress },
+        'client refused',
+      );
       this.ctx.events.emit('refused', {
         routeId: route.id,
         remoteAddress: socket.remoteAddress,
