@@ -103,12 +103,20 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   applyDocument(document: unknown): ApplyResult {
     const result = normalizeForwarderConfig(document, { nowMs: (this.options.nowMs ?? Date.now)() });
     if (!result.ok) {
-      const keeping = this.appliedAtMs === undefined ? '' : '; keeping the running one';
-      this.options.log.error({ problems: result.problems }, `configuration refused${keeping}`);
-      this.emit('configRejected', result.problems);
+      this.refuseDocument(result.problems);
       return result;
     }
     return { ok: true, config: result.value, diff: this.applyConfig(result.value) };
+  }
+
+  /**
+   * Records a document that could not be used (invalid, or a file that does not parse): logged and emitted as
+   * 'configRejected' (counted in `relay.config.versions{outcome=refused}`). Nothing else changes.
+   */
+  refuseDocument(problems: readonly ConfigProblem[]): void {
+    const keeping = this.appliedAtMs === undefined ? '' : '; keeping the running one';
+    this.options.log.error({ problems }, `configuration refused${keeping}`);
+    this.emit('configRejected', problems);
   }
 
   /** Applies a validated configuration, touching only what differs from the running one. */
