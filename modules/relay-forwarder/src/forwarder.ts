@@ -19,6 +19,13 @@ import {
 import type { ForwarderState, HybridConnectionState } from './runtime/stats';
 import type { TunnelClosedEvent, TunnelOpenedEvent, TunnelRefusedEvent } from './runtime/tunnel-session';
 
+/**
+ * Keep-alive of every control channel: a relay that stops answering (black-holed: TCP up, nothing comes back)
+ * is noticed within 15 s (ping every 10 s, pong within 5 s) instead of the library's 30 s + 30 s, so the
+ * forwarder reports `listeners_offline` and reconnects in seconds. A ping is a few bytes per channel.
+ */
+export const FORWARDER_KEEPALIVE = { pingIntervalMs: 10_000, pongTimeoutMs: 5_000 } as const;
+
 /** Options for Forwarder. */
 export interface ForwarderOptions {
   readonly log: Logger;
@@ -134,7 +141,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
         log: this.options.log,
         events: this.sink,
         ...(this.options.tls && { tls: this.options.tls }),
-        ...(this.options.listener && { listener: this.options.listener }),
+        listener: { ...FORWARDER_KEEPALIVE, ...this.options.listener },
         ...(this.options.tokenLifetimeMs !== undefined && { tokenLifetimeMs: this.options.tokenLifetimeMs }),
         ...(this.options.preambleTimeoutMs !== undefined && {
           preambleTimeoutMs: this.options.preambleTimeoutMs,
