@@ -154,8 +154,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const run = this.queue.then(async () => {
       const timeoutMs = drainTimeoutMs ?? this.config.drainTimeoutMs;
       // Retiring routes join the draining set so closeAllConnections() still reaches them.
-      for (const route of this.routes.values()) this.retire(route, timeoutMs);
-      this.routes.clear();
+      // Until its turn comes a route stays in `routes`, where closeAllConnections() reaches it too.
+      for (const [i, route] of [...this.routes.values()].entries()) {
+        this.routes.delete(route.id);
+        this.retire(route, timeoutMs);
+        if ((i + 1) % ROUTES_PER_TURN === 0) await nextTurn();
+      }
       // Routes removed by earlier applies may have a longer drain left: the shutdown bound covers them too.
       const deadline = setTimeout(() => this.closeAllConnections(), timeoutMs);
       await Promise.all([...this.draining].map((route) => route.whenIdle()));
@@ -232,11 +236,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const renewed = new Set(diff.credentialsChanged);
     for (const id of this.relayFaults.keys())
       if (renewed.has(next.routes.get(id)?.hybridConnection ?? '')) this.relayFaults.delete(id);
-    for (const id of diff.routesRemoved) {
+    for (const [i, id] of diff.routesRemoved.entries()) {
       const route = this.routes.get(id)!;
       this.routes.delete(id);
       this.relayFaults.delete(id);
       this.retire(route, drainTimeoutMs);
+      if ((i + 1) % ROUTES_PER_TURN === 0) await nextTurn();
     }
     // Release every port that moves before binding any, so two routes can swap ports in one apply.
     for (const change of diff.routesChanged) {
@@ -251,7 +256,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.routes.set(id, route);
       work.push(route.start());
       // Opening thousands of ports in one turn would stall every live tunnel: let I/O run between batches.
-      if (++started % ROUTES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (++started % ROUTES_PER_TURN === 0) await nextTurn();
     }
     for (const id of diff.routesUnchanged) work.push(this.routes.get(id)!.retryIfRefused());
     await Promise.all(work);
@@ -289,8 +294,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 }
 
-/** Routes opened per event-loop turn when an apply adds many. */
+/** Routes opened or closed per event-loop turn when an apply or a stop touches many. */
 const ROUTES_PER_TURN = 250;
+
+/** Lets pending I/O (live tunnels) run before the next batch. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** Tunnel failures that say something about the relay or the hybrid connection (not the client, not the target). */
 const RELAY_FAULTS: ReadonlySet<TunnelFailureReason> = new Set<TunnelFailureReason>([
