@@ -21,6 +21,8 @@ export interface TunnelRequest {
   readonly signal: AbortSignal;
   /** Extra connect-request headers (W3C trace context); the relay hands them to the forwarder as connectHeaders. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Called once the relay accepted the connect request (what is left is the forwarder's dial and reply). */
+  readonly onRelayConnected?: () => void;
 }
 
 /** An open tunnel: a byte stream to the forwarder's target. */
@@ -76,6 +78,7 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
       signal: request.signal,
       ...(options.logger && { logger: options.logger }),
     });
+    request.onRelayConnected?.();
     // openSenderTunnel closes the WebSocket itself on every failure path.
     const tunnel = await openSenderTunnel(ws, {
       portName: request.service,
