@@ -1,6 +1,7 @@
 /**
  * Reading ARM templates in tests: a small evaluator for the template-expression subset our resource names use
- * (format, concat, toLower, parameters, variables, uniqueString, guid, add, sub), and helpers to walk a template.
+ * (format, concat, toLower, parameters, variables, uniqueString, guid, resourceId, add, sub, createArray,
+ * createObject, string; copyIndex and reference from `$copyIndex`/`$reference` in the parameter values), and helpers to walk a template.
  * Functions it does not know throw, so a name built another way fails the test instead of passing unchecked.
  */
 import { readFileSync } from 'node:fs';
@@ -85,7 +86,17 @@ class Parser {
       }
     }
     this.expect(')');
-    return this.call(m[0], args);
+    let result = this.call(m[0], args);
+    // Property access: resourceGroup().id
+    for (
+      let p = /^\.([A-Za-z]+)/.exec(this.text.slice(this.i));
+      p;
+      p = /^\.([A-Za-z]+)/.exec(this.text.slice(this.i))
+    ) {
+      this.i += p[0].length;
+      result = (result as Record<string, Value>)[p[1] as string] as Value;
+    }
+    return result;
   }
 
   private call(name: string, args: Value[]): Value {
@@ -109,6 +120,22 @@ class Parser {
         return Number(args[0]) - Number(args[1]);
       case 'uniquestring':
         return 'abcdefghijklm'; // 13 lower-case letters and digits, like the real hash
+      case 'resourceid':
+        return `/subscriptions/s/resourceGroups/rg/providers/${args.map(String).join('/')}`;
+      case 'createarray':
+        return args;
+      case 'createobject': {
+        const obj: Record<string, Value> = {};
+        for (let i = 0; i + 1 < args.length; i += 2) obj[String(args[i])] = args[i + 1] as Value;
+        return obj;
+      }
+      case 'string':
+        return typeof args[0] === 'string' ? args[0] : JSON.stringify(args[0]);
+      // Deployment-time values come from the caller: params.$copyIndex, params.$reference.
+      case 'copyindex':
+        return this.params.$copyIndex as Value;
+      case 'reference':
+        return this.params.$reference as Value;
       case 'guid':
         return '00000000-0000-0000-0000-000000000000';
       case 'resourcegroup':

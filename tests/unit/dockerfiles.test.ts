@@ -13,6 +13,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const MODULES: Record<string, { healthPort: number }> = {
   'relay-forwarder': { healthPort: 8081 },
   'relay-gateway': { healthPort: 8080 },
+  'fleet-controller': { healthPort: 8082 },
 };
 /** Images and the dev container run the Node LTS line the project targets (Node 20 reached end of life 2026-04-30). */
 const NODE_MAJOR = 24;
@@ -196,8 +197,10 @@ describe.each(Object.entries(MODULES))('%s', (name, { healthPort }) => {
       for (const c of copies.filter((c) => c.from === 'build')) {
         expect(c.src.startsWith(`${buildDir}/`)).toBe(true);
         const rel = c.src.slice(buildDir.length + 1).replace(/\/$/, '');
-        // dist/modules/<m>/ is compiled from modules/<m>/src; sources are copied as they are.
-        const origin = rel.startsWith('dist/modules/') ? `${rel.replace(/^dist\//, '')}/src` : rel;
+        // dist/modules/<m>/ is compiled from modules/<m>/src, dist/cloud/ from cloud/; sources are copied as they are.
+        const origin = rel.startsWith('dist/modules/')
+          ? `${rel.replace(/^dist\//, '')}/src`
+          : rel.replace(/^dist\//, '');
         expect({ src: c.src, exists: existsSync(path.join(ROOT, origin)) }).toEqual({
           src: c.src,
           exists: true,

@@ -243,5 +243,15 @@ function deploymentVariables(pool: PortRange): Record<string, string> {
     AZURE_MONITOR_LIVE_METRICS: 'false',
     GATEWAY_PORT_RANGE_START: String(pool.firstPort),
     GATEWAY_PORT_RANGE_END: String(pool.lastPort),
+    GATEWAY_POOL_NAME: 'default',
+    GATEWAY_ALLOWED_SOURCES: '0.0.0.0/0',
+    GATEWAY_PUBLIC_HOST: '',
+    // The sandbox runs the controller in its own process (with its status view): the gateway's module stays stopped.
+    CONTROLLER_MODULE_STATUS: 'stopped',
+    CONTROLLER_IOTHUB_CONNECTION_STRING: '',
+    AZURE_SUBSCRIPTION_ID: '',
+    RELAY_RESOURCE_GROUP: '',
+    RELAY_NAMESPACE: '',
+    CONTROLLER_CLIENT_ID: '',
   };
 }
