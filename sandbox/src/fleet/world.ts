@@ -9,6 +9,7 @@ import type { ReconcileResult } from '../../../cloud/src/reconcile/reconcile';
 import { gatewayDeclaration, provisionDeployments, type DeploymentResult } from '../../../provisioning/src';
 import type { SandboxEdgeDevice } from '../edge-agent';
 import { bootFleetDevice, provisionFleetDevice, type DeviceContext } from './devices';
+import { sandboxEnvInfo, writeSandboxEnv } from './env-file';
 import { startFleetInfrastructure, type FleetInfrastructure } from './infrastructure';
 import { DEFAULT_LOCATION_TIMEOUT_MS, startFleetLocation, type FleetLocation } from './location';
 import { FleetLogs } from './logs';
@@ -52,6 +53,8 @@ export interface Fleet {
   readonly dir: string;
   readonly logDir: string;
   readonly pool: PortRange;
+  /** `{stateDir}/sandbox.env`: the environment that points the provisioning CLI and the controller here. */
+  readonly envFile: string;
   readonly deployments: readonly DeploymentResult[];
   readonly gateway: SandboxEdgeDevice;
   readonly controller: ControllerHandle;
@@ -117,18 +120,15 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     });
     cleanups.push(() => infra.stop());
     const pool = await findFreePortRange(POOL_PORT_COUNT);
+    const poolSettings = {
+      name: FLEET_POOL,
+      ...pool,
+      allow: ['127.0.0.0/8', '::1/128'],
+      publicHost: '127.0.0.1',
+      bindAddress: '127.0.0.1',
+    };
     const controller = runController({
-      settings: {
-        pools: [
-          {
-            name: FLEET_POOL,
-            ...pool,
-            allow: ['127.0.0.0/8', '::1/128'],
-            publicHost: '127.0.0.1',
-            bindAddress: '127.0.0.1',
-          },
-        ],
-      },
+      settings: { pools: [poolSettings] },
       iothub: { registry: infra.registry },
       arm: {
         credential: infra.arm.credential(),
@@ -151,6 +151,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       logger: logs.logger('status-view'),
     });
     cleanups.push(() => status.close());
+    // The same services, as the environment of the real commands (the runbook rehearsed locally).
+    const envFile = await writeSandboxEnv(options.stateDir, sandboxEnvInfo(infra, poolSettings));
     controller.controller.on('reconciled', (result: ReconcileResult) => {
       summary.reconciles += 1;
       summary.actions += result.actionsDone;
@@ -216,6 +218,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       dir,
       logDir: logs.dir,
       pool,
+      envFile,
       deployments,
       gateway,
       controller,
