@@ -1,7 +1,9 @@
 // The fleet-controller IoT Edge module's entry (modules/fleet-controller/src/main.ts) as a child process against
 // the sandbox: configured by environment only, its pool from GATEWAY_PORT_RANGE_* (the deployment's one source),
-// /healthz and /readyz on HEALTH_PORT, exit 0 on SIGTERM; a --pools range that differs is refused with both values.
+// /healthz and /readyz on HEALTH_PORT, exit 0 on SIGTERM; a --pools range that differs is refused with both values;
+// with a module identity, its twin's desired settings apply (a bad one is refused and the running ones stay).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createIotHubServiceClients } from '../../cloud/src/azure/iothub-service-clients';
 import { once } from 'node:events';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
@@ -109,4 +111,40 @@ describe('fleet-controller module entry', () => {
     expect(code).toBe(64);
     expect(output()).toMatch(/says ports 20000-20999 but GATEWAY_PORT_RANGE_START\/END say 20000-20099/);
   }, 60_000);
+
+  it('applies its module twin: desired settings reported as applied, a bad one refused while it runs, a good change restarts it', async () => {
+    const clients = createIotHubServiceClients(world.hub.ownerConnectionString, { ca: world.hub.caPem });
+    const reported = async () => {
+      const { responseBody } = await clients.registry.getModuleTwin('gw-1', 'fleet-controller');
+      return (responseBody as unknown as { properties: { reported: { settings?: Record<string, unknown> } } })
+        .properties.reported.settings;
+    };
+    const setDesired = async (desired: Record<string, unknown>) => {
+      await clients.registry.updateModuleTwin('gw-1', 'fleet-controller', { properties: { desired } }, '*');
+    };
+    await clients.registry.addModule({ deviceId: 'gw-1', moduleId: 'fleet-controller' });
+    await setDesired({ tokenLifetime: '2h', pollInterval: '200ms' });
+    const port = await freePort();
+    const { child, output } = start({
+      ...env,
+      ...world.hub.moduleEnvironment('gw-1', 'fleet-controller'),
+      HEALTH_PORT: String(port),
+    });
+    try {
+      await until('the applied settings', async () => (await reported())?.applied !== undefined);
+      // problems: null in the patch removes the property (twin patches are merge patches).
+      expect(await reported()).toEqual({ applied: { TOKEN_LIFETIME: '2h', POLL_INTERVAL: '200ms' } });
+      await setDesired({ tokenLifetime: 'soon' });
+      await until('the refusal', async () => String((await reported())?.problems ?? '').includes('soon'));
+      expect(child.exitCode).toBeNull();
+      expect(await status(port, '/healthz')).toBe(200);
+      await setDesired({ tokenLifetime: '3h' });
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(0);
+      expect(output()).toContain('desired settings changed; restarting to apply them');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      clients.close();
+    }
+  }, 90_000);
 });
