@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseControllerOptions } from '../../../cloud/src/cli-options';
 import { resolveSettings } from '../../../cloud/src/settings';
+import { EDGE_AGENT_IMAGE, parseEdgeConfigToml } from '../../../provisioning/src/location/config-toml';
 import { deriveDeviceKey } from '../../../provisioning/src/location/device-key';
 import { evaluate, readJson, ROOT, type ArmTemplate } from '../../support/arm-template';
 
@@ -147,6 +148,13 @@ describe('gateway pool: one port range', () => {
   });
 });
 
+/** The content of one write_files entry of the cloud-config (a literal block indented six spaces). */
+function blockOf(cloudConfig: string, filePath: string): string {
+  const start = cloudConfig.indexOf(`path: ${filePath}\n`);
+  const m = /content: \|\n((?: {6}.*\n|\n)+)/.exec(cloudConfig.slice(start));
+  return (m?.[1] ?? '').replace(/^ {6}/gm, '');
+}
+
 describe('gateway pool: cloud-init', () => {
   const file = readFileSync(path.join(ROOT, 'infra/gateway-cloud-init.yaml'), 'utf8');
 
@@ -155,10 +163,7 @@ describe('gateway pool: cloud-init', () => {
   });
 
   it('derives each instance key exactly like provisioning (base64 HMAC-SHA256 of the registration id)', () => {
-    const m = /path: \/usr\/local\/sbin\/hrf-derive-key\n(?:.*\n)*?\s+content: \|\n((?: {6}.*\n)+)/.exec(
-      file,
-    );
-    const script = (m?.[1] ?? '').replace(/^ {6}/gm, '');
+    const script = blockOf(file, '/usr/local/sbin/hrf-derive-key');
     expect(script).toContain('openssl dgst -sha256 -mac HMAC');
     const dir = mkdtempSync(path.join(tmpdir(), 'hrf-derive-'));
     try {
@@ -173,6 +178,29 @@ describe('gateway pool: cloud-init', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("writes a config.toml that provisioning's own parser reads back as the instance's DPS settings", async () => {
+    const script = blockOf(file, '/usr/local/sbin/hrf-provision');
+    const heredoc = /cat > \/etc\/aziot\/config\.toml <<TOML\n([\s\S]*?)\nTOML\n/.exec(script)?.[1];
+    expect(heredoc).toBeDefined();
+    // The shell expands the heredoc exactly as on the instance, with this instance's values.
+    const text = execFileSync('sh', ['-c', `cat <<TOML\n${heredoc}\nTOML\n`], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        GLOBAL_ENDPOINT: 'https://global.azure-devices-provisioning.net',
+        ID_SCOPE: '0ne00ABCDEF',
+        reg_id: 'hrfgw000001',
+        device_key: 'ZGV2aWNlLWtleQ==',
+      },
+    }).toString();
+    expect(await parseEdgeConfigToml(text)).toEqual({
+      globalEndpoint: 'https://global.azure-devices-provisioning.net',
+      idScope: '0ne00ABCDEF',
+      registrationId: 'hrfgw000001',
+      symmetricKey: 'ZGV2aWNlLWtleQ==',
+    });
+    expect(text).toContain(`image = "${EDGE_AGENT_IMAGE}"`);
   });
 
   it('passes the group key only through customData, and the instance deletes it after use', () => {
