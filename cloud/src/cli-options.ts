@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { gatewayPoolFromEnv, poolRangeMismatch } from './gateway-pool-env';
 import type { PoolSettings, RelayEntraAuthSettings } from './settings';
 
 /** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
@@ -12,7 +13,10 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --arm-endpoint              ARM_ENDPOINT              default https://management.azure.com
   --arm-ca                    ARM_CA_FILE               extra CA (PEM) for the ARM endpoint (the sandbox)
   --pools                     CONTROLLER_POOLS          JSON: [{"name","ports":"20000-20999","allow":[CIDR…],
-                                                        "publicHost"?,"bindAddress"?}, …]
+                                                        "publicHost"?,"bindAddress"?}, …]; without it, the pool is
+                                                        GATEWAY_POOL_NAME, GATEWAY_PORT_RANGE_START/END,
+                                                        GATEWAY_ALLOWED_SOURCES, GATEWAY_PUBLIC_HOST (a --pools
+                                                        range that differs from GATEWAY_PORT_RANGE_* is refused)
   --default-pool              DEFAULT_POOL              pool of locations whose tags name none (default "default")
   --token-lifetime            TOKEN_LIFETIME            SAS token lifetime, e.g. 4h, 90m, 30s (default 4h)
   --renew-below               TOKEN_RENEW_BELOW         rewrite a token once less than this fraction of its
@@ -119,7 +123,10 @@ export function parseControllerOptions(
   const renewBelowFraction = renew === undefined ? undefined : Number(renew);
   if (renew !== undefined && !(Number(renew) > 0 && Number(renew) < 1))
     problems.push('--renew-below must be between 0 and 1');
-  const pools = parsePools(get('pools'), problems);
+  // GATEWAY_PORT_RANGE_* (the deployment's one source for the public range) is the pool when --pools is absent.
+  const envPool = gatewayPoolFromEnv(env, problems);
+  const pools = envPool && !get('pools') ? [envPool] : parsePools(get('pools'), problems);
+  if (envPool) problems.push(...poolRangeMismatch(pools, envPool));
   const relayAuth = parseRelayAuth(
     get('relay-auth'),
     get('forwarder-client-id'),

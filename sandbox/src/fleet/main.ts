@@ -127,6 +127,7 @@ async function main(): Promise<number> {
       logDir: fleet.logDir,
       adminFile: adminFilePath(args.stateDir),
       statusUrl: fleet.status.url,
+      envFile: fleet.envFile,
     }),
   );
   out('');
