@@ -23,6 +23,7 @@ export type TunnelFailureReason =
   | 'client-closed'
   | 'stopped'
   | 'protocol-error'
+  | 'message-too-big'
   | 'internal-error';
 
 /** What ended an established tunnel other than a clean close of both directions. */
@@ -35,6 +36,7 @@ export type TunnelEndReason =
   | 'drain-timeout'
   | 'stopped'
   | 'protocol-error'
+  | 'message-too-big'
   | 'remote-error';
 
 const TUNNEL_CODES: Readonly<Record<string, TunnelFailureReason>> = {
@@ -48,6 +50,7 @@ const TUNNEL_CODES: Readonly<Record<string, TunnelFailureReason>> = {
   TUNNEL_HANDSHAKE_TIMEOUT: 'connect-timeout',
   TUNNEL_BAD_PREAMBLE: 'protocol-error',
   TUNNEL_PROTOCOL: 'protocol-error',
+  TUNNEL_MESSAGE_TOO_BIG: 'message-too-big',
   TUNNEL_CLOSED_EARLY: 'relay-unavailable',
   TUNNEL_RELAY_LOST: 'relay-unavailable',
   TUNNEL_REMOTE_ERROR: 'relay-unavailable',
@@ -95,6 +98,8 @@ export function classifyTunnelEnd(err: unknown, abortReason?: TunnelEndReason): 
     case 'TUNNEL_PROTOCOL':
     case 'TUNNEL_BAD_PREAMBLE':
       return 'protocol-error';
+    case 'TUNNEL_MESSAGE_TOO_BIG':
+      return 'message-too-big';
     default:
       return 'remote-error';
   }

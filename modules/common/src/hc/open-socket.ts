@@ -9,6 +9,14 @@ import {
   type RelayHandshakeAction,
 } from './handshake-errors';
 
+/**
+ * Largest WebSocket message a relay socket of ours accepts (ws's own default is 100 MiB). Tunnel peers write one
+ * frame per socket read: ours and azbridge at most 64 KiB, a .NET `Stream.CopyToAsync` 80 KiB; control-channel
+ * messages are small JSON. A bigger message is refused at its header, before its payload is read: ws closes with
+ * 1009, so one peer can make us hold at most this much per socket (docs/tunnel-protocol.md, "Message size").
+ */
+export const MAX_RELAY_MESSAGE_BYTES = 256 * 1024;
+
 /** Options for openRelaySocket. */
 export interface OpenRelaySocketOptions {
   readonly action: RelayHandshakeAction;
@@ -18,6 +26,8 @@ export interface OpenRelaySocketOptions {
   /** The whole handshake (TCP, TLS, HTTP upgrade, and for a sender the listener's accept) must finish within this. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** Largest message accepted (default {@link MAX_RELAY_MESSAGE_BYTES}). */
+  readonly maxPayloadBytes?: number;
 }
 
 /**
@@ -36,6 +46,7 @@ export function openRelaySocket(options: OpenRelaySocketOptions): Promise<WebSoc
         // The relay forwards frames as is; compression would only cost CPU on already opaque tunnel bytes.
         perMessageDeflate: false,
         followRedirects: false,
+        maxPayload: options.maxPayloadBytes ?? MAX_RELAY_MESSAGE_BYTES,
         ...(options.tls?.ca !== undefined && { ca: options.tls.ca }),
       });
     } catch (error) {
