@@ -206,7 +206,7 @@ describe('relay message size bound', () => {
     });
   });
 
-  it('makes the sandbox relay refuse a message above its own bound (1 MiB) with 1009', async () => {
+  it('makes the sandbox relay refuse a message above its own bound (4 MiB) with 1009', async () => {
     const relay = await startSandboxRelay();
     try {
       relay.createHybridConnection('hc');
@@ -230,7 +230,7 @@ describe('relay message size bound', () => {
           { timeoutMs: 10_000 },
         );
         const closed = closeOf(sender);
-        await pushFrame(sender, 2 * MiB, true);
+        await pushFrame(sender, 4 * MiB + 1, true);
         expect(await closed).toBe(1009);
       } finally {
         await listener.close();

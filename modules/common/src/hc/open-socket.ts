@@ -17,6 +17,14 @@ import {
  */
 export const MAX_RELAY_MESSAGE_BYTES = 256 * 1024;
 
+/**
+ * How long a close handshake on a relay socket may take before ws drops the connection (ws's default is 30 s). The
+ * relay answers a close frame as soon as it reads it; when it cannot (our close frame waits behind data the relay
+ * no longer reads, or the peer is gone), 30 s would pin the socket, the tunnel's target connection and the route's
+ * budget. Tunnels close only after their last bytes reached the socket, so a cut-short handshake loses nothing.
+ */
+export const RELAY_CLOSE_TIMEOUT_MS = 500;
+
 /** Options for openRelaySocket. */
 export interface OpenRelaySocketOptions {
   readonly action: RelayHandshakeAction;
@@ -40,15 +48,18 @@ export function openRelaySocket(options: OpenRelaySocketOptions): Promise<WebSoc
   return new Promise<WebSocket>((resolve, reject) => {
     if (signal?.aborted) return reject(abortedError(signal));
     let ws: WebSocket;
+    // `closeTimeout` is ws 8.23's (package.json asks for ^8.23); @types/ws does not list it yet.
+    const wsOptions: WebSocket.ClientOptions & { closeTimeout: number } = {
+      headers: { ...options.headers },
+      // The relay forwards frames as is; compression would only cost CPU on already opaque tunnel bytes.
+      perMessageDeflate: false,
+      followRedirects: false,
+      maxPayload: options.maxPayloadBytes ?? MAX_RELAY_MESSAGE_BYTES,
+      closeTimeout: RELAY_CLOSE_TIMEOUT_MS,
+      ...(options.tls?.ca !== undefined && { ca: options.tls.ca }),
+    };
     try {
-      ws = new WebSocket(options.url, {
-        headers: { ...options.headers },
-        // The relay forwards frames as is; compression would only cost CPU on already opaque tunnel bytes.
-        perMessageDeflate: false,
-        followRedirects: false,
-        maxPayload: options.maxPayloadBytes ?? MAX_RELAY_MESSAGE_BYTES,
-        ...(options.tls?.ca !== undefined && { ca: options.tls.ca }),
-      });
+      ws = new WebSocket(options.url, wsOptions);
     } catch (error) {
       return reject(
         new RelayError('RELAY_PROTOCOL', `${action} handshake could not start: ${String(error)}`, false),
