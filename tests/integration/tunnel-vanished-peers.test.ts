@@ -5,6 +5,7 @@
 // relay over TLS, on loopback. No timing claims: a release is polled for, with a cap far below ws's 30 s.
 import { createHash } from 'node:crypto';
 import type * as net from 'node:net';
+import { until } from '../support/hc-fake-service';
 import { writePattern } from '../support/e2e-streams';
 import { e2eRoute, SITE, startE2eWorld, type E2eWorld } from '../support/e2e-world';
 import {
@@ -33,9 +34,21 @@ interface TargetConnection {
   endedWith?: string;
 }
 
-/** A target that hashes what it reads and writes without end, as fast as backpressure lets it. */
-async function startChattyTarget(): Promise<TestTcpServer & { connections: TargetConnection[] }> {
+/** A chatty target: its connections, and a switch that makes them all start writing. */
+interface ChattyTarget extends TestTcpServer {
+  readonly connections: TargetConnection[];
+  /** From now on every connection (open or new) writes. */
+  startWriting(): void;
+}
+
+/**
+ * A target that hashes what it reads and, once told to, writes without end as fast as backpressure lets it. Writing
+ * starts only once every tunnel is open, so opening them is not slowed down by the bulk transfer of the first ones.
+ */
+async function startChattyTarget(): Promise<ChattyTarget> {
   const connections: TargetConnection[] = [];
+  const writers: Array<() => void> = [];
+  let writing = false;
   const server = await startTcpServer((socket) => {
     socket.on('error', () => undefined);
     const entry: TargetConnection = { socket, written: 0, received: 0 };
@@ -46,11 +59,21 @@ async function startChattyTarget(): Promise<TestTcpServer & { connections: Targe
       hash.update(chunk);
     });
     socket.on('end', () => (entry.endedWith = hash.digest('hex')));
-    void writePattern(socket, ENDLESS_BYTES, 5, { onWrite: (n) => (entry.written += n) }).catch(
-      () => undefined,
-    );
+    const write = (): void =>
+      void writePattern(socket, ENDLESS_BYTES, 5, { onWrite: (n) => (entry.written += n) }).catch(
+        () => undefined,
+      );
+    if (writing) write();
+    else writers.push(write);
   });
-  return { ...server, connections };
+  return {
+    ...server,
+    connections,
+    startWriting() {
+      writing = true;
+      for (const write of writers.splice(0)) write();
+    },
+  };
 }
 
 /** A target that accepts and never reads, so a client writing without end is soon held up by backpressure. */
@@ -93,7 +116,7 @@ async function released(
 
 describe('tunnels whose peer vanishes under backpressure (real gateway and forwarder)', () => {
   let world: E2eWorld;
-  let chatty: Awaited<ReturnType<typeof startChattyTarget>>;
+  let chatty: ChattyTarget;
   let deaf: TestTcpServer;
 
   beforeAll(async () => {
@@ -106,9 +129,25 @@ describe('tunnels whose peer vanishes under backpressure (real gateway and forwa
         chatty: { target: `127.0.0.1:${chatty.port}` },
         deaf: { target: `127.0.0.1:${deaf.port}` },
       }),
-      routes: { chatty: e2eRoute('chatty'), deaf: e2eRoute('deaf') },
+      // Opening 60 tunnels on a loaded 2-core machine may take longer than the default 15 s connect timeout.
+      routes: {
+        chatty: e2eRoute('chatty', { connectTimeoutMs: 60_000 }),
+        deaf: e2eRoute('deaf', { connectTimeoutMs: 60_000 }),
+      },
     });
   }, 60_000);
+
+  /** Every client a test opened; destroyed after each test, so a failure leaves nothing for the next one. */
+  const opened: net.Socket[] = [];
+  const client = async (route: string): Promise<net.Socket> => {
+    const socket = await connectTcp(world.port(route));
+    socket.on('error', () => undefined);
+    opened.push(socket);
+    return socket;
+  };
+  afterEach(() => {
+    for (const socket of opened.splice(0)) socket.destroy();
+  });
 
   afterAll(async () => {
     await world?.close();
@@ -130,23 +169,22 @@ describe('tunnels whose peer vanishes under backpressure (real gateway and forwa
     const clients: Array<{ socket: net.Socket; kind: Departure }> = [];
     for (const kind of DEPARTURES) {
       for (let i = 0; i < PER_KIND; i++) {
-        const socket = await connectTcp(world.port('chatty'));
-        socket.on('error', () => undefined);
+        const socket = await client('chatty');
         // The client never reads: the target's bytes pile up to the path's bounds, then everything stalls.
         socket.pause();
         clients.push({ socket, kind });
       }
     }
     const total = clients.length;
-    await settled(
-      () =>
-        chatty.connections.length === total
-          ? chatty.connections.reduce((n, c) => n + c.written, 0)
-          : undefined,
-      500,
-      60_000,
-    );
-    expect(heldFor('chatty', chatty)()).toMatchObject({ gatewaySessions: total, targetConnections: total });
+    await until(() => chatty.connections.length === total, 60_000, 'every tunnel open');
+    chatty.startWriting();
+    await settled(() => chatty.connections.reduce((n, c) => n + c.written, 0), 500, 60_000);
+    expect(heldFor('chatty', chatty)()).toEqual({
+      gatewaySessions: total,
+      relayTunnels: total,
+      forwarderTunnels: total,
+      targetConnections: total,
+    });
 
     // 'end' clients send a request and their FIN first: every byte of it must reach the target before they go,
     // although the other direction is stalled.
@@ -185,8 +223,7 @@ describe('tunnels whose peer vanishes under backpressure (real gateway and forwa
     const clients: net.Socket[] = [];
     const writing: Promise<unknown>[] = [];
     for (let i = 0; i < count; i++) {
-      const socket = await connectTcp(world.port('deaf'));
-      socket.on('error', () => undefined);
+      const socket = await client('deaf');
       socket.resume();
       clients.push(socket);
       writing.push(writePattern(socket, ENDLESS_BYTES, 100 + i).catch(() => undefined));
@@ -216,5 +253,30 @@ describe('tunnels whose peer vanishes under backpressure (real gateway and forwa
       clientsOpen: 0,
     });
     await Promise.all(writing);
+  });
+
+  // Last: it stops the gateway.
+  it("does not hold up the gateway's drain on stop (SIGTERM) once such clients have left", async () => {
+    const count = 10;
+    const before = chatty.connections.length;
+    const clients: net.Socket[] = [];
+    for (let i = 0; i < count; i++) {
+      const socket = await client('chatty');
+      socket.pause();
+      clients.push(socket);
+    }
+    const mine = (): TargetConnection[] => chatty.connections.slice(before);
+    await settled(
+      () => (mine().length === count ? mine().reduce((n, c) => n + c.written, 0) : undefined),
+      500,
+      60_000,
+    );
+    for (const socket of clients) socket.destroy();
+    // The drain may take up to 30 s for tunnels still in use; these are gone, so it must end long before.
+    let stopped = false;
+    const stopping = world.gateway.stop(30_000).then(() => (stopped = true));
+    await Promise.race([stopping, new Promise((r) => setTimeout(r, RELEASE_CAP_MS).unref())]);
+    expect(stopped).toBe(true);
+    await until(() => mine().every((c) => c.socket.destroyed), RELEASE_CAP_MS, 'target connections released');
   });
 });
