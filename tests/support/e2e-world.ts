@@ -51,6 +51,8 @@ export interface E2eWorldOptions {
   readonly gatewayExtra?: Record<string, unknown>;
   /** Sandbox relay options (e.g. a smaller in-flight bound per tunnel). */
   readonly relay?: SandboxRelayOptions;
+  /** The gateway's logger (default: silent unless LOG_LEVEL says otherwise). */
+  readonly gatewayLogger?: pino.Logger;
 }
 
 /** A running end-to-end world. */
@@ -185,7 +187,7 @@ export async function startE2eWorld(options: E2eWorldOptions = {}): Promise<E2eW
     await waitOnline(forwarder.forwarder, SITE);
     const gateway = await startGatewayFromFile({
       configPath: gatewayConfigPath,
-      logger: testLogger(),
+      logger: options.gatewayLogger ?? testLogger(),
       tls: { ca: relay.caPem },
       watch,
     });
