@@ -147,7 +147,6 @@ describe('relay message size bound', () => {
           },
         },
         fake.pki.caPem,
-        'debug',
       );
       await forwarder.process.waitForLog((l) => l.msg === 'listener online', 'the control channel online');
     }, 60_000);
@@ -198,7 +197,7 @@ describe('relay message size bound', () => {
       expect(rssPeak - rssBefore).toBeLessThan(FRAME_BYTES / 4);
       // The tunnel failed with the specific cause, and its target connection was released.
       const line = await forwarder.process.waitForLog(
-        (l) => l.msg === 'tunnel closed',
+        (l) => l.msg === 'tunnel ended abnormally',
         'the tunnel to close',
       );
       expect(line.code).toBe('TUNNEL_MESSAGE_TOO_BIG');
