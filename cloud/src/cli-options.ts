@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { PoolSettings } from './settings';
+import type { ControllerSettingsInput, PoolSettings } from './settings';
 
 /** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
 export const USAGE = `Usage: fleet-controller [options]   (each option also reads the environment variable shown)
@@ -14,9 +14,10 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --pools                     CONTROLLER_POOLS          JSON: [{"name","ports":"20000-20999","allow":[CIDR…],
                                                         "publicHost"?,"bindAddress"?}, …]
   --default-pool              DEFAULT_POOL              pool of locations whose tags name none (default "default")
-  --token-lifetime            TOKEN_LIFETIME            SAS token lifetime, e.g. 4h, 90m, 30s (default 4h)
-  --renew-below               TOKEN_RENEW_BELOW         rewrite a token once less than this fraction of its
-                                                        lifetime remains (default 0.5)
+  --token-lifetime            TOKEN_LIFETIME            SAS token lifetime with a unit: 48h, 90m, 2d (default 48h)
+  --token-renew-margin        TOKEN_RENEW_MARGIN        rewrite a token once less than this remains; also the
+                                                        controller outage the fleet survives (default 36h)
+  --renew-below               TOKEN_RENEW_BELOW         the margin as a fraction of the lifetime instead (0-1)
   --interval                  RECONCILE_INTERVAL        full reconcile period (default 60s)
   --poll-interval             POLL_INTERVAL             change poll period, 0 = off (default 15s)
   --controller-id             CONTROLLER_ID             marks owned hybrid connections (default "default")
@@ -41,6 +42,7 @@ export interface ControllerCliOptions {
   readonly pools: readonly PoolSettings[];
   readonly defaultPool?: string;
   readonly tokenLifetimeMs?: number;
+  readonly tokenRenewMarginMs?: number;
   readonly renewBelowFraction?: number;
   readonly intervalMs?: number;
   readonly pollIntervalMs?: number;
@@ -63,6 +65,7 @@ const FLAGS = {
   pools: 'CONTROLLER_POOLS',
   'default-pool': 'DEFAULT_POOL',
   'token-lifetime': 'TOKEN_LIFETIME',
+  'token-renew-margin': 'TOKEN_RENEW_MARGIN',
   'renew-below': 'TOKEN_RENEW_BELOW',
   interval: 'RECONCILE_INTERVAL',
   'poll-interval': 'POLL_INTERVAL',
@@ -106,6 +109,15 @@ export function parseControllerOptions(
     if (ms === undefined) problems.push(`--${flag}: "${v}" is not a duration (e.g. 4h, 90m, 30s, 500ms)`);
     return ms;
   };
+  // Token durations are hours or days in production: a bare number (ms? s?) is refused rather than guessed.
+  const tokenDuration = (flag: keyof typeof FLAGS): number | undefined => {
+    const v = get(flag);
+    if (v !== undefined && /^[0-9.]+$/.test(v.trim())) {
+      problems.push(`--${flag}: "${v}" needs a unit (e.g. 48h, 36h, 90m, 2d)`);
+      return undefined;
+    }
+    return duration(flag);
+  };
   const renew = get('renew-below');
   const renewBelowFraction = renew === undefined ? undefined : Number(renew);
   if (renew !== undefined && !(Number(renew) > 0 && Number(renew) < 1))
@@ -122,7 +134,8 @@ export function parseControllerOptions(
     ...optional('armEndpoint', get('arm-endpoint')),
     ...optional('armCaFile', get('arm-ca')),
     ...optional('defaultPool', get('default-pool')),
-    ...optional('tokenLifetimeMs', duration('token-lifetime')),
+    ...optional('tokenLifetimeMs', tokenDuration('token-lifetime')),
+    ...optional('tokenRenewMarginMs', tokenDuration('token-renew-margin')),
     ...optional('renewBelowFraction', renewBelowFraction),
     ...optional('intervalMs', duration('interval')),
     ...optional('pollIntervalMs', duration('poll-interval')),
@@ -184,6 +197,19 @@ function parsePools(text: string | undefined, problems: string[]): PoolSettings[
   }
   if (list.length === 0) problems.push('--pools must list at least one pool');
   return pools;
+}
+
+/** The controller settings the options carry (resolveSettings checks and completes them). */
+export function settingsOfOptions(o: ControllerCliOptions): ControllerSettingsInput {
+  return {
+    pools: o.pools,
+    ...(o.defaultPool !== undefined && { defaultPool: o.defaultPool }),
+    ...(o.tokenLifetimeMs !== undefined && { tokenLifetimeMs: o.tokenLifetimeMs }),
+    ...(o.tokenRenewMarginMs !== undefined && { tokenRenewMarginMs: o.tokenRenewMarginMs }),
+    ...(o.renewBelowFraction !== undefined && { renewBelowFraction: o.renewBelowFraction }),
+    ...(o.controllerId !== undefined && { controllerId: o.controllerId }),
+    ...(o.hybridConnectionPrefix !== undefined && { hybridConnectionPrefix: o.hybridConnectionPrefix }),
+  };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

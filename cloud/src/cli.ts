@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { TokenCredential } from '@azure/core-auth';
 import { createLogger, type Logger } from '../../modules/common/src/log';
 import { startTelemetry } from '../../modules/common/src/telemetry/bootstrap';
-import { parseControllerOptions, USAGE, type ControllerCliOptions } from './cli-options';
+import { parseControllerOptions, settingsOfOptions, USAGE, type ControllerCliOptions } from './cli-options';
 import { isControllerError } from './errors';
 import { runController, type ControllerHandle } from './run-controller';
 import { resolveSettings, type ControllerSettings } from './settings';
@@ -102,14 +102,7 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
 }
 
 function settingsOf(o: ControllerCliOptions) {
-  return {
-    pools: o.pools,
-    ...(o.defaultPool !== undefined && { defaultPool: o.defaultPool }),
-    ...(o.tokenLifetimeMs !== undefined && { tokenLifetimeMs: o.tokenLifetimeMs }),
-    ...(o.renewBelowFraction !== undefined && { renewBelowFraction: o.renewBelowFraction }),
-    ...(o.controllerId !== undefined && { controllerId: o.controllerId }),
-    ...(o.hybridConnectionPrefix !== undefined && { hybridConnectionPrefix: o.hybridConnectionPrefix }),
-  };
+  return settingsOfOptions(o);
 }
 
 // Loaded on demand: @azure/identity is large, and the sandbox credential must not load in production.

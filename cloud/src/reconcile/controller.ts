@@ -7,6 +7,7 @@ import type { FleetTwins } from '../adapters/fleet-twins';
 import type { RelayAdmin } from '../adapters/relay-admin';
 import { ControllerError } from '../errors';
 import type { Action } from '../plan/actions';
+import type { TokenHealth } from '../model/token-health';
 import type { ControllerSettings } from '../settings';
 import { stoppedError } from './executor';
 import { KeyCache } from './key-cache';
@@ -65,6 +66,7 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
   private failuresInARow = 0;
   private started = false;
   private lastResultValue: ReconcileResult | undefined;
+  private tokenGauges = new Set<string>();
 
   constructor(private readonly options: FleetControllerOptions) {
     super();
@@ -156,6 +158,7 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
         },
         'reconcile finished',
       );
+      this.reportTokens(result.tokens);
       this.failuresInARow = 0;
       this.lastResultValue = result;
       this.emit('reconciled', result);
@@ -176,6 +179,36 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
       }
       throw error;
     }
+  }
+
+  // The fuse made visible: the `relay.token.expiry` gauge per hybrid connection (the modules report the same
+  // gauge for the tokens they hold, so one alert rule covers both) and a warning while any token is within the
+  // renewal margin after a reconcile, i.e. could not be renewed.
+  private reportTokens(tokens: TokenHealth): void {
+    const metrics = this.options.metrics;
+    if (metrics) {
+      for (const hybridConnection of this.tokenGauges)
+        if (!tokens.byHybridConnection.has(hybridConnection)) metrics.forgetListener({ hybridConnection });
+      for (const [hybridConnection, expiresAtMs] of tokens.byHybridConnection)
+        metrics.setTokenExpiry({ hybridConnection }, expiresAtMs);
+      this.tokenGauges = new Set(tokens.byHybridConnection.keys());
+    }
+    if (tokens.withinMargin.length === 0) return;
+    const now = (this.options.nowMs ?? Date.now)();
+    this.options.logger.warn(
+      {
+        count: tokens.withinMargin.length,
+        renewMarginMs: this.options.settings.tokenRenewMarginMs,
+        earliestExpiresInMs: Math.min(...tokens.withinMargin.map((t) => t.expiresAtMs)) - now,
+        tokens: tokens.withinMargin.slice(0, 20).map((t) => ({
+          deviceId: t.deviceId,
+          moduleId: t.moduleId,
+          hybridConnection: t.hybridConnection,
+          expiresAt: new Date(t.expiresAtMs).toISOString(),
+        })),
+      },
+      'tokens within the renewal margin could not be renewed',
+    );
   }
 
   private cachedNamespaceHost(): Promise<string> {

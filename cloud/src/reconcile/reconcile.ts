@@ -4,6 +4,7 @@ import type { FleetTwins } from '../adapters/fleet-twins';
 import type { RelayAdmin } from '../adapters/relay-admin';
 import type { ActionFailure } from '../model/observed';
 import type { LocationOutcome } from '../model/status';
+import { tokenHealth, type TokenHealth } from '../model/token-health';
 import type { Action } from '../plan/actions';
 import { planReconcile, type ReconcileStage } from '../plan/plan';
 import type { ControllerSettings } from '../settings';
@@ -42,6 +43,8 @@ export interface ReconcileResult {
   /** Location outcomes of the last plan, by device id. */
   readonly outcomes: ReadonlyMap<string, LocationOutcome>;
   readonly nextRenewalAtMs?: number;
+  /** The tokens in the module twins as this reconcile left them, and those within the renewal margin. */
+  readonly tokens: TokenHealth;
   readonly durationMs: number;
   /** Time spent reading IoT Hub and ARM before the first plan. */
   readonly observeMs: number;
@@ -108,6 +111,7 @@ export async function reconcileOnce(ctx: ReconcileContext): Promise<ReconcileRes
         failures: new Map(state.failures),
         outcomes: plan.outcomes,
         ...(plan.nextRenewalAtMs !== undefined && { nextRenewalAtMs: plan.nextRenewalAtMs }),
+        tokens: tokenHealth(state.snapshot().modules, ctx.settings.tokenRenewMarginMs, ctx.nowMs()),
         durationMs: performance.now() - started,
         observeMs,
         planMs,

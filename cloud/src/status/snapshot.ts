@@ -26,7 +26,15 @@ import type {
 export interface SnapshotOptions {
   readonly forwarderModuleId: string;
   readonly gatewayModuleId: string;
+  /**
+   * A token with less than this left is flagged: the controller's renewal margin, so a flagged token is one the
+   * controller should already have replaced (it is down, or cannot reach ARM). Default: the default margin.
+   */
+  readonly tokenWarnBelowMs?: number;
 }
+
+/** The default renewal margin (48 h tokens renewed with 36 h left); the controller passes its own. */
+export const DEFAULT_TOKEN_WARN_BELOW_MS = 36 * 3_600_000;
 
 /** The most problems of a refused version the view carries (modules report the first 20). */
 const MAX_PROBLEMS = 20;
@@ -57,7 +65,14 @@ export function buildSnapshot(
   for (const d of reading.devices) if (relayTag(d.tags).role === 'location') locationDevices.add(d.deviceId);
   const locations = [...locationDevices]
     .map((deviceId) =>
-      locationView(deviceId, tagsOf.get(deviceId) ?? {}, forwarders.get(deviceId), routes, nowMs),
+      locationView(
+        deviceId,
+        tagsOf.get(deviceId) ?? {},
+        forwarders.get(deviceId),
+        routes,
+        nowMs,
+        options.tokenWarnBelowMs ?? DEFAULT_TOKEN_WARN_BELOW_MS,
+      ),
     )
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
@@ -119,7 +134,9 @@ export function buildSnapshot(
       activeConnections: gatewayViews.reduce((n, g) => n + g.connections.active, 0),
       gateways: gatewayViews.length,
       refusedConfigs: refusedConfigs.length,
+      tokensExpiring: locations.filter((l) => l.tokenExpiring === true).length,
     },
+    tokenWarnBelowS: Math.round((options.tokenWarnBelowMs ?? DEFAULT_TOKEN_WARN_BELOW_MS) / 1000),
     locations,
     gateways: gatewayViews,
     refusedConfigs,
@@ -161,6 +178,7 @@ function locationView(
   forwarder: ModuleRow | undefined,
   routes: readonly { gateway: string; route: GatewayRouteReport }[],
   nowMs: number,
+  tokenWarnBelowMs: number,
 ): LocationView {
   const relay = relayTag(tags);
   const status = statusTag(tags);
@@ -213,6 +231,7 @@ function locationView(
     ...(tokenExpiresAt !== undefined && {
       tokenExpiresAt,
       tokenExpiresInS: Math.round((Date.parse(tokenExpiresAt) - nowMs) / 1000),
+      tokenExpiring: Date.parse(tokenExpiresAt) - nowMs < tokenWarnBelowMs,
     }),
     ...(forwarder && {
       forwarder: {

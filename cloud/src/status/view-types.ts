@@ -72,6 +72,8 @@ export interface LocationView {
   /** The earliest expiry of the forwarder's Listen tokens, and the seconds left when the view was built. */
   readonly tokenExpiresAt?: string;
   readonly tokenExpiresInS?: number;
+  /** True when that token has less than the renewal margin left: it should have been replaced already. */
+  readonly tokenExpiring?: boolean;
   readonly forwarder?: ForwarderView;
   readonly services: readonly ServiceView[];
 }
@@ -110,12 +112,16 @@ export interface FleetTotals {
   readonly activeConnections: number;
   readonly gateways: number;
   readonly refusedConfigs: number;
+  /** Locations whose token is within the renewal margin (`tokenExpiring`). */
+  readonly tokensExpiring: number;
 }
 
 /** The fleet at one moment. */
 export interface FleetSnapshot {
   readonly atMs: number;
   readonly totals: FleetTotals;
+  /** The renewal margin the view flags tokens against, in seconds. */
+  readonly tokenWarnBelowS: number;
   readonly locations: readonly LocationView[];
   readonly gateways: readonly GatewayView[];
   readonly refusedConfigs: readonly RefusedConfigView[];

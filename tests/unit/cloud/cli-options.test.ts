@@ -70,6 +70,23 @@ describe('fleet-controller options', () => {
     expect(r.problems).toHaveLength(7);
   });
 
+  it('reads the token lifetime and renewal margin as durations with a unit, and refuses bare numbers', () => {
+    const r = parseControllerOptions(['--token-lifetime', '2d'], { ...ENV, TOKEN_RENEW_MARGIN: '30h' });
+    expect(r.ok && [r.options.tokenLifetimeMs, r.options.tokenRenewMarginMs]).toEqual([
+      2 * 86_400_000,
+      30 * 3_600_000,
+    ]);
+    const bare = parseControllerOptions(['--token-lifetime', '86400', '--token-renew-margin', '3600'], ENV);
+    expect(bare).toEqual({
+      ok: false,
+      help: false,
+      problems: [
+        '--token-lifetime: "86400" needs a unit (e.g. 48h, 36h, 90m, 2d)',
+        '--token-renew-margin: "3600" needs a unit (e.g. 48h, 36h, 90m, 2d)',
+      ],
+    });
+  });
+
   it('refuses unknown flags and answers --help', () => {
     expect(parseControllerOptions(['--nope'], ENV)).toMatchObject({ ok: false, help: false });
     expect(parseControllerOptions(['-h'], {})).toEqual({ ok: false, help: true, problems: [] });

@@ -127,6 +127,12 @@ export function renderTiles(doc) {
       hour.errors > 0 ? 'warn' : undefined,
     ),
     tile(
+      'Tokens expiring',
+      formatCount(t.tokensExpiring ?? 0),
+      `under the ${formatDuration(doc.snapshot.tokenWarnBelowS ?? 0)} renewal margin`,
+      t.tokensExpiring > 0 ? 'bad' : 'good',
+    ),
+    tile(
       'Refused configs',
       formatCount(t.refusedConfigs),
       'module twins',
@@ -202,7 +208,7 @@ function fact(label, ...value) {
 function tokenFact(location) {
   if (location.tokenExpiresInS === undefined) return null;
   const s = location.tokenExpiresInS;
-  const tone = s < 0 ? 'bad' : s < 1800 ? 'warn' : 'good';
+  const tone = s < 0 ? 'bad' : location.tokenExpiring ? 'warn' : 'good';
   const text = s < 0 ? formatDuration(s) : `in ${formatDuration(s)}`;
   return fact('Token expires', badge(text, tone, location.tokenExpiresAt));
 }

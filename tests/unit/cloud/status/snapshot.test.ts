@@ -135,6 +135,8 @@ describe('buildSnapshot', () => {
       activeConnections: 2,
       gateways: 1,
       refusedConfigs: 1,
+      // Both forwarder tokens (3.5 h and 10 min left) are within the default 36 h renewal margin.
+      tokensExpiring: 2,
     });
   });
 
@@ -156,6 +158,21 @@ describe('buildSnapshot', () => {
         expect.objectContaining({ key: 'gw-1/manual', location: 'lab-box' }),
       ]),
     );
+  });
+
+  it('flags tokens within the renewal margin it is given, and counts them', () => {
+    // 1 h margin: plant-7's token (3.5 h left) is fine, depot's (10 min left) should have been renewed already.
+    const { snapshot: s } = buildSnapshot(
+      fixtureReading(),
+      { ...OPTIONS, tokenWarnBelowMs: 3_600_000 },
+      FIXTURE_NOW_MS,
+    );
+    const of = (id: string) => s.locations.find((l) => l.id === id)!;
+    expect(of('plant-7').tokenExpiring).toBe(false);
+    expect(of('depot').tokenExpiring).toBe(true);
+    expect(of('new-site').tokenExpiring).toBeUndefined();
+    expect(s.totals.tokensExpiring).toBe(1);
+    expect(s.tokenWarnBelowS).toBe(3600);
   });
 
   it('reads an empty hub as an empty fleet', () => {
