@@ -22,6 +22,10 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --poll-interval             POLL_INTERVAL             change poll period, 0 = off (default 15s)
   --controller-id             CONTROLLER_ID             marks owned hybrid connections (default "default")
   --hc-prefix                 HYBRID_CONNECTION_PREFIX  hybrid connection name prefix (default "hrf-")
+  --lease                     LEADER_LEASE              device whose twin holds the replicas' lease (default
+                                                        "fleet-controller-lease"); "off": this replica always writes
+  --lease-duration            LEASE_DURATION            a standby takes over after the lease is unchanged this long
+                                                        (default 15s; the leader renews every third of it)
   --log-level                 LOG_LEVEL                 fatal|error|warn|info|debug|trace|silent (default info)
   --once                                                one reconcile, then exit (0 converged, 1 not)
 
@@ -49,6 +53,9 @@ export interface ControllerCliOptions {
   readonly controllerId?: string;
   readonly hybridConnectionPrefix?: string;
   readonly logLevel?: string;
+  /** Device id of the lease; undefined: no lease (`--lease off`). */
+  readonly leaseDeviceId?: string;
+  readonly leaseDurationMs?: number;
   readonly once: boolean;
   /** Present only in the sandbox. */
   readonly sandboxArmTokenSecret?: string;
@@ -72,6 +79,8 @@ const FLAGS = {
   'controller-id': 'CONTROLLER_ID',
   'hc-prefix': 'HYBRID_CONNECTION_PREFIX',
   'log-level': 'LOG_LEVEL',
+  lease: 'LEADER_LEASE',
+  'lease-duration': 'LEASE_DURATION',
 } as const;
 
 /** Parses argv and the environment; returns every problem instead of throwing. */
@@ -123,6 +132,12 @@ export function parseControllerOptions(
   if (renew !== undefined && !(Number(renew) > 0 && Number(renew) < 1))
     problems.push('--renew-below must be between 0 and 1');
   const pools = parsePools(get('pools'), problems);
+  const lease = get('lease') ?? 'fleet-controller-lease';
+  if (lease !== 'off' && !/^[A-Za-z0-9_.:@-]{1,128}$/.test(lease))
+    problems.push(`--lease: "${lease}" is not a device id (or "off")`);
+  const leaseDuration = duration('lease-duration');
+  if (leaseDuration !== undefined && leaseDuration < 1000)
+    problems.push('--lease-duration must be at least 1s');
   const options: ControllerCliOptions = {
     iothubConnectionString: required('iothub-connection-string'),
     subscriptionId: required('subscription'),
@@ -142,6 +157,8 @@ export function parseControllerOptions(
     ...optional('controllerId', get('controller-id')),
     ...optional('hybridConnectionPrefix', get('hc-prefix')),
     ...optional('logLevel', get('log-level')),
+    ...optional('leaseDeviceId', lease === 'off' ? undefined : lease),
+    ...optional('leaseDurationMs', leaseDuration),
     ...optional('sandboxArmTokenSecret', env.SANDBOX_ARM_TOKEN_SECRET || undefined),
   };
   return problems.length > 0 ? { ok: false, help: false, problems } : { ok: true, options };

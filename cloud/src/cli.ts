@@ -84,6 +84,9 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
       start: !o.once,
       ...(o.intervalMs !== undefined && { intervalMs: o.intervalMs }),
       ...(o.pollIntervalMs !== undefined && { pollIntervalMs: o.pollIntervalMs }),
+      // `--once` is a person's one-off run (key rotation): it takes no lease and writes unfenced.
+      ...(o.leaseDeviceId !== undefined &&
+        !o.once && { lease: leaseOptions(o.leaseDeviceId, o.leaseDurationMs) }),
     });
     if (o.once) {
       const result = await handle.reconcileNow();
@@ -113,4 +116,15 @@ async function credentialFor(o: ControllerCliOptions): Promise<TokenCredential> 
   }
   const { DefaultAzureCredential } = await import('@azure/identity');
   return new DefaultAzureCredential();
+}
+
+// Renew three times per duration; a standby reads every quarter duration (at most 2 s), so takeover after a crash
+// takes between the duration and the duration plus one read.
+function leaseOptions(deviceId: string, durationMs = 15_000) {
+  return {
+    deviceId,
+    durationMs,
+    renewIntervalMs: Math.round(durationMs / 3),
+    retryIntervalMs: Math.min(2_000, Math.round(durationMs / 4)),
+  };
 }

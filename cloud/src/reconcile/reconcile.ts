@@ -28,6 +28,8 @@ export interface ReconcileContext {
   readonly maxPasses: number;
   readonly shouldStop: () => Error | undefined;
   readonly beforeAction?: (action: Action) => void;
+  /** The lease generation this reconcile writes under (see ExecutorContext). */
+  readonly fenceGeneration?: number;
 }
 
 /** How a reconcile went. */
@@ -127,6 +129,7 @@ export async function reconcileOnce(ctx: ReconcileContext): Promise<ReconcileRes
       concurrency: ctx.concurrency,
       shouldStop: ctx.shouldStop,
       ...(ctx.beforeAction && { beforeAction: ctx.beforeAction }),
+      ...(ctx.fenceGeneration !== undefined && { fenceGeneration: ctx.fenceGeneration }),
     });
     actionsDone += stats.done;
     actionsFailed += stats.failed;

@@ -36,6 +36,7 @@ describe('fleet-controller options', () => {
         once: true,
         tokenLifetimeMs: 7_200_000,
         pollIntervalMs: 0,
+        leaseDeviceId: 'fleet-controller-lease',
       },
     });
   });
@@ -84,6 +85,20 @@ describe('fleet-controller options', () => {
         '--token-lifetime: "86400" needs a unit (e.g. 48h, 36h, 90m, 2d)',
         '--token-renew-margin: "3600" needs a unit (e.g. 48h, 36h, 90m, 2d)',
       ],
+    });
+  });
+
+  it('takes part in leader election by default; --lease off turns it off', () => {
+    const on = parseControllerOptions(['--lease-duration', '20s'], ENV);
+    expect(on.ok && [on.options.leaseDeviceId, on.options.leaseDurationMs]).toEqual([
+      'fleet-controller-lease',
+      20_000,
+    ]);
+    const off = parseControllerOptions([], { ...ENV, LEADER_LEASE: 'off' });
+    expect(off.ok && off.options.leaseDeviceId).toBeUndefined();
+    expect(parseControllerOptions(['--lease-duration', '10ms'], ENV)).toMatchObject({
+      ok: false,
+      problems: ['--lease-duration must be at least 1s'],
     });
   });
 
