@@ -61,6 +61,7 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
   private ticking: Promise<void> | undefined;
   private stopped = false;
   private started = false;
+  private standingBy: number | undefined;
 
   constructor(private readonly options: LeaderLeaseOptions) {
     super();
@@ -156,6 +157,13 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
       });
       if (decision.kind === 'wait') {
         if (this.generationHeld !== undefined) this.depose(`the lease is held by ${decision.holder}`);
+        if (this.standingBy !== reading.record.generation) {
+          this.standingBy = reading.record.generation;
+          log.info(
+            { holder: decision.holder, generation: reading.record.generation },
+            'lease held by another replica; standing by',
+          );
+        }
         return;
       }
       const generation = decision.kind === 'renew' ? this.generationHeld! : decision.generation;
