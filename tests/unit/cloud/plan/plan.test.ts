@@ -414,7 +414,9 @@ describe('planReconcile', () => {
     expect(plan.outcomes.get('aa-device')!.problems).toEqual([
       {
         code: 'DUPLICATE_LOCATION',
-        message: 'location id "shared" is already used by device "zz-device"',
+        message:
+          'location id "shared" is already used by device "zz-device" with other services ' +
+          '(a replica must declare the same services, or none)',
         severity: 'error',
       },
     ]);
