@@ -56,6 +56,19 @@ export interface ForwarderView {
   readonly tokenRenewals?: number;
 }
 
+/** Another forwarder device serving the same location (active/active), as the primary's card shows it. */
+export interface ReplicaView {
+  readonly deviceId: string;
+  /** The controller's verdict on this device (`tags.relayStatus.state`). */
+  readonly state?: string;
+  readonly connected?: boolean;
+  readonly listeners: { readonly state: ListenerState; readonly online: number; readonly total: number };
+  readonly tokenExpiresAt?: string;
+  readonly tokenExpiring?: boolean;
+  /** Tunnels this replica's forwarder carries now, over the location's services. */
+  readonly active: number;
+}
+
 /** One location (a relay-forwarder device) as a person looks at it. */
 export interface LocationView {
   readonly id: string;
@@ -76,6 +89,8 @@ export interface LocationView {
   readonly tokenExpiring?: boolean;
   readonly forwarder?: ForwarderView;
   readonly services: readonly ServiceView[];
+  /** The location's other forwarder devices (their status tag names this device as `replicaOf`). */
+  readonly replicas?: readonly ReplicaView[];
 }
 
 /** One relay-gateway device. */

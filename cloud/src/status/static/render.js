@@ -213,6 +213,26 @@ function tokenFact(location) {
   return fact('Token expires', badge(text, tone, location.tokenExpiresAt));
 }
 
+// The location's other forwarder devices: one badge each with its listeners and live tunnels.
+function replicasFact(location) {
+  if (!location.replicas || location.replicas.length === 0) return null;
+  return fact(
+    'Replicas',
+    ...location.replicas.map((r) =>
+      h(
+        'span',
+        { class: 'replica', 'data-replica': r.deviceId },
+        badge(
+          `${r.deviceId} ${r.listeners.state} ${r.listeners.online}/${r.listeners.total}`,
+          r.connected === false || r.listeners.state !== 'online' ? 'warn' : 'good',
+          `${r.active} live tunnel(s)${r.tokenExpiresAt ? `; token expires ${r.tokenExpiresAt}` : ''}`,
+        ),
+        ' ',
+      ),
+    ),
+  );
+}
+
 function configText(config) {
   if (!config) return badge('no report', 'warn');
   if (config.refused)
@@ -251,6 +271,7 @@ export function renderLocation(location, hour, span) {
       l.total > 0 ? h('span', { class: 'muted' }, ` ${l.online}/${l.total}`) : null,
     ),
     tokenFact(location),
+    replicasFact(location),
     location.forwarder ? fact('Forwarder config', configText(location.forwarder.config)) : null,
     location.forwarder?.reconnects !== undefined
       ? fact('Reconnects', formatCount(location.forwarder.reconnects))

@@ -175,6 +175,55 @@ describe('buildSnapshot', () => {
     expect(s.tokenWarnBelowS).toBe(3600);
   });
 
+  it('shows a location served by two forwarder devices as one card listing the replica', () => {
+    const reading = fixtureReading();
+    const primary = reading.modules.find((m) => m.deviceId === 'Plant-7-Edge')!;
+    const replicaReported = structuredClone(primary.reported) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    replicaReported.hybridConnections['hrf-plant-7'].onlineListeners = 1;
+    replicaReported.hybridConnections['hrf-plant-7'].status = 'partial';
+    replicaReported.hybridConnections['hrf-plant-7'].services.sql.counters.active = 5;
+    const plant = reading.devices.find((d) => d.deviceId === 'Plant-7-Edge')!;
+    const withReplica = {
+      devices: [
+        ...reading.devices.map((d) =>
+          d === plant
+            ? {
+                ...d,
+                tags: {
+                  ...d.tags,
+                  relayStatus: { ...(d.tags.relayStatus as object), replicas: ['plant-7-b'] },
+                },
+              }
+            : d,
+        ),
+        {
+          deviceId: 'plant-7-b',
+          tags: {
+            relay: { role: 'location', location: 'plant-7' },
+            relayStatus: { ...(plant.tags.relayStatus as object), state: 'ok', replicaOf: 'Plant-7-Edge' },
+          },
+        },
+      ],
+      modules: [...reading.modules, { ...primary, deviceId: 'plant-7-b', reported: replicaReported }],
+    };
+    const { snapshot: s } = buildSnapshot(withReplica, OPTIONS, FIXTURE_NOW_MS);
+    expect(s.locations.filter((l) => l.id === 'plant-7').map((l) => l.deviceId)).toEqual(['Plant-7-Edge']);
+    expect(s.locations.find((l) => l.id === 'plant-7')!.replicas).toEqual([
+      {
+        deviceId: 'plant-7-b',
+        state: 'ok',
+        connected: true,
+        listeners: { state: 'partial', online: 1, total: 2 },
+        tokenExpiresAt: '2026-03-01T15:30:00.000Z',
+        tokenExpiring: true,
+        active: 5,
+      },
+    ]);
+    // The fleet's listener figures count every forwarder, replicas included.
+    expect(s.totals.listeners).toBe(snapshot.totals.listeners + 2);
+    expect(s.totals.locations).toBe(snapshot.totals.locations);
+  });
+
   it('reads an empty hub as an empty fleet', () => {
     const empty = buildSnapshot({ devices: [], modules: [] }, OPTIONS, 0);
     expect(empty.snapshot.locations).toEqual([]);
