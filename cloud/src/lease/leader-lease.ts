@@ -98,10 +98,10 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
       );
   }
 
-  /** A twin showed a newer generation: step down at once (the next read shows who holds it). */
-  fenced(seenGeneration: number): void {
+  /** A twin showed a newer generation (`reason` says which): step down at once; the next read shows who leads. */
+  fenced(reason: string): void {
     if (this.generationHeld === undefined) return;
-    this.depose(`a twin carries lease generation ${seenGeneration}`);
+    this.depose(reason);
   }
 
   /** Starts taking part: reads the lease at once, then on schedule. */
@@ -182,16 +182,10 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
       this.observe(written);
       if (this.stopped) return;
       this.validUntilMs = sentMs + this.durationMs - this.guardMs;
-      clearTimeout(this.expiryTimer);
-      this.expiryTimer = setTimeout(
-        () => {
-          if (this.generation() === undefined && this.generationHeld !== undefined)
-            this.depose('the lease could not be renewed in time');
-        },
-        Math.max(0, this.validUntilMs - this.now()),
-      );
-      if (this.generationHeld !== generation) {
-        this.generationHeld = generation;
+      const isNew = this.generationHeld !== generation;
+      this.generationHeld = generation;
+      this.watchExpiry();
+      if (isNew) {
         log.info(
           { generation, holder: this.options.holderId, durationMs: this.durationMs },
           'lease acquired',
@@ -204,6 +198,19 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
       const level = isControllerError(err, 'CONTROLLER_ETAG_MISMATCH') ? 'info' : 'warn';
       log[level]({ err: (err as Error).message }, 'lease not written');
     }
+  }
+
+  // Says `deposed` when the validity runs out without a renewal. Timers may fire a little early by the monotonic
+  // clock, so an early wake-up waits again instead of giving up.
+  private watchExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    if (this.generationHeld === undefined || this.stopped) return;
+    const leftMs = this.validUntilMs - this.now();
+    if (leftMs <= 0) {
+      this.depose('the lease could not be renewed in time');
+      return;
+    }
+    this.expiryTimer = setTimeout(() => this.watchExpiry(), Math.ceil(leftMs) + 1);
   }
 
   private observe(reading: LeaseReading): void {

@@ -206,7 +206,7 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
       ) {
         // Not a failure to retry: another replica leads. Nothing more is written; the lease says when to resume.
         o.logger.warn({ code: error.code, err: error.message }, 'reconcile stopped: not the leader');
-        if (isControllerError(error, 'CONTROLLER_FENCED')) lease?.fenced(generation ?? 0);
+        if (isControllerError(error, 'CONTROLLER_FENCED')) lease?.fenced(error.message);
         throw error;
       }
       o.metrics?.reconcileCompleted(performance.now() - startedMs, 'failure');
