@@ -80,7 +80,8 @@ async function main(): Promise<void> {
     await world.close();
   }
   // The first minute is warm-up (JIT, heap growth to its working size): slopes are taken after it.
-  const steady = samples.filter((s) => s.atS >= Math.min(60, (minutes * 60) / 3));
+  // The last sample is taken after traffic stopped (its drop is not a trend): start → end only.
+  const steady = samples.slice(0, -1).filter((s) => s.atS >= Math.min(60, (minutes * 60) / 3));
   const perHour = (pick: (s: Sample) => number): string =>
     (slope(steady.map((s) => [s.atS, pick(s)])) * 3600).toFixed(2);
   console.log(
