@@ -59,7 +59,9 @@ export async function startTlsFronts(options: TlsFrontOptions): Promise<TlsFront
   try {
     for (let i = 0; i < Math.max(1, options.count); i++) {
       const child = fork(entry, [], {
-        execArgv: __filename.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : [],
+        execArgv: __filename.endsWith('.ts')
+          ? ['-r', require.resolve('ts-node/register/transpile-only')]
+          : [],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       fronts.push(child);
