@@ -15,6 +15,12 @@ import { probe } from './transfers';
 const ROOT = resolve(__dirname, '..', '..');
 /** The one hybrid connection of the suite. */
 export const SITE = 'site-a';
+/** Module log level (CHAOS_LOG_LEVEL, default warn); with CHAOS_LOG_DIR each module's log is kept there. */
+const LOG_LEVEL = process.env.CHAOS_LOG_LEVEL ?? 'warn';
+const LOG_DIR = process.env.CHAOS_LOG_DIR;
+let logSerial = 0;
+const logPath = (name: string): string | undefined =>
+  LOG_DIR === undefined ? undefined : join(LOG_DIR, `${name}-${++logSerial}.log`);
 /** Bytes the source target sends per download. */
 export const DOWNLOAD_BYTES = 8 * 1024 * 1024;
 
@@ -94,7 +100,7 @@ export class ChaosWorld {
       join(dir, 'forwarder.json'),
       JSON.stringify({
         schemaVersion: 1,
-        logLevel: 'warn',
+        logLevel: LOG_LEVEL,
         drainTimeoutMs: 1000,
         hybridConnections: {
           [SITE]: {
@@ -122,7 +128,7 @@ export class ChaosWorld {
       join(dir, 'gateway.json'),
       JSON.stringify({
         schemaVersion: 1,
-        logLevel: 'warn',
+        logLevel: LOG_LEVEL,
         drainTimeoutMs: 1000,
         limits: { maxConnections: 20_000 },
         hybridConnections: { [SITE]: { connectionString: cs } },
@@ -188,8 +194,9 @@ export class ChaosWorld {
     this.forwarder = ModuleProcess.start({
       module: 'relay-forwarder',
       configPath: join(this.dir, 'forwarder.json'),
+      logPath: logPath('forwarder'),
       relayCaPath: join(this.dir, 'relay-ca.pem'),
-      env: { ...process.env, HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1', LOG_LEVEL: 'warn' },
+      env: { ...process.env, HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1', LOG_LEVEL },
     });
   }
 
@@ -198,8 +205,9 @@ export class ChaosWorld {
     this.gateway = ModuleProcess.start({
       module: 'relay-gateway',
       configPath: join(this.dir, 'gateway.json'),
+      logPath: logPath('gateway'),
       relayCaPath: join(this.dir, 'relay-ca.pem'),
-      env: { ...process.env, HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1', LOG_LEVEL: 'warn' },
+      env: { ...process.env, HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1', LOG_LEVEL },
     });
   }
 
