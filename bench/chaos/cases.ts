@@ -152,7 +152,8 @@ function relayFrozen(frozenMs: number, ci: boolean): ChaosCase {
 const targetDownUp: ChaosCase = {
   name: 'target down/up',
   what: 'close every target (connections dropped) for 2 s mid-transfer, listen again',
-  ci: true,
+  // Sometimes a cut download ends with a clean FIN (docs/chaos.md): not in CI until that is fixed.
+  ci: false,
   run: (world) =>
     faultDuringTransfers(
       world,
