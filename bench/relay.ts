@@ -39,11 +39,12 @@ export async function startBenchRelay(
   build: BenchBuild,
   stateDir: string,
   log: (line: string) => void,
+  extraArgs: readonly string[] = [],
 ): Promise<BenchRelay> {
   const proc = BenchProcess.start({
     role: 'relay',
     script: build.script(RELAY_ENTRY),
-    args: ['--json', '--port', '0', '--state-dir', stateDir],
+    args: ['--json', '--port', '0', '--state-dir', stateDir, ...extraArgs],
     env: { NODE_PATH: build.nodePath, LOG_LEVEL: 'warn' },
     log,
   });

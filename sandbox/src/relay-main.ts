@@ -3,7 +3,7 @@
  * connection string, then serves until Ctrl-C (SIGINT) or SIGTERM, which stop it cleanly.
  *
  *   npx ts-node --transpile-only sandbox/src/relay-main.ts [--port N] [--hc NAME]... [--latency none|azure]
- *       [--accept-timeout-ms N] [--state-dir DIR] [--json]
+ *       [--accept-timeout-ms N] [--tls-fronts N] [--state-dir DIR] [--json]
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -13,6 +13,9 @@ import { runSandboxProcess } from './process-main';
 import { startSandboxRelay, type SandboxRelay } from './relay';
 import { loadOrCreateSandboxPki } from './tls/pki-store';
 
+/** TLS front processes a relay process starts unless told otherwise (fronts trade bulk throughput for handshakes). */
+export const DEFAULT_TLS_FRONTS = 0;
+
 /** Command-line settings of the relay process. */
 export interface RelayMainArgs {
   readonly port: number;
@@ -21,6 +24,8 @@ export interface RelayMainArgs {
   readonly hybridConnections: readonly string[];
   readonly latencyProfile: 'none' | 'azure';
   readonly acceptTimeoutMs?: number;
+  /** TLS front processes (default 0: TLS in TLS in the relay's own event loop). */
+  readonly tlsFronts: number;
   /** Print one JSON line instead of the human-readable summary. */
   readonly json: boolean;
 }
@@ -33,7 +38,7 @@ export interface RelayMainInfo {
   readonly hybridConnections: readonly string[];
 }
 
-/** Parses argv (after the script name) and the environment (SANDBOX_RELAY_PORT, SANDBOX_STATE_DIR, SANDBOX_RELAY_HCS). */
+/** Parses argv (after the script name) and the environment (SANDBOX_RELAY_PORT, SANDBOX_STATE_DIR, SANDBOX_RELAY_HCS, SANDBOX_RELAY_TLS_FRONTS). */
 export function parseRelayMainArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
@@ -44,6 +49,7 @@ export function parseRelayMainArgs(
   let latencyProfile: 'none' | 'azure' = 'none';
   let acceptTimeoutMs: number | undefined;
   let json = false;
+  let tlsFronts = Number(env.SANDBOX_RELAY_TLS_FRONTS ?? DEFAULT_TLS_FRONTS);
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -59,10 +65,13 @@ export function parseRelayMainArgs(
       if (v !== 'none' && v !== 'azure') throw new Error('--latency must be none or azure');
       latencyProfile = v;
     } else if (flag === '--accept-timeout-ms') acceptTimeoutMs = Number(value());
+    else if (flag === '--tls-fronts') tlsFronts = Number(value());
     else if (flag === '--json') json = true;
     else throw new Error(`unknown option ${flag}`);
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0-65535');
+  if (!Number.isInteger(tlsFronts) || tlsFronts < 0 || tlsFronts > 16)
+    throw new Error('--tls-fronts must be 0-16');
   if (acceptTimeoutMs !== undefined && !(acceptTimeoutMs > 0))
     throw new Error('--accept-timeout-ms must be positive');
   return {
@@ -70,6 +79,7 @@ export function parseRelayMainArgs(
     stateDir: resolve(stateDir),
     hybridConnections: hcs.map((s) => s.trim()),
     latencyProfile,
+    tlsFronts,
     ...(acceptTimeoutMs !== undefined && { acceptTimeoutMs }),
     json,
   };
@@ -86,6 +96,7 @@ export async function startRelayProcess(
     latencyProfile: args.latencyProfile,
     rootKey: await loadOrCreateRootKey(join(args.stateDir, 'relay')),
     hybridConnections: args.hybridConnections,
+    tlsFronts: args.tlsFronts,
     // With --json, stdout carries the info line first; keep routine logs off it unless asked for.
     logger: createLogger('sandbox-relay', process.env.LOG_LEVEL ?? (args.json ? 'warn' : 'info')),
     ...(args.acceptTimeoutMs !== undefined && { acceptTimeoutMs: args.acceptTimeoutMs }),

@@ -128,7 +128,9 @@ export function defaultRoutes(): Record<string, Record<string, unknown>> {
 
 /** Starts the relay, the targets, then the forwarder (waits for its channels) and the gateway. */
 export async function startE2eWorld(options: E2eWorldOptions = {}): Promise<E2eWorld> {
-  const relay = await startSandboxRelay(options.relay);
+  // TLS in two front processes: with every module in this one process, the relay's crypto must not compete
+  // with the modules under test for one event loop (the 200-concurrent test on a loaded machine).
+  const relay = await startSandboxRelay({ tlsFronts: 2, ...options.relay });
   const dir = await mkdtemp(join(tmpdir(), 'hrf-e2e-'));
   const opened: Array<{ close(): Promise<void> }> = [];
   try {

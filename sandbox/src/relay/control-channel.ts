@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
 import type { Logger } from '../../../modules/common/src/log';
 import type { AuthorizeResult } from './authorize';
+import { parseControlMessage } from './control-message';
 import { truncateCloseReason } from './http-response';
 import type { TimerSet } from './timers';
 
@@ -101,22 +102,17 @@ export class ControlChannel {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    if (isBinary) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(data.toString());
-    } catch {
-      this.deps.logger.debug({ listenerId: this.id }, 'ignored a control message that is not JSON');
+    const message = parseControlMessage(data, isBinary);
+    if (message.kind === 'ignored') {
+      this.deps.logger.debug({ listenerId: this.id, why: message.reason }, 'ignored a control message');
       return;
     }
-    const renew = (message as { renewToken?: unknown } | null)?.renewToken;
-    if (renew === undefined) return;
-    const token = (renew as { token?: unknown } | null)?.token;
-    if (typeof token !== 'string' || token === '') {
+    if (message.kind === 'badRenewToken') {
       this.deps.onRenewed(false);
-      this.close(CONTROL_CLOSE.policyViolation, 'renewToken carries no token.');
+      this.close(CONTROL_CLOSE.policyViolation, message.reason);
       return;
     }
+    const token = message.token;
     const verdict = this.deps.verifyRenewal(token);
     if (!verdict.ok) {
       this.deps.onRenewed(false);

@@ -28,6 +28,11 @@ export interface SandboxRelayOptions {
   readonly rootKey?: string;
   /** Hybrid connections to create at start, by name or with options. */
   readonly hybridConnections?: ReadonlyArray<string | ({ readonly name: string } & HybridConnectionOptions)>;
+  /**
+   * Number of TLS front processes (default 0: TLS in this process). With N > 0 the TLS handshakes and record
+   * crypto run in N child processes and this process keeps the protocol and the pairing (docs/sandbox-relay.md).
+   */
+  readonly tlsFronts?: number;
   /** Random source for listener choice and delays (tests). */
   readonly random?: () => number;
 }

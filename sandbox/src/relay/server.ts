@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -18,6 +18,7 @@ import { DEFAULT_ACCEPT_TIMEOUT_MS, type SandboxRelayOptions } from './options';
 import { RendezvousTable } from './rendezvous';
 import { createCounters } from './stats';
 import { TimerSet } from './timers';
+import { startTlsFronts, type TlsFronts } from './tls-front/fronts';
 import { TunnelRegistry } from './tunnels';
 import { routeUpgrade } from './upgrade-router';
 
@@ -34,6 +35,8 @@ export interface SandboxRelay extends Omit<RelayManagement, 'scopeOf'> {
   readonly pki: SandboxPki;
   /** The namespace state (pass it to a new relay to restart with the same entities and keys). */
   readonly registry: NamespaceRegistry;
+  /** Process ids of the TLS front processes (empty when TLS runs in this process). */
+  readonly tlsFrontPids: readonly number[];
   /** Keys and connection strings of RootManageSharedAccessKey (all rights on the namespace). */
   readonly rootKeys: AccessKeys;
   /** A Manage token for the namespace (admin API), valid for `lifetimeMs` (default 1 h). */
@@ -84,7 +87,13 @@ export async function startSandboxRelay(options: SandboxRelayOptions = {}): Prom
   };
   const management = new RelayManagement(ctx);
 
-  const server = createServer({ cert: pki.certPem, key: pki.keyPem }, createAdminHandler(ctx, management));
+  const handler = createAdminHandler(ctx, management);
+  const frontCount = options.tlsFronts ?? 0;
+  // With TLS fronts, this process serves plaintext HTTP that only the fronts can reach (a private Unix socket).
+  const server: Server | ReturnType<typeof createHttpServer> =
+    frontCount > 0
+      ? createHttpServer(handler)
+      : createServer({ cert: pki.certPem, key: pki.keyPem }, handler);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -93,8 +102,17 @@ export async function startSandboxRelay(options: SandboxRelayOptions = {}): Prom
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => routeUpgrade(ctx, req, socket, head));
   server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
 
-  await listen(server, options.port ?? 0);
-  const port = (server.address() as { port: number }).port;
+  let fronts: TlsFronts | undefined;
+  if (frontCount > 0) {
+    fronts = await startTlsFronts({
+      count: frontCount,
+      port: options.port ?? 0,
+      pki,
+      logger,
+      onConnection: (socket) => server.emit('connection', socket),
+    });
+  } else await listen(server as Server, options.port ?? 0);
+  const port = fronts?.port ?? (server.address() as { port: number }).port;
   ctx.namespace = `127.0.0.1:${port}`;
 
   const onDeleted = (name: string): void => closeEntity(ctx, name);
@@ -124,9 +142,10 @@ export async function startSandboxRelay(options: SandboxRelayOptions = {}): Prom
         tunnel.sender.terminate();
         tunnel.listener.terminate();
       }
+      await fronts?.close();
       for (const socket of sockets) socket.destroy();
       wss.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (fronts === undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
       logger.info({ namespace: ctx.namespace }, 'sandbox relay stopped');
     })());
 
@@ -138,6 +157,7 @@ export async function startSandboxRelay(options: SandboxRelayOptions = {}): Prom
     endpoint: `sb://${ctx.namespace}/`,
     caPem: pki.caPem,
     pki,
+    tlsFrontPids: fronts?.pids ?? [],
     registry,
     get rootKeys() {
       return management.listKeys(undefined, ROOT_RULE_NAME);

@@ -35,7 +35,8 @@ export function parseRelayConnectionString(text: string): RelayConnectionString 
   try {
     url = new URL(endpoint);
   } catch {
-    throw bad(`Endpoint "${endpoint}" is not a URL`);
+    // A key pasted into the Endpoint slot must not be echoed: show only its start, as for bad segments.
+    throw bad(`Endpoint "${redactSegment(endpoint)}" is not a URL`);
   }
   if (url.protocol !== 'sb:') throw bad(`Endpoint must use the sb:// scheme, got "${url.protocol}//"`);
   if (!url.host) throw bad('Endpoint has no host');

@@ -8,13 +8,26 @@ describe('relay-main arguments', () => {
       stateDir: resolve('.sandbox-state'),
       hybridConnections: [],
       latencyProfile: 'none',
+      tlsFronts: 0,
       json: false,
     });
   });
 
   it('reads flags and the environment', () => {
     const args = parseRelayMainArgs(
-      ['--port', '9443', '--hc', 'b', '--latency', 'azure', '--accept-timeout-ms', '5000', '--json'],
+      [
+        '--port',
+        '9443',
+        '--hc',
+        'b',
+        '--latency',
+        'azure',
+        '--accept-timeout-ms',
+        '5000',
+        '--tls-fronts',
+        '3',
+        '--json',
+      ],
       { SANDBOX_RELAY_HCS: 'a, c', SANDBOX_STATE_DIR: '/tmp/x' },
     );
     expect(args).toEqual({
@@ -23,6 +36,7 @@ describe('relay-main arguments', () => {
       hybridConnections: ['a', 'c', 'b'],
       latencyProfile: 'azure',
       acceptTimeoutMs: 5000,
+      tlsFronts: 3,
       json: true,
     });
   });
@@ -33,6 +47,7 @@ describe('relay-main arguments', () => {
     [['--latency', 'mars'], /--latency/],
     [['--accept-timeout-ms', '0'], /--accept-timeout-ms/],
     [['--hc'], /needs a value/],
+    [['--tls-fronts', '-1'], /--tls-fronts/],
     [['--bogus'], /unknown option --bogus/],
   ])('refuses %p', (argv, message) => {
     expect(() => parseRelayMainArgs(argv, {})).toThrow(message);

@@ -1,0 +1,290 @@
+// The fault suite's world: the sandbox relay, relay-forwarder and relay-gateway as real child processes (so
+// each can be killed, frozen or restarted), the targets and the clients in this process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ModuleProcess } from '../../sandbox/src/demo/module-process';
+import { startEcho, startSink, startSource, type ChaosTarget } from './targets';
+import { probe } from './transfers';
+
+const ROOT = resolve(__dirname, '..', '..');
+/** The one hybrid connection of the suite. */
+export const SITE = 'site-a';
+/** Module log level (CHAOS_LOG_LEVEL, default warn); with CHAOS_LOG_DIR each module's log is kept there. */
+const LOG_LEVEL = process.env.CHAOS_LOG_LEVEL ?? 'warn';
+const LOG_DIR = process.env.CHAOS_LOG_DIR;
+let logSerial = 0;
+const logPath = (name: string): string | undefined =>
+  LOG_DIR === undefined ? undefined : join(LOG_DIR, `${name}-${++logSerial}.log`);
+/** Bytes the source target sends per download. */
+export const DOWNLOAD_BYTES = 8 * 1024 * 1024;
+
+/** What a process holds, from /proc. */
+export interface Held {
+  readonly gatewaySockets: number;
+  readonly forwarderSockets: number;
+  readonly targetConnections: number;
+  readonly gatewayRssMiB: number;
+  readonly forwarderRssMiB: number;
+}
+
+/** Sockets (fds that are sockets) a process holds, from /proc/<pid>/fd. */
+export function socketCount(pid: number | undefined): number {
+  if (pid === undefined) return -1;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+      } catch {
+        return false;
+      }
+    }).length;
+  } catch {
+    return -1;
+  }
+}
+
+/** Resident set size in MiB, from /proc/<pid>/status. */
+export function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return -1;
+  try {
+    const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? -1024);
+    return Math.round((kb / 1024) * 10) / 10;
+  } catch {
+    return -1;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** A running fault-suite world. */
+export class ChaosWorld {
+  relay: ChildProcess | undefined;
+  forwarder: ModuleProcess | undefined;
+  gateway: ModuleProcess | undefined;
+  private relayPort = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly targets: { echo: ChaosTarget; sink: ChaosTarget; source: ChaosTarget },
+    /** Public ports of the gateway routes. */
+    readonly ports: { echo: number; sink: number; source: number },
+  ) {}
+
+  /** Starts everything and waits until a probe round-trips. */
+  static async start(): Promise<ChaosWorld> {
+    const dir = await mkdtemp(join(tmpdir(), 'hrf-chaos-'));
+    const targets = {
+      echo: await startEcho(),
+      sink: await startSink(),
+      source: await startSource(DOWNLOAD_BYTES),
+    };
+    const ports = { echo: await freePort(), sink: await freePort(), source: await freePort() };
+    const world = new ChaosWorld(dir, targets, ports);
+    const info = await world.startRelay();
+    const cs = `${info.manageConnectionString};EntityPath=${SITE}`;
+    await writeFile(join(dir, 'relay-ca.pem'), await readFile(info.caFile));
+    const service = (port: number): object => ({ target: `127.0.0.1:${port}` });
+    await writeFile(
+      join(dir, 'forwarder.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        logLevel: LOG_LEVEL,
+        drainTimeoutMs: 1000,
+        hybridConnections: {
+          [SITE]: {
+            connectionString: cs,
+            listeners: 2,
+            services: {
+              echo: service(targets.echo.port),
+              sink: service(targets.sink.port),
+              source: service(targets.source.port),
+            },
+          },
+        },
+      }),
+      { mode: 0o600 },
+    );
+    const route = (port: number, name: string): object => ({
+      port,
+      bindAddress: '127.0.0.1',
+      hybridConnection: SITE,
+      service: name,
+      allow: ['127.0.0.0/8'],
+      maxConnections: 20_000,
+    });
+    await writeFile(
+      join(dir, 'gateway.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        logLevel: LOG_LEVEL,
+        drainTimeoutMs: 1000,
+        limits: { maxConnections: 20_000 },
+        hybridConnections: { [SITE]: { connectionString: cs } },
+        routes: {
+          echo: route(ports.echo, 'echo'),
+          sink: route(ports.sink, 'sink'),
+          source: route(ports.source, 'source'),
+        },
+      }),
+      { mode: 0o600 },
+    );
+    world.startForwarder();
+    world.startGateway();
+    if ((await world.timeToRecover(60_000)) < 0) {
+      await world.close();
+      throw new Error('the chaos world did not carry a probe within 60 s');
+    }
+    return world;
+  }
+
+  /** Starts (or restarts, on the same port and state) the relay process; resolves with its info line. */
+  async startRelay(): Promise<{ namespace: string; caFile: string; manageConnectionString: string }> {
+    const args = [
+      '-r',
+      require.resolve('ts-node/register/transpile-only'),
+      join(ROOT, 'sandbox/src/relay-main.ts'),
+      '--json',
+      '--port',
+      String(this.relayPort),
+      '--state-dir',
+      join(this.dir, 'relay-state'),
+      '--hc',
+      SITE,
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
+    this.relay = child;
+    const line = await new Promise<string>((resolveLine, reject) => {
+      const timer = setTimeout(() => reject(new Error('relay did not start within 60 s')), 60_000);
+      createInterface({ input: child.stdout! }).on('line', (l) => {
+        if (!l.startsWith('{"namespace"')) return;
+        clearTimeout(timer);
+        resolveLine(l);
+      });
+      child.once('exit', () => reject(new Error('relay exited during start')));
+    });
+    const info = JSON.parse(line) as { namespace: string; caFile: string; manageConnectionString: string };
+    this.relayPort = Number(info.namespace.split(':')[1]);
+    return info;
+  }
+
+  /** kill -9 of the relay; resolves once it is gone. */
+  async killRelay(): Promise<void> {
+    await killHard(this.relay);
+    this.relay = undefined;
+  }
+
+  /** Starts the forwarder from its config file. */
+  startForwarder(): void {
+    this.forwarder = ModuleProcess.start({
+      module: 'relay-forwarder',
+      configPath: join(this.dir, 'forwarder.json'),
+      logPath: logPath('forwarder'),
+      relayCaPath: join(this.dir, 'relay-ca.pem'),
+      env: { ...process.env, HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1', LOG_LEVEL },
+    });
+  }
+
+  /** Starts the gateway from its config file (fixed route ports, so a restart serves the same ports). */
+  startGateway(): void {
+    this.gateway = ModuleProcess.start({
+      module: 'relay-gateway',
+      configPath: join(this.dir, 'gateway.json'),
+      logPath: logPath('gateway'),
+      relayCaPath: join(this.dir, 'relay-ca.pem'),
+      env: { ...process.env, HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1', LOG_LEVEL },
+    });
+  }
+
+  /** kill -9 of a module. */
+  async kill(module: 'forwarder' | 'gateway'): Promise<void> {
+    const proc = this[module];
+    if (proc?.pid !== undefined && proc.exitStatus === undefined) {
+      process.kill(proc.pid, 'SIGKILL');
+      await proc.exited;
+    }
+  }
+
+  /** Polls a probe until it round-trips; the ms it took, or -1 after `timeoutMs`. */
+  async timeToRecover(timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+      if (await probe(this.ports.sink, Math.min(5_000, timeoutMs))) return Date.now() - started;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return -1;
+  }
+
+  /** What the modules and targets hold right now. */
+  held(): Held {
+    return {
+      gatewaySockets: socketCount(this.gateway?.pid),
+      forwarderSockets: socketCount(this.forwarder?.pid),
+      targetConnections: this.targets.echo.open + this.targets.sink.open + this.targets.source.open,
+      gatewayRssMiB: rssMiB(this.gateway?.pid),
+      forwarderRssMiB: rssMiB(this.forwarder?.pid),
+    };
+  }
+
+  /**
+   * Waits (bounded) until sockets and target connections are back at `baseline` and stay there for 1 s,
+   * then reports what is held above it. A fault that leaves something held shows as a positive number.
+   */
+  async heldAbove(baseline: Held, boundMs = 10_000): Promise<Held> {
+    const deadline = Date.now() + boundMs;
+    let now = this.held();
+    let stableSince = Date.now();
+    let last = '';
+    while (Date.now() < deadline) {
+      now = this.held();
+      const key = `${now.gatewaySockets}/${now.forwarderSockets}/${now.targetConnections}`;
+      if (key !== last) [last, stableSince] = [key, Date.now()];
+      const atBaseline =
+        now.gatewaySockets <= baseline.gatewaySockets &&
+        now.forwarderSockets <= baseline.forwarderSockets &&
+        now.targetConnections <= baseline.targetConnections;
+      if (atBaseline && Date.now() - stableSince >= 1_000) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return {
+      gatewaySockets: Math.max(0, now.gatewaySockets - baseline.gatewaySockets),
+      forwarderSockets: Math.max(0, now.forwarderSockets - baseline.forwarderSockets),
+      targetConnections: Math.max(0, now.targetConnections - baseline.targetConnections),
+      gatewayRssMiB: now.gatewayRssMiB,
+      forwarderRssMiB: now.forwarderRssMiB,
+    };
+  }
+
+  /** Stops every process and target and removes the directory. */
+  async close(): Promise<void> {
+    await Promise.all([this.gateway?.stop(5_000), this.forwarder?.stop(5_000)]);
+    if (this.relay?.pid !== undefined) process.kill(this.relay.pid, 'SIGCONT');
+    await killHard(this.relay, 'SIGTERM');
+    await Promise.all([this.targets.echo.close(), this.targets.sink.close(), this.targets.source.close()]);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function killHard(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
