@@ -1,4 +1,9 @@
-import { parseArgs } from 'node:util';
+import {
+  parseCommandLine,
+  STANDARD_USAGE_LINES,
+  stringFlag,
+} from '../../modules/common/src/cli/command-line';
+import { LOG_LEVELS } from '../../modules/common/src/log';
 import type { PoolSettings } from './settings';
 
 /** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
@@ -23,7 +28,7 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --hc-prefix                 HYBRID_CONNECTION_PREFIX  hybrid connection name prefix (default "hrf-")
   --log-level                 LOG_LEVEL                 fatal|error|warn|info|debug|trace|silent (default info)
   --once                                                one reconcile, then exit (0 converged, 1 not)
-
+${STANDARD_USAGE_LINES}
 Azure credentials: DefaultAzureCredential (managed identity, workload identity, az login, AZURE_* variables).
 The sandbox: SANDBOX_ARM_TOKEN_SECRET selects the sandbox ARM credential instead.
 Telemetry: APPLICATIONINSIGHTS_CONNECTION_STRING, METRICS_PORT (see docs/observability.md).
@@ -75,24 +80,17 @@ const FLAGS = {
 export function parseControllerOptions(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): { ok: true; options: ControllerCliOptions } | { ok: false; help: boolean; problems: string[] } {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }]));
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { ...options, once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return { ok: false, help: false, problems: [(err as Error).message] };
-  }
-  if (values.help) return { ok: false, help: true, problems: [] };
-  const get = (flag: keyof typeof FLAGS): string | undefined => {
-    const v = values[flag];
-    return typeof v === 'string' ? v : env[FLAGS[flag]] || undefined;
-  };
+):
+  | { ok: true; options: ControllerCliOptions }
+  | { ok: false; help: boolean; version?: boolean; problems: string[] } {
+  const specs = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }]));
+  const line = parseCommandLine(argv, { ...specs, once: { type: 'boolean' } });
+  if (line.kind === 'error') return { ok: false, help: false, problems: [line.error] };
+  if (line.kind === 'help') return { ok: false, help: true, problems: [] };
+  if (line.kind === 'version') return { ok: false, help: false, version: true, problems: [] };
+  const { values } = line;
+  const get = (flag: keyof typeof FLAGS): string | undefined =>
+    stringFlag(values, flag) ?? (env[FLAGS[flag]] || undefined);
   const problems: string[] = [];
   const required = (flag: keyof typeof FLAGS): string => {
     const v = get(flag);
@@ -111,6 +109,9 @@ export function parseControllerOptions(
   if (renew !== undefined && !(Number(renew) > 0 && Number(renew) < 1))
     problems.push('--renew-below must be between 0 and 1');
   const pools = parsePools(get('pools'), problems);
+  const logLevel = get('log-level');
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel))
+    problems.push(`--log-level (or LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}`);
   const options: ControllerCliOptions = {
     iothubConnectionString: required('iothub-connection-string'),
     subscriptionId: required('subscription'),
@@ -128,7 +129,7 @@ export function parseControllerOptions(
     ...optional('pollIntervalMs', duration('poll-interval')),
     ...optional('controllerId', get('controller-id')),
     ...optional('hybridConnectionPrefix', get('hc-prefix')),
-    ...optional('logLevel', get('log-level')),
+    ...optional('logLevel', logLevel),
     ...optional('sandboxArmTokenSecret', env.SANDBOX_ARM_TOKEN_SECRET || undefined),
   };
   return problems.length > 0 ? { ok: false, help: false, problems } : { ok: true, options };

@@ -1,0 +1,120 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ExitCode } from './exit-codes';
+import { projectVersion } from './version';
+
+/** Option definitions as node:util parseArgs takes them. */
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+
+/** The flags every command takes on top of its own. */
+export const STANDARD_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  debug: { type: 'boolean' },
+} as const satisfies OptionSpecs;
+
+/** Lines every usage text ends with. */
+export const STANDARD_USAGE_LINES = `  --help, -h   this text          --version   the version
+  --debug      stack traces on unexpected failures
+`;
+
+/** Parsed flag values: a string, a boolean or (for `multiple`) a list, by flag name. */
+export type FlagValues = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+
+/** A parsed command line, or what to answer instead of running. */
+export type CommandLine =
+  | {
+      readonly kind: 'run';
+      readonly values: FlagValues;
+      readonly positionals: string[];
+      readonly debug: boolean;
+    }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'error'; readonly error: string };
+
+/**
+ * Parses argv (without node and script) strictly with node:util parseArgs: `options` plus --help, --version and
+ * --debug. Unknown flags, missing values and (unless `positionals`) stray arguments come back as `error`.
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  options: OptionSpecs,
+  settings: { readonly positionals?: boolean } = {},
+): CommandLine {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...options, ...STANDARD_OPTIONS },
+      strict: true,
+      allowPositionals: settings.positionals === true,
+    });
+  } catch (err) {
+    return { kind: 'error', error: parseErrorText(err) };
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
+  return { kind: 'run', values: values as FlagValues, positionals, debug: values.debug === true };
+}
+
+/** Where a command writes. */
+export interface CliOutput {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+/**
+ * Answers a command line that does not run: the usage on stdout for --help (0), `name version` for --version (0),
+ * else the problem and the usage on stderr (64).
+ */
+export function answerCommandLine(
+  name: string,
+  usage: string,
+  line: Exclude<CommandLine, { kind: 'run' }>,
+  out: CliOutput,
+): number {
+  if (line.kind === 'help') {
+    out.stdout.write(usage);
+    return ExitCode.OK;
+  }
+  if (line.kind === 'version') {
+    out.stdout.write(`${name} ${projectVersion()}\n`);
+    return ExitCode.OK;
+  }
+  return usageError(name, usage, line.error, out);
+}
+
+/** Prints `name: problem` and the usage on stderr; returns 64. */
+export function usageError(
+  name: string,
+  usage: string,
+  problem: string,
+  out: Pick<CliOutput, 'stderr'>,
+): number {
+  out.stderr.write(`${name}: ${problem}\n\n${usage}`);
+  return ExitCode.USAGE;
+}
+
+/** True when argv asks for stack traces (--debug), looked at before or without parsing. */
+export function wantsDebug(argv: readonly string[]): boolean {
+  return argv.includes('--debug');
+}
+
+// node's messages carry a second sentence about positionals that only confuses; keep the first.
+function parseErrorText(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/\. To specify a positional argument.*$/s, '');
+}
+
+/** The string value of a flag, or undefined. */
+export function stringFlag(values: FlagValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The values of a `multiple` string flag (empty when absent). */
+export function stringsFlag(values: FlagValues, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
