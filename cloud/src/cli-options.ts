@@ -109,6 +109,11 @@ export function parseControllerOptions(
   if (renew !== undefined && !(Number(renew) > 0 && Number(renew) < 1))
     problems.push('--renew-below must be between 0 and 1');
   const pools = parsePools(get('pools'), problems);
+  const defaultPool = get('default-pool');
+  if (defaultPool !== undefined && pools.length > 0 && !pools.some((p) => p.name === defaultPool))
+    problems.push(
+      `--default-pool (or DEFAULT_POOL) "${defaultPool}" is not one of --pools: ${pools.map((p) => p.name).join(', ')}`,
+    );
   const logLevel = get('log-level');
   if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel))
     problems.push(`--log-level (or LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}`);
@@ -122,7 +127,7 @@ export function parseControllerOptions(
     ...optional('iothubCaFile', get('iothub-ca')),
     ...optional('armEndpoint', get('arm-endpoint')),
     ...optional('armCaFile', get('arm-ca')),
-    ...optional('defaultPool', get('default-pool')),
+    ...optional('defaultPool', defaultPool),
     ...optional('tokenLifetimeMs', duration('token-lifetime')),
     ...optional('renewBelowFraction', renewBelowFraction),
     ...optional('intervalMs', duration('interval')),

@@ -103,7 +103,9 @@ export function wantsDebug(argv: readonly string[]): boolean {
 
 // node's messages carry a second sentence about positionals that only confuses; keep the first.
 function parseErrorText(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  // Not `instanceof Error`: node's errors come from another realm under jest.
+  const text = (err as { message?: unknown } | undefined)?.message;
+  const message = typeof text === 'string' ? text : String(err);
   return message.replace(/\. To specify a positional argument.*$/s, '');
 }
 
