@@ -1,5 +1,5 @@
 import pino, { DestinationStream, Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { redactSecrets, scrubSecrets } from './telemetry/redact';
 
 /** The structured logger every component uses (pino). */
@@ -77,6 +77,8 @@ export function createLogger(name: string, level?: string, options: LoggerOption
   const format = options.format ?? (options.destination ? 'json' : logFormatFor());
   if (format === 'pretty') {
     // The pretty stream parses the finished line, i.e. after both nets above: it shows only what JSON would.
+    // Loaded only here: JSON processes (every container) never pay for pino-pretty's start-up.
+    const pinoPretty = require('pino-pretty') as typeof PinoPretty;
     const pretty = pinoPretty({
       sync: true,
       destination: options.destination ?? 1,

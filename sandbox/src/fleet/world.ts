@@ -21,6 +21,7 @@ import {
   POOL_PORT_COUNT,
 } from './plan';
 import { findFreePortRange, type PortRange } from './ports';
+import { SILENT_PROGRESS, type Progress } from '../../../modules/common/src/cli/progress';
 
 /** Options of {@link startFleet}. */
 export interface FleetOptions {
@@ -35,6 +36,8 @@ export interface FleetOptions {
   readonly controllerPollMs?: number;
   /** DPS `retry-after` in seconds; the sandbox's default (1 s) when absent. */
   readonly dpsRetryAfterSeconds?: number;
+  /** Reports each boot step (what runs now, what is done); silent by default. */
+  readonly progress?: Progress;
 }
 
 /** Counters of the controller since start. */
@@ -107,14 +110,17 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       await logs.close();
     })());
 
+  const progress = options.progress ?? SILENT_PROGRESS;
   try {
-    const infra = await startFleetInfrastructure({
-      stateDir: options.stateDir,
-      logs,
-      ...(options.dpsRetryAfterSeconds !== undefined && {
-        dpsRetryAfterSeconds: options.dpsRetryAfterSeconds,
+    const infra = await progress.step('sandbox Relay, Relay ARM, IoT Hub and DPS', () =>
+      startFleetInfrastructure({
+        stateDir: options.stateDir,
+        logs,
+        ...(options.dpsRetryAfterSeconds !== undefined && {
+          dpsRetryAfterSeconds: options.dpsRetryAfterSeconds,
+        }),
       }),
-    });
+    );
     cleanups.push(() => infra.stop());
     const pool = await findFreePortRange(POOL_PORT_COUNT);
     const controller = runController({
@@ -159,10 +165,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     });
     controller.controller.on('reconcileFailed', () => (summary.failedReconciles += 1));
 
-    const deployments = await provisionDeployments({
-      registry: infra.registry,
-      fleet: { variables: deploymentVariables(pool) },
-    });
+    const deployments = await progress.step(
+      'automatic deployments',
+      () =>
+        provisionDeployments({ registry: infra.registry, fleet: { variables: deploymentVariables(pool) } }),
+      (results) => results.map((r) => `${r.id} ${r.outcome}`).join(', '),
+    );
 
     const ctx: DeviceContext = {
       infra,
@@ -171,12 +179,17 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       moduleLogDir: join(dir, 'logs', 'devices'),
       agentLogger: logs.logger('sandbox-edge-agent'),
     };
-    const gatewayProvisioned = await provisionFleetDevice(
-      ctx,
-      GATEWAY_DEVICE_ID,
-      gatewayDeclaration(FLEET_POOL),
+    const gateway = await progress.step(
+      `gateway device ${GATEWAY_DEVICE_ID}: provisioned, booted through DPS, relay-gateway started`,
+      async () => {
+        const provisioned = await provisionFleetDevice(
+          ctx,
+          GATEWAY_DEVICE_ID,
+          gatewayDeclaration(FLEET_POOL),
+        );
+        return bootFleetDevice(ctx, provisioned.configTomlPath);
+      },
     );
-    const gateway = await bootFleetDevice(ctx, gatewayProvisioned.configTomlPath);
     cleanups.push(() => gateway.stop());
 
     const addLocation = async (name: string): Promise<FleetLocation> => {
@@ -204,7 +217,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 
     // The initial locations boot together; they are listed in the given order.
     const initial = await Promise.allSettled(
-      (options.locations ?? DEFAULT_FLEET_LOCATIONS).map((name) => addLocation(name)),
+      (options.locations ?? DEFAULT_FLEET_LOCATIONS).map((name) =>
+        progress.step(
+          `location ${name}: provisioned, booted through DPS, relay-forwarder up, reachable through the gateway`,
+          () => addLocation(name),
+        ),
+      ),
     );
     const failed = initial.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

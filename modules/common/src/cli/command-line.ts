@@ -85,6 +85,21 @@ export function answerCommandLine(
   return usageError(name, usage, line.error, out);
 }
 
+/** {@link answerCommandLine} for parsers that return `{ ok: false, help, version?, error? }`. */
+export function answerParseFailure(
+  name: string,
+  usage: string,
+  parsed: { readonly help: boolean; readonly version?: boolean; readonly error?: string },
+  out: CliOutput,
+): number {
+  const line: Exclude<CommandLine, { kind: 'run' }> = parsed.help
+    ? { kind: 'help' }
+    : parsed.version
+      ? { kind: 'version' }
+      : { kind: 'error', error: parsed.error ?? 'bad command line' };
+  return answerCommandLine(name, usage, line, out);
+}
+
 /** Prints `name: problem` and the usage on stderr; returns 64. */
 export function usageError(
   name: string,
@@ -101,12 +116,21 @@ export function wantsDebug(argv: readonly string[]): boolean {
   return argv.includes('--debug');
 }
 
-// node's messages carry a second sentence about positionals that only confuses; keep the first.
+// node's messages, in the words every command uses: "unknown option --x", "--x needs a value".
 function parseErrorText(err: unknown): string {
   // Not `instanceof Error`: node's errors come from another realm under jest.
   const text = (err as { message?: unknown } | undefined)?.message;
-  const message = typeof text === 'string' ? text : String(err);
-  return message.replace(/\. To specify a positional argument.*$/s, '');
+  const message = (typeof text === 'string' ? text : String(err)).replace(
+    /\. To specify a positional.*$/s,
+    '',
+  );
+  const unknown = /^Unknown option '(.+?)'/.exec(message);
+  if (unknown) return `unknown option ${unknown[1]}`;
+  const missing = /^Option '(?:-\w, )?(--[^ ']+) <value>' argument missing/.exec(message);
+  if (missing) return `${missing[1]} needs a value`;
+  const stray = /^Unexpected argument '(.+?)'/.exec(message);
+  if (stray) return `unexpected argument ${stray[1]}`;
+  return message;
 }
 
 /** The string value of a flag, or undefined. */
