@@ -59,8 +59,16 @@ export interface ProvisionCliIo {
 
 /** Runs `provision …` and resolves with the exit code; errors are printed, never thrown. Never prints a key. */
 export async function runProvisionCli(argv: readonly string[], io: ProvisionCliIo): Promise<number> {
+  let command: ReturnType<typeof parseProvisionArgs>;
   try {
-    const command = parseProvisionArgs(argv);
+    command = parseProvisionArgs(argv);
+  } catch (err) {
+    if (!isProvisioningError(err, 'PROVISION_BAD_INPUT')) throw err;
+    // A bad command line is answered with the usage, like every command of the project.
+    io.stderr.write(`provision: ${err.message}\n\n${USAGE}`);
+    return EXIT.USAGE;
+  }
+  try {
     if (command.kind === 'help') {
       io.stdout.write(USAGE);
       return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
