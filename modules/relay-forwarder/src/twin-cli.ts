@@ -21,7 +21,8 @@ export const TWIN_USAGE = `Usage: relay-forwarder [--relay-ca <ca.pem>] [--log-l
 Without --config the forwarder is configured by its module twin (desired properties, same schema as the
 file) through ModuleClient.fromEnvironment: the IoT Edge workload API, or EdgeHubConnectionString /
 IotHubConnectionString with EdgeModuleCACertificateFile outside IoT Edge. Environment: REPORTED_DEBOUNCE_MS,
-REPORTED_REFRESH_MS, STATS_INTERVAL_MS, LOCATION, LOG_LEVEL (see docs/twin-configuration.md).
+REPORTED_REFRESH_MS, STATS_INTERVAL_MS, LOCATION, LOG_LEVEL, LOG_FORMAT=json|pretty
+(see docs/twin-configuration.md, docs/observability.md).
 ${STANDARD_USAGE_LINES}`;
 
 /**
