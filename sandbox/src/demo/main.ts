@@ -6,7 +6,7 @@
 import { DEMO_USAGE, parseDemoArgs } from './options';
 import { formatBanner, formatCheck, onPath, tryItLines } from './print';
 import { runSelfCheck } from './self-check';
-import { startDemo, type Demo } from './world';
+import type { Demo } from './world';
 import { answerParseFailure, wantsDebug } from '../../../modules/common/src/cli/command-line';
 import { ExitCode } from '../../../modules/common/src/cli/exit-codes';
 import { failureExit } from '../../../modules/common/src/cli/failure';
@@ -43,7 +43,8 @@ async function main(): Promise<number> {
   const progress = createProgress(process.stdout);
   try {
     demo = await progress.step('sandbox relay, sample services, relay-forwarder and relay-gateway', () =>
-      startDemo({ stateDir: args.stateDir }),
+      // Loaded only now: --help and a bad flag need not wait for the relay's and modules' code.
+      import('./world').then(({ startDemo }) => startDemo({ stateDir: args.stateDir })),
     );
   } catch (err) {
     if (signalled) return DemoExitCode.OK;

@@ -25,7 +25,7 @@ import {
   type CheckLine,
 } from './print';
 import { probeService } from './probe';
-import { startFleet, type Fleet } from './world';
+import type { Fleet } from './world';
 import { answerParseFailure, wantsDebug } from '../../../modules/common/src/cli/command-line';
 import { ExitCode } from '../../../modules/common/src/cli/exit-codes';
 import { failureExit } from '../../../modules/common/src/cli/failure';
@@ -78,6 +78,8 @@ async function main(): Promise<number> {
   const progress = createProgress(process.stdout);
   let fleet: Fleet;
   try {
+    // Loaded only now: the whole fleet's code takes seconds to load, which --help and a bad flag need not wait for.
+    const { startFleet } = await import('./world');
     fleet = await startFleet({
       stateDir: args.stateDir,
       progress,

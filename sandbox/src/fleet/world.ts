@@ -22,6 +22,7 @@ import {
 } from './plan';
 import { findFreePortRange, type PortRange } from './ports';
 import { SILENT_PROGRESS, type Progress } from '../../../modules/common/src/cli/progress';
+import { FleetRequestError } from './request-error';
 
 /** Options of {@link startFleet}. */
 export interface FleetOptions {
@@ -71,16 +72,8 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-/** A location name the fleet refuses, with the reason. */
-export class FleetRequestError extends Error {
-  readonly code: 'INVALID_NAME' | 'LOCATION_EXISTS' | 'STOPPING';
-  readonly retryable = false;
-  constructor(code: FleetRequestError['code'], message: string) {
-    super(message);
-    this.name = 'FleetRequestError';
-    this.code = code;
-  }
-}
+// Its own small file so the admin endpoint's clients (add-location, --help) need not load the whole fleet.
+export { FleetRequestError } from './request-error';
 
 /** Starts everything on loopback; on any failure stops what was started and rejects. */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
