@@ -7,7 +7,14 @@ import { createProvisioningServiceClient } from '../../../cloud/src/azure/dps-cl
 import { createIotHubServiceClients } from '../../../cloud/src/azure/iothub-service-clients';
 import type { DeploymentResult } from '../adm/apply';
 import { provisionDeployments } from '../adm/provision-deployments';
-import { findRepoRoot, formatProblems, isDeploymentError, loadVariables } from '../deployment';
+import {
+  commonPlatforms,
+  findRepoRoot,
+  formatProblems,
+  isDeploymentError,
+  loadModules,
+  loadVariables,
+} from '../deployment';
 import { isProvisioningError, ProvisioningError, type ProvisioningErrorCode } from '../errors';
 import { writeRelayTag } from '../location/device-twin';
 import { endpointHost, provisionDevice, type ProvisionDeviceResult } from '../location/provision-device';
@@ -148,12 +155,19 @@ async function runDevice(command: DeviceCommand, io: ProvisionCliIo): Promise<vo
 
 async function runDeployments(command: DeploymentsCommand, io: ProvisionCliIo): Promise<void> {
   const settings = requireSettings(resolveConnection(command.connection, io.env), ['iothubConnectionString']);
+  const platform = command.platform ?? 'amd64';
+  const platforms = commonPlatforms(Object.values(loadModules(findRepoRoot())));
+  if (!platforms.includes(platform))
+    throw new ProvisioningError(
+      'PROVISION_BAD_INPUT',
+      `--platform ${platform}: not one of ${platforms.join(', ')}`,
+      false,
+    );
   const hub = createIotHubServiceClients(
     settings.iothubConnectionString,
     io.ca !== undefined ? { ca: io.ca } : {},
   );
   try {
-    const platform = command.platform ?? 'amd64';
     const results = await provisionDeployments({
       registry: hub.registry,
       fleet: {
