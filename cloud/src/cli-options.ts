@@ -117,8 +117,14 @@ export function parseControllerOptions(
   const logLevel = get('log-level');
   if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel))
     problems.push(`--log-level (or LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}`);
+  const iothubConnectionString = required('iothub-connection-string');
+  const lacking = connectionStringLacks(iothubConnectionString);
+  if (iothubConnectionString && lacking.length > 0)
+    problems.push(
+      `--iothub-connection-string (or IOTHUB_CONNECTION_STRING) lacks ${lacking.join(', ')} (expected HostName=…;SharedAccessKeyName=…;SharedAccessKey=…)`,
+    );
   const options: ControllerCliOptions = {
-    iothubConnectionString: required('iothub-connection-string'),
+    iothubConnectionString,
     subscriptionId: required('subscription'),
     resourceGroup: required('resource-group'),
     namespace: required('namespace'),
@@ -190,6 +196,12 @@ function parsePools(text: string | undefined, problems: string[]): PoolSettings[
   }
   if (list.length === 0) problems.push('--pools must list at least one pool');
   return pools;
+}
+
+// Names the missing parts without ever echoing the string (it holds a key).
+function connectionStringLacks(value: string): string[] {
+  const parts = new Set(value.split(';').map((p) => p.split('=')[0]?.trim().toLowerCase()));
+  return ['HostName', 'SharedAccessKeyName', 'SharedAccessKey'].filter((p) => !parts.has(p.toLowerCase()));
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -29,12 +29,13 @@ async function main(): Promise<number> {
   const { name, stateDir } = parsed.args;
   process.stdout.write(`Adding location ${name} to the running fleet…\n`);
   const progress = createProgress(process.stdout);
+  // The fleet does the work (about 11 s); the live line shows that it runs and for how long.
+  const step = progress.start(
+    `location ${name}: provisioned, booted through DPS, relay-forwarder up, reachable through the gateway`,
+  );
   try {
-    // The fleet does the work (about 11 s); the live line shows that it runs and for how long.
-    const answer = await progress.step(
-      `location ${name}: provisioned, booted through DPS, relay-forwarder up, reachable through the gateway`,
-      () => requestAddLocation(stateDir, name),
-    );
+    const answer = await requestAddLocation(stateDir, name);
+    step.done();
     progress.close();
     const out = [
       `Location ${answer.location} is reachable: boot → reachable ${seconds(answer.timings.reachableMs)} (DPS registration ${seconds(answer.timings.dpsMs)}; whole request ${seconds(answer.totalMs)})`,
@@ -47,14 +48,11 @@ async function main(): Promise<number> {
     process.stdout.write(`${out.join('\n')}\n`);
     return AddLocationExitCode.OK;
   } catch (err) {
+    const code = err instanceof AdminClientError ? err.code : undefined;
+    step.fail(code === 'NO_FLEET' ? 'no fleet' : code === 'REFUSED' ? 'refused' : 'failed');
     progress.close();
     if (!(err instanceof AdminClientError)) throw err;
-    const hint =
-      err.code === 'NO_FLEET'
-        ? ' — start one with npm start (or give its --state-dir)'
-        : err.code === 'REFUSED'
-          ? ' — choose another NAME (see --help)'
-          : '';
+    const hint = err.code === 'REFUSED' ? ' — choose another NAME (see --help)' : '';
     process.stderr.write(`add-location: ${err.message}${hint}\n`);
     if (err.code === 'NO_FLEET') return AddLocationExitCode.NO_FLEET;
     return err.code === 'REFUSED' ? AddLocationExitCode.REFUSED : AddLocationExitCode.FAILED;
