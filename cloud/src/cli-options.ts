@@ -4,7 +4,8 @@ import {
   stringFlag,
 } from '../../modules/common/src/cli/command-line';
 import { LOG_LEVELS } from '../../modules/common/src/log';
-import type { PoolSettings } from './settings';
+import { gatewayPoolFromEnv, poolRangeMismatch } from './gateway-pool-env';
+import type { PoolSettings, RelayEntraAuthSettings } from './settings';
 
 /** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
 export const USAGE = `Usage: fleet-controller [options]   (each option also reads the environment variable shown)
@@ -17,7 +18,10 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --arm-endpoint              ARM_ENDPOINT              default https://management.azure.com
   --arm-ca                    ARM_CA_FILE               extra CA (PEM) for the ARM endpoint (the sandbox)
   --pools                     CONTROLLER_POOLS          JSON: [{"name","ports":"20000-20999","allow":[CIDR…],
-                                                        "publicHost"?,"bindAddress"?}, …]
+                                                        "publicHost"?,"bindAddress"?}, …]; without it, the pool is
+                                                        GATEWAY_POOL_NAME, GATEWAY_PORT_RANGE_START/END,
+                                                        GATEWAY_ALLOWED_SOURCES, GATEWAY_PUBLIC_HOST (a --pools
+                                                        range that differs from GATEWAY_PORT_RANGE_* is refused)
   --default-pool              DEFAULT_POOL              pool of locations whose tags name none (default "default")
   --token-lifetime            TOKEN_LIFETIME            SAS token lifetime, e.g. 4h, 90m, 30s (default 4h)
   --renew-below               TOKEN_RENEW_BELOW         rewrite a token once less than this fraction of its
@@ -26,6 +30,10 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --poll-interval             POLL_INTERVAL             change poll period, 0 = off (default 15s)
   --controller-id             CONTROLLER_ID             marks owned hybrid connections (default "default")
   --hc-prefix                 HYBRID_CONNECTION_PREFIX  hybrid connection name prefix (default "hrf-")
+  --relay-auth                RELAY_AUTH                sas (default: SAS tokens in the twins) or entra (the
+                                                        modules' own Entra ID identities; no SAS rules)
+  --forwarder-client-id       FORWARDER_CLIENT_ID       with entra: the forwarders' user-assigned identity
+  --gateway-client-id         GATEWAY_CLIENT_ID         with entra: the gateways' user-assigned identity
   --log-level                 LOG_LEVEL                 fatal|error|warn|info|debug|trace|silent (default info)
   --once                                                one reconcile, then exit (0 converged, 1 not)
 ${STANDARD_USAGE_LINES}
@@ -51,6 +59,8 @@ export interface ControllerCliOptions {
   readonly pollIntervalMs?: number;
   readonly controllerId?: string;
   readonly hybridConnectionPrefix?: string;
+  /** Entra ID for the modules instead of SAS (`--relay-auth entra`). */
+  readonly relayAuth?: RelayEntraAuthSettings;
   readonly logLevel?: string;
   readonly once: boolean;
   /** Present only in the sandbox. */
@@ -73,6 +83,9 @@ const FLAGS = {
   'poll-interval': 'POLL_INTERVAL',
   'controller-id': 'CONTROLLER_ID',
   'hc-prefix': 'HYBRID_CONNECTION_PREFIX',
+  'relay-auth': 'RELAY_AUTH',
+  'forwarder-client-id': 'FORWARDER_CLIENT_ID',
+  'gateway-client-id': 'GATEWAY_CLIENT_ID',
   'log-level': 'LOG_LEVEL',
 } as const;
 
@@ -108,7 +121,16 @@ export function parseControllerOptions(
   const renewBelowFraction = renew === undefined ? undefined : Number(renew);
   if (renew !== undefined && !(Number(renew) > 0 && Number(renew) < 1))
     problems.push('--renew-below must be between 0 and 1');
-  const pools = parsePools(get('pools'), problems);
+  // GATEWAY_PORT_RANGE_* (the deployment's one source for the public range) is the pool when --pools is absent.
+  const envPool = gatewayPoolFromEnv(env, problems);
+  const pools = envPool && !get('pools') ? [envPool] : parsePools(get('pools'), problems);
+  if (envPool) problems.push(...poolRangeMismatch(pools, envPool));
+  const relayAuth = parseRelayAuth(
+    get('relay-auth'),
+    get('forwarder-client-id'),
+    get('gateway-client-id'),
+    problems,
+  );
   const defaultPool = get('default-pool');
   if (defaultPool !== undefined && pools.length > 0 && !pools.some((p) => p.name === defaultPool))
     problems.push(
@@ -140,10 +162,32 @@ export function parseControllerOptions(
     ...optional('pollIntervalMs', duration('poll-interval')),
     ...optional('controllerId', get('controller-id')),
     ...optional('hybridConnectionPrefix', get('hc-prefix')),
+    ...optional('relayAuth', relayAuth),
     ...optional('logLevel', logLevel),
     ...optional('sandboxArmTokenSecret', env.SANDBOX_ARM_TOKEN_SECRET || undefined),
   };
   return problems.length > 0 ? { ok: false, help: false, problems } : { ok: true, options };
+}
+
+/** `--relay-auth` and the client ids: undefined for SAS, the Entra settings for `entra`. */
+function parseRelayAuth(
+  mode: string | undefined,
+  forwarderClientId: string | undefined,
+  gatewayClientId: string | undefined,
+  problems: string[],
+): RelayEntraAuthSettings | undefined {
+  if (mode !== undefined && mode !== 'sas' && mode !== 'entra')
+    problems.push(`--relay-auth: "${mode}" is not sas or entra`);
+  if (mode !== 'entra') {
+    if (forwarderClientId !== undefined || gatewayClientId !== undefined)
+      problems.push('--forwarder-client-id and --gateway-client-id need --relay-auth entra');
+    return undefined;
+  }
+  return {
+    type: 'entra',
+    ...(forwarderClientId !== undefined && { forwarderClientId }),
+    ...(gatewayClientId !== undefined && { gatewayClientId }),
+  };
 }
 
 /** `4h`, `90m`, `30s`, `500ms` or a bare number of milliseconds; undefined when it is none of these. */

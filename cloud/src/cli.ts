@@ -122,6 +122,7 @@ function settingsOf(o: ControllerCliOptions) {
     ...(o.renewBelowFraction !== undefined && { renewBelowFraction: o.renewBelowFraction }),
     ...(o.controllerId !== undefined && { controllerId: o.controllerId }),
     ...(o.hybridConnectionPrefix !== undefined && { hybridConnectionPrefix: o.hybridConnectionPrefix }),
+    ...(o.relayAuth !== undefined && { relayAuth: o.relayAuth }),
   };
 }
 

@@ -16,6 +16,19 @@ export interface PoolSettings {
   readonly bindAddress?: string;
 }
 
+/**
+ * Microsoft Entra ID instead of SAS: the controller writes `auth: {type: "entra"}` entries and creates no SAS
+ * rules; each module uses its own identity, which must hold Azure Relay Listener (forwarders) or Azure Relay
+ * Sender (gateways) on the hybrid connection or namespace (docs/entra-id.md).
+ */
+export interface RelayEntraAuthSettings {
+  readonly type: 'entra';
+  /** Client id of the forwarders' user-assigned identity; absent: each machine's system-assigned (Arc) identity. */
+  readonly forwarderClientId?: string;
+  /** Client id of the gateways' user-assigned identity; absent: the VM's system-assigned identity. */
+  readonly gatewayClientId?: string;
+}
+
 /** Everything the pure core needs to decide; adapters and the loop have their own options. */
 export interface ControllerSettings {
   readonly pools: ReadonlyMap<string, PoolSettings>;
@@ -35,6 +48,8 @@ export interface ControllerSettings {
   readonly gatewayTwinMaxBytes: number;
   /** Listener control channels per hybrid connection on the forwarder; the module's default when absent. */
   readonly forwarderListeners?: number;
+  /** Entra ID credentials for the modules; SAS tokens from the controller when absent. */
+  readonly relayAuth?: RelayEntraAuthSettings;
 }
 
 /** Defaults for everything but the pools. */

@@ -49,6 +49,11 @@ export interface E2eWorldOptions {
   readonly routes?: Record<string, Record<string, unknown>>;
   /** Extra top-level gateway fields (limits, drainTimeoutMs). */
   readonly gatewayExtra?: Record<string, unknown>;
+  /** Credential fields of each side's `site-a` entry (e.g. Entra ID `auth`); default the SAS connection strings. */
+  readonly credentials?: (relay: SandboxRelay) => Promise<{
+    readonly forwarder: Record<string, unknown>;
+    readonly gateway: Record<string, unknown>;
+  }>;
 }
 
 /** A running end-to-end world. */
@@ -137,6 +142,10 @@ export async function startE2eWorld(options: E2eWorldOptions = {}): Promise<E2eW
       downPort: await freePort(),
     };
     opened.push(targets.echo, targets.sink, targets.afterEof, targets.http);
+    const credentials = (await options.credentials?.(relay)) ?? {
+      forwarder: { connectionString: keys.listenConnectionString },
+      gateway: { connectionString: keys.sendConnectionString },
+    };
 
     const forwarderDocument = (
       services: Record<string, unknown>,
@@ -145,7 +154,7 @@ export async function startE2eWorld(options: E2eWorldOptions = {}): Promise<E2eW
       schemaVersion: 1,
       drainTimeoutMs: 5_000,
       hybridConnections: {
-        [SITE]: { connectionString: keys.listenConnectionString, listeners: 2, services },
+        [SITE]: { ...credentials.forwarder, listeners: 2, services },
       },
       ...extra,
     });
@@ -155,7 +164,7 @@ export async function startE2eWorld(options: E2eWorldOptions = {}): Promise<E2eW
     ): object => ({
       schemaVersion: 1,
       drainTimeoutMs: 5_000,
-      hybridConnections: { [SITE]: { connectionString: keys.sendConnectionString } },
+      hybridConnections: { [SITE]: credentials.gateway },
       routes,
       ...(options.gatewayExtra ?? {}),
       ...extra,

@@ -12,7 +12,7 @@ import type {
 } from '../../modules/relay-gateway/src/tunnel-opener';
 
 /** What the scripted opener does with one request. */
-export type OpenerScript = 'echo' | 'hang' | { readonly fail: unknown };
+export type OpenerScript = 'echo' | 'hang' | 'relay-then-hang' | { readonly fail: unknown };
 
 /** A TunnelOpener whose behaviour a test sets per service; it records every request. */
 export class ScriptedOpener {
@@ -26,7 +26,8 @@ export class ScriptedOpener {
     const script = this.scripts.get(request.service) ?? this.default;
     if (script === 'echo') return Promise.resolve(echoTunnel());
     return new Promise<OpenedTunnel>((_resolve, reject) => {
-      if (script !== 'hang') {
+      if (script === 'relay-then-hang') request.onRelayConnected?.();
+      else if (script !== 'hang') {
         reject(script.fail);
         return;
       }

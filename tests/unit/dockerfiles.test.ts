@@ -1,6 +1,6 @@
 /**
  * Static checks of the module Dockerfiles (no Docker engine runs here): parsed with dockerfile-ast,
- * they must be multi-stage, pin the Node 20 bookworm-slim base for their platform, copy only paths
+ * they must be multi-stage, pin the Node 24 LTS bookworm-slim base for their platform, copy only paths
  * that exist and survive .dockerignore, ship production dependencies only, run as `node`, probe the
  * health endpoint, and start the compiled entry (with the inspector open in .debug variants).
  */
@@ -13,10 +13,13 @@ const ROOT = path.resolve(__dirname, '../..');
 const MODULES: Record<string, { healthPort: number }> = {
   'relay-forwarder': { healthPort: 8081 },
   'relay-gateway': { healthPort: 8080 },
+  'fleet-controller': { healthPort: 8082 },
 };
+/** Images and the dev container run the Node LTS line the project targets (Node 20 reached end of life 2026-04-30). */
+const NODE_MAJOR = 24;
 const BASE_IMAGES: Record<string, string> = {
-  amd64: 'node:20-bookworm-slim',
-  arm64v8: 'arm64v8/node:20-bookworm-slim',
+  amd64: `node:${NODE_MAJOR}-bookworm-slim`,
+  arm64v8: `arm64v8/node:${NODE_MAJOR}-bookworm-slim`,
 };
 const PLATFORM_FLAGS: Record<string, string[]> = {
   amd64: ['linux/amd64'],
@@ -143,13 +146,13 @@ describe.each(Object.entries(MODULES))('%s', (name, { healthPort }) => {
       expect(stages.map((s) => s.name)).toEqual(['build', 'deps', null]);
     });
 
-    it(`pins every stage to the Node 20 bookworm-slim image for ${arch}`, () => {
+    it(`pins every stage to the Node ${NODE_MAJOR} bookworm-slim image for ${arch}`, () => {
       for (const stage of stages) {
         const image = stage.from.getImage() as string;
         const platform = stage.from.getPlatformFlag()?.getValue();
         const pinned =
           image === BASE_IMAGES[arch] ||
-          (image === 'node:20-bookworm-slim' && PLATFORM_FLAGS[arch]?.includes(platform ?? ''));
+          (image === BASE_IMAGES.amd64 && PLATFORM_FLAGS[arch]?.includes(platform ?? ''));
         expect({ image, platform, pinned }).toEqual({ image, platform, pinned: true });
       }
     });
@@ -194,8 +197,10 @@ describe.each(Object.entries(MODULES))('%s', (name, { healthPort }) => {
       for (const c of copies.filter((c) => c.from === 'build')) {
         expect(c.src.startsWith(`${buildDir}/`)).toBe(true);
         const rel = c.src.slice(buildDir.length + 1).replace(/\/$/, '');
-        // dist/modules/<m>/ is compiled from modules/<m>/src; sources are copied as they are.
-        const origin = rel.startsWith('dist/modules/') ? `${rel.replace(/^dist\//, '')}/src` : rel;
+        // dist/modules/<m>/ is compiled from modules/<m>/src, dist/cloud/ from cloud/; sources are copied as they are.
+        const origin = rel.startsWith('dist/modules/')
+          ? `${rel.replace(/^dist\//, '')}/src`
+          : rel.replace(/^dist\//, '');
         expect({ src: c.src, exists: existsSync(path.join(ROOT, origin)) }).toEqual({
           src: c.src,
           exists: true,
@@ -256,10 +261,12 @@ describe('dev container', () => {
   const dir = path.join(ROOT, '.devcontainer');
   const config = JSON.parse(readFileSync(path.join(dir, 'devcontainer.json'), 'utf8'));
 
-  it('builds from its Dockerfile on a Node 20 image and works as a non-root user', () => {
+  it(`builds from its Dockerfile on a Node ${NODE_MAJOR} image and works as a non-root user`, () => {
     expect(config.build.dockerfile).toBe('Dockerfile');
     const stages = stagesOf(readFileSync(path.join(dir, config.build.dockerfile), 'utf8'));
-    expect(stages.at(-1)?.from.getImage()).toMatch(/(^node:20-|typescript-node:\d+-20-)/);
+    expect(stages.at(-1)?.from.getImage()).toMatch(
+      new RegExp(`(^node:${NODE_MAJOR}-|typescript-node:\\d+-${NODE_MAJOR}-)`),
+    );
     expect(config.remoteUser).toBe('node');
   });
 

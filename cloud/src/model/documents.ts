@@ -6,11 +6,22 @@ import type { ServiceSpec } from './location';
 /** Schema version of both module documents. */
 export const SCHEMA_VERSION = 1;
 
-/** A forwarder's entry for its location's hybrid connection: where to listen, the Listen token, the services. */
+/** How an entry proves its right: a SAS token (a string), or an Entra ID `auth` object. */
+export type EntryCredential = string | JsonObject;
+
+/** The `auth` object of an Entra ID entry for an identity (`clientId` absent: the system-assigned identity). */
+export function entraAuth(clientId: string | undefined): JsonObject {
+  return { type: 'entra', ...(clientId !== undefined && { clientId }) };
+}
+
+const credentialFields = (credential: EntryCredential): JsonObject =>
+  typeof credential === 'string' ? { sasToken: credential } : { auth: credential };
+
+/** A forwarder's entry for its location's hybrid connection: where to listen, the Listen credential, the services. */
 export function forwarderEntry(
   namespaceHost: string,
   hybridConnection: string,
-  sasToken: string,
+  credential: EntryCredential,
   services: readonly ServiceSpec[],
   listeners?: number,
 ): JsonObject {
@@ -19,19 +30,19 @@ export function forwarderEntry(
   return {
     namespace: namespaceHost,
     path: hybridConnection,
-    sasToken,
+    ...credentialFields(credential),
     ...(listeners !== undefined && { listeners }),
     services: servicesDoc,
   };
 }
 
-/** A gateway's credential entry for one hybrid connection (Send token). */
+/** A gateway's credential entry for one hybrid connection (Send token or Entra ID auth). */
 export function gatewayHybridConnectionEntry(
   namespaceHost: string,
   hybridConnection: string,
-  sasToken: string,
+  credential: EntryCredential,
 ): JsonObject {
-  return { namespace: namespaceHost, path: hybridConnection, sasToken };
+  return { namespace: namespaceHost, path: hybridConnection, ...credentialFields(credential) };
 }
 
 /** A gateway route: a public port tunnelled to one service of one hybrid connection. */

@@ -55,7 +55,8 @@ export function planArm(
           userMetadata: ownerMetadata(settings, locationId, spec.deviceId),
         },
       ];
-      for (const rule of Object.keys(RULES) as RuleName[]) {
+      // With Entra ID no SAS rule exists: a namespace with disableLocalAuth would refuse them anyway.
+      for (const rule of settings.relayAuth ? [] : (Object.keys(RULES) as RuleName[])) {
         group.push({
           kind: 'createAuthorizationRule',
           location: locationId,
@@ -64,12 +65,12 @@ export function planArm(
           rights: [...RULES[rule].rights],
         });
       }
-      for (const rule of Object.keys(RULES) as RuleName[])
+      for (const rule of settings.relayAuth ? [] : (Object.keys(RULES) as RuleName[]))
         group.push({ kind: 'fetchKeys', location: locationId, hybridConnection: hc, rule });
       if (!group.some((a) => failed(locationId, a))) actions.push(...group);
       continue;
     }
-    for (const rule of rulesNeeded(view, observed, settings, pools, locationId)) {
+    for (const rule of settings.relayAuth ? [] : rulesNeeded(view, observed, settings, pools, locationId)) {
       const ref = keyRef(hc, rule);
       if (observed.keys.has(ref)) continue;
       const fetch: Action = { kind: 'fetchKeys', location: locationId, hybridConnection: hc, rule };

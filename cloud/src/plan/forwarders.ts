@@ -1,4 +1,4 @@
-import { forwarderEntry, renderForwarderDocument } from '../model/documents';
+import { entraAuth, forwarderEntry, renderForwarderDocument } from '../model/documents';
 import { diffMergePatch, isJsonObject, objectAt, type JsonObject } from '../model/json';
 import { hybridConnectionName, isManagedName } from '../model/names';
 import type { Observed } from '../model/observed';
@@ -28,7 +28,16 @@ export function planForwarders(
     const managed = new Map<string, JsonObject>();
     const locationId = view.locationOfDevice.get(deviceId);
     const hc = locationId === undefined ? undefined : hybridConnectionName(settings, locationId);
-    if (locationId !== undefined && hc !== undefined && !view.foreign.has(hc)) {
+    const entra = settings.relayAuth;
+    if (entra && locationId !== undefined && hc !== undefined && !view.foreign.has(hc)) {
+      // Entra ID: the forwarder's own identity is the credential; nothing to issue or renew.
+      const spec = view.locations.get(locationId)!;
+      const auth = entraAuth(entra.forwarderClientId);
+      managed.set(
+        hc,
+        forwarderEntry(observed.namespaceHost, hc, auth, spec.services, settings.forwarderListeners),
+      );
+    } else if (locationId !== undefined && hc !== undefined && !view.foreign.has(hc)) {
       const spec = view.locations.get(locationId)!;
       const scope = { namespaceHost: observed.namespaceHost, hybridConnection: hc, rule: 'listen' as const };
       const choice = chooseToken(observed, settings, scope, objectAt(currentEntries, hc).sasToken);

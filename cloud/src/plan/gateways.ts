@@ -1,4 +1,9 @@
-import { gatewayHybridConnectionEntry, gatewayRoute, renderGatewayDocument } from '../model/documents';
+import {
+  entraAuth,
+  gatewayHybridConnectionEntry,
+  gatewayRoute,
+  renderGatewayDocument,
+} from '../model/documents';
 import { diffMergePatch, objectAt, type JsonObject } from '../model/json';
 import { hybridConnectionName, isManagedName, parseRouteName, routeName } from '../model/names';
 import type { Observed } from '../model/observed';
@@ -40,6 +45,23 @@ export function planGateways(
       const ports = decision!.ports.get(locationId);
       const routed = spec.services.filter((s) => ports?.has(s.name));
       if (routed.length === 0 || view.foreign.has(hc)) continue;
+      if (settings.relayAuth) {
+        // Entra ID: the gateways' own identity is the credential; nothing to issue or renew.
+        entries.set(
+          hc,
+          gatewayHybridConnectionEntry(
+            observed.namespaceHost,
+            hc,
+            entraAuth(settings.relayAuth.gatewayClientId),
+          ),
+        );
+        for (const service of routed)
+          routes.set(
+            routeName(locationId, service.name),
+            gatewayRoute(decision!.pool, hc, service, ports!.get(service.name)!),
+          );
+        continue;
+      }
       const scope = { namespaceHost: observed.namespaceHost, hybridConnection: hc, rule: 'send' as const };
       const choice = chooseToken(observed, settings, scope, objectAt(currentEntries, hc).sasToken);
       if (choice.kind === 'none') {

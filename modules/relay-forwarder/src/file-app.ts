@@ -72,6 +72,8 @@ export function startForwarderFromFile(options: ForwarderFileAppOptions): Promis
           { code: result.error.code, err: result.error.message },
           'configuration file unusable; keeping the running configuration',
         );
+        // Counted like an invalid document (the gateway does the same): every unusable reading is one refusal.
+        forwarder.refuseDocument([{ path: '', message: result.error.message }]);
         return;
       }
       forwarder.applyDocument(result.document);

@@ -19,6 +19,13 @@ import {
 import type { ForwarderState, HybridConnectionState } from './runtime/stats';
 import type { TunnelClosedEvent, TunnelOpenedEvent, TunnelRefusedEvent } from './runtime/tunnel-session';
 
+/**
+ * Keep-alive of every control channel: a relay that stops answering (black-holed: TCP up, nothing comes back)
+ * is noticed within 15 s (ping every 10 s, pong within 5 s) instead of the library's 30 s + 30 s, so the
+ * forwarder reports `listeners_offline` and reconnects in seconds. A ping is a few bytes per channel.
+ */
+export const FORWARDER_KEEPALIVE = { pingIntervalMs: 10_000, pongTimeoutMs: 5_000 } as const;
+
 /** Options for Forwarder. */
 export interface ForwarderOptions {
   readonly log: Logger;
@@ -103,12 +110,20 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   applyDocument(document: unknown): ApplyResult {
     const result = normalizeForwarderConfig(document, { nowMs: (this.options.nowMs ?? Date.now)() });
     if (!result.ok) {
-      const keeping = this.appliedAtMs === undefined ? '' : '; keeping the running one';
-      this.options.log.error({ problems: result.problems }, `configuration refused${keeping}`);
-      this.emit('configRejected', result.problems);
+      this.refuseDocument(result.problems);
       return result;
     }
     return { ok: true, config: result.value, diff: this.applyConfig(result.value) };
+  }
+
+  /**
+   * Records a document that could not be used (invalid, or a file that does not parse): logged and emitted as
+   * 'configRejected' (counted in `relay.config.versions{outcome=refused}`). Nothing else changes.
+   */
+  refuseDocument(problems: readonly ConfigProblem[]): void {
+    const keeping = this.appliedAtMs === undefined ? '' : '; keeping the running one';
+    this.options.log.error({ problems }, `configuration refused${keeping}`);
+    this.emit('configRejected', problems);
   }
 
   /** Applies a validated configuration, touching only what differs from the running one. */
@@ -126,7 +141,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
         log: this.options.log,
         events: this.sink,
         ...(this.options.tls && { tls: this.options.tls }),
-        ...(this.options.listener && { listener: this.options.listener }),
+        listener: { ...FORWARDER_KEEPALIVE, ...this.options.listener },
         ...(this.options.tokenLifetimeMs !== undefined && { tokenLifetimeMs: this.options.tokenLifetimeMs }),
         ...(this.options.preambleTimeoutMs !== undefined && {
           preambleTimeoutMs: this.options.preambleTimeoutMs,

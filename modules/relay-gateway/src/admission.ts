@@ -51,6 +51,8 @@ export function admitClient(
   routeBudget: ConnectionBudget,
   globalBudget: ConnectionBudget,
 ): Admission {
+  // Node reports no address for a socket the client already reset: that is a client leaving, not a refusal.
+  if (remoteAddress === undefined) return { ok: false, reason: 'client-aborted' };
   if (!allowList.allows(remoteAddress)) return { ok: false, reason: 'not-allowed' };
   if (!routeBudget.tryAcquire()) return { ok: false, reason: 'route-limit' };
   if (!globalBudget.tryAcquire()) {

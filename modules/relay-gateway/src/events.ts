@@ -44,6 +44,8 @@ export interface GatewayEvents {
   /** A client passed admission; its tunnel is being opened. */
   connection: [ConnectionEventBase];
   refused: [RefusedEvent];
+  /** The relay accepted the client's connect request (the forwarder's dial and reply are still to come). */
+  'relay-connected': [ConnectionEventBase];
   'tunnel-open': [TunnelOpenEvent];
   'tunnel-failed': [TunnelFailedEvent];
   'connection-closed': [ConnectionClosedEvent];

@@ -1,12 +1,20 @@
 import { EventEmitter } from 'node:events';
 import type { ConfigProblem } from '../../common/src/config/schema-validator';
 import type { Logger } from '../../common/src/log';
+import { RepeatLog } from '../../common/src/repeat-log';
 import { ConnectionBudget } from './admission';
 import { diffGatewayConfig, EMPTY_GATEWAY_CONFIG, type GatewayConfigDiff } from './config/diff';
 import { normalizeGatewayConfig } from './config/normalize';
 import type { GatewayConfig, GatewayHybridConnection } from './config/types';
 import type { GatewayEvents } from './events';
-import { RouteRuntime, type RouteContext, type RouteState } from './route';
+import type { TunnelFailureReason } from './reasons';
+import {
+  RouteRuntime,
+  type RouteContext,
+  type RouteRelayFault,
+  type RouteState,
+  type RouteStatus,
+} from './route';
 import type { TunnelOpener } from './tunnel-opener';
 
 /** Headers for one connection's relay connect request, by connection id (the `sb-hc-id`). */
@@ -16,6 +24,8 @@ export type ConnectHeaderSource = (connectionId: string) => Readonly<Record<stri
 export interface GatewayOptions {
   readonly opener: TunnelOpener;
   readonly logger: Logger;
+  /** Interval of the refused-client log summary (default 10 s). */
+  readonly refusalLogIntervalMs?: number;
 }
 
 /** Outcome of applying a configuration. */
@@ -61,6 +71,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly initialLogLevel: string;
   private queue: Promise<unknown> = Promise.resolve();
   private connectHeaders: ConnectHeaderSource | undefined;
+  /** Per route, the latest relay-side tunnel failure until a tunnel opens (reported, never a readiness reason). */
+  private readonly relayFaults = new Map<string, RouteRelayFault>();
 
   constructor(private readonly options: GatewayOptions) {
     super();
@@ -72,9 +84,22 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       },
       globalBudget: this.globalBudget,
       logger: options.logger,
+      refusalLog: new RepeatLog(options.logger, {
+        ...(options.refusalLogIntervalMs !== undefined && { intervalMs: options.refusalLogIntervalMs }),
+      }),
       events: this,
       hybridConnection: (name) => this.config.hybridConnections.get(name),
     };
+    this.on('tunnel-failed', (event) => {
+      if (!RELAY_FAULTS.has(event.reason)) return;
+      const code = (event.error as { code?: unknown } | null)?.code;
+      this.relayFaults.set(event.routeId, {
+        reason: event.reason,
+        ...(typeof code === 'string' && { code }),
+        atMs: Date.now(),
+      });
+    });
+    this.on('tunnel-open', (event) => this.relayFaults.delete(event.routeId));
   }
 
   /**
@@ -129,12 +154,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const run = this.queue.then(async () => {
       const timeoutMs = drainTimeoutMs ?? this.config.drainTimeoutMs;
       // Retiring routes join the draining set so closeAllConnections() still reaches them.
-      for (const route of this.routes.values()) this.retire(route, timeoutMs);
-      this.routes.clear();
+      // Until its turn comes a route stays in `routes`, where closeAllConnections() reaches it too.
+      for (const [i, route] of [...this.routes.values()].entries()) {
+        this.routes.delete(route.id);
+        this.retire(route, timeoutMs);
+        if ((i + 1) % ROUTES_PER_TURN === 0) await nextTurn();
+      }
       // Routes removed by earlier applies may have a longer drain left: the shutdown bound covers them too.
       const deadline = setTimeout(() => this.closeAllConnections(), timeoutMs);
       await Promise.all([...this.draining].map((route) => route.whenIdle()));
       clearTimeout(deadline);
+      this.routeContext.refusalLog.close();
     });
     this.queue = run.catch(() => undefined);
     return run;
@@ -150,7 +180,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const routes: Record<string, RouteState> = {};
     let activeConnections = 0;
     for (const [id, route] of this.routes) {
-      routes[id] = route.state();
+      const fault = this.relayFaults.get(id);
+      routes[id] = fault ? { ...route.state(), relayFault: fault } : route.state();
       activeConnections += route.activeConnections;
     }
     const draining = [...this.draining].map((route) => {
@@ -168,6 +199,28 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     };
   }
 
+  /** Each route's status (without counters): what readiness and status reports need, in O(routes). */
+  routeStatuses(): ReadonlyMap<string, RouteStatus> {
+    const out = new Map<string, RouteStatus>();
+    for (const [id, route] of this.routes) out.set(id, route.currentStatus);
+    return out;
+  }
+
+  /** Live connections of route `id` (0 when there is no such route). */
+  activeConnectionsOf(id: string): number {
+    return this.routes.get(id)?.activeConnections ?? 0;
+  }
+
+  /** True once a good configuration was applied. */
+  get isConfigured(): boolean {
+    return this.configured;
+  }
+
+  /** Removed routes still draining their connections. */
+  get drainingRoutes(): number {
+    return this.draining.size;
+  }
+
   private async applyNow(incoming: GatewayConfig): Promise<ApplyResult> {
     const diff = diffGatewayConfig(this.config, incoming);
     if (this.stopping) return { ok: true, diff, refusedRoutes: [] };
@@ -179,10 +232,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.globalBudget.setLimit(next.maxConnections);
     if (diff.logLevelChanged) this.options.logger.level = next.logLevel ?? this.initialLogLevel;
 
-    for (const id of diff.routesRemoved) {
+    // A new credential or endpoint deserves a fresh start.
+    const renewed = new Set(diff.credentialsChanged);
+    for (const id of this.relayFaults.keys())
+      if (renewed.has(next.routes.get(id)?.hybridConnection ?? '')) this.relayFaults.delete(id);
+    for (const [i, id] of diff.routesRemoved.entries()) {
       const route = this.routes.get(id)!;
       this.routes.delete(id);
+      this.relayFaults.delete(id);
       this.retire(route, drainTimeoutMs);
+      if ((i + 1) % ROUTES_PER_TURN === 0) await nextTurn();
     }
     // Release every port that moves before binding any, so two routes can swap ports in one apply.
     for (const change of diff.routesChanged) {
@@ -191,16 +250,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const work: Array<Promise<void>> = [];
     for (const change of diff.routesChanged)
       work.push(this.routes.get(change.id)!.update(next.routes.get(change.id)!, change, drainTimeoutMs));
+    let started = 0;
     for (const id of diff.routesAdded) {
       const route = new RouteRuntime(next.routes.get(id)!, this.routeContext);
       this.routes.set(id, route);
       work.push(route.start());
+      // Opening thousands of ports in one turn would stall every live tunnel: let I/O run between batches.
+      if (++started % ROUTES_PER_TURN === 0) await nextTurn();
     }
     for (const id of diff.routesUnchanged) work.push(this.routes.get(id)!.retryIfRefused());
     await Promise.all(work);
 
     const refusedRoutes = [...this.routes.values()]
-      .filter((route) => route.state().status === 'refused')
+      .filter((route) => route.currentStatus === 'refused')
       .map((route) => route.id)
       .sort();
     this.options.logger.info(
@@ -231,3 +293,22 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return { ...next, hybridConnections };
   }
 }
+
+/** Routes opened or closed per event-loop turn when an apply or a stop touches many. */
+const ROUTES_PER_TURN = 250;
+
+/** Lets pending I/O (live tunnels) run before the next batch. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Tunnel failures that say something about the relay or the hybrid connection (not the client, not the target). */
+const RELAY_FAULTS: ReadonlySet<TunnelFailureReason> = new Set<TunnelFailureReason>([
+  'no-listener',
+  'unauthorized',
+  'forbidden',
+  'relay-not-found',
+  'relay-rejected',
+  'relay-unavailable',
+  'relay-timeout',
+]);

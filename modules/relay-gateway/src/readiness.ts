@@ -1,52 +1,48 @@
-// Readiness of a gateway for the load-balancer probe (/readyz): what makes it ready, and when the relay counts as
-// unreachable. docs/observability.md ("What each module exports") says the same in prose.
+// Readiness of a gateway for the load-balancer probe (/readyz): only what makes this instance unable to serve.
+// docs/relay-gateway.md ("What the load-balancer probe means") says the same in prose.
 import { isRelayError, type RelayErrorCode } from '../../common/src/hc/errors';
 import { ModuleReadiness } from '../../common/src/health/module-readiness';
 import { NOT_READY } from '../../common/src/health/readiness';
+import type { ConnectionEventBase, TunnelFailedEvent } from './events';
 import type { Gateway } from './gateway';
-import type { RouteState } from './route';
+import { RelayReachability, type RelayReachabilityOptions } from './relay-reachability';
 
-/** Reason codes a gateway reports (the shared ones plus `routes_not_listening`). */
+/** Reason codes a gateway reports (the shared ones plus `not_accepting`). */
 export const GATEWAY_NOT_READY = {
   ...NOT_READY,
-  /** An enabled route has no listening port (refused: port taken or address missing; or still starting). */
-  routesNotListening: 'routes_not_listening',
+  /** Enabled routes exist but not one of them has a listening port: this instance accepts nobody. */
+  notAccepting: 'not_accepting',
 } as const;
 
-/** How long a relay failure keeps the gateway not ready when no later attempt says otherwise (default). */
-export const DEFAULT_RELAY_FAILURE_HOLD_MS = 30_000;
-
-/** Relay errors that say this gateway cannot use the relay: its credential is refused, or the relay cannot be reached. */
-const AUTH_CODES: ReadonlySet<RelayErrorCode> = new Set([
-  'RELAY_UNAUTHORIZED',
-  'RELAY_FORBIDDEN',
-  'RELAY_TOKEN_EXPIRED',
-  'RELAY_BAD_TOKEN',
-]);
+/** Relay failures at the network level: the relay did not answer (as opposed to answering with a refusal). */
 const NETWORK_CODES: ReadonlySet<RelayErrorCode> = new Set([
   'RELAY_NETWORK',
   'RELAY_SERVER_ERROR',
   'RELAY_TIMEOUT',
 ]);
 
-/** What a tunnel attempt proved about the relay: unusable (auth or network), reachable, or nothing. */
+/** What a failed tunnel attempt proved about the relay: it did not answer, it answered, or nothing. */
 export type RelayVerdict =
-  | { readonly kind: 'unreachable'; readonly cause: 'auth' | 'network'; readonly code: string }
+  | { readonly kind: 'unreachable'; readonly code: string }
   | { readonly kind: 'reachable' }
   | { readonly kind: 'unknown' };
 
 /**
- * Classifies a failed tunnel attempt. Auth (401/403, expired or unusable token) and network failures (socket
- * errors, 5xx, handshake timeout) make the relay unreachable; any other relay status (404 no listener, a
- * listener's reject) and every failure reported by the forwarder prove the relay answered. Aborts (client left,
- * gateway stopping, the route's connect timeout) prove nothing.
+ * Classifies a failed tunnel attempt. Network failures (socket errors, 5xx, handshake timeout, and the route's
+ * connect timeout passing before the relay answered: `relay-timeout`) say the relay is not answering. Any other
+ * relay status (401/403, 404 no listener, a listener's reject) and every failure reported by the forwarder prove
+ * the relay answered. Other aborts (client left, gateway stopping) prove nothing.
  */
-export function relayVerdict(error: unknown): RelayVerdict {
+export function relayVerdict(event: Pick<TunnelFailedEvent, 'reason' | 'error'>): RelayVerdict {
+  const error = event.error;
   if (isRelayError(error)) {
-    if (AUTH_CODES.has(error.code)) return { kind: 'unreachable', cause: 'auth', code: error.code };
-    if (NETWORK_CODES.has(error.code)) return { kind: 'unreachable', cause: 'network', code: error.code };
+    // 504/408: the relay answered that the listener was slow to accept, a fault of that hybrid connection.
+    if (error.code === 'RELAY_TIMEOUT' && error.status !== undefined) return { kind: 'reachable' };
+    if (NETWORK_CODES.has(error.code)) return { kind: 'unreachable', code: error.code };
+    if (event.reason === 'relay-timeout') return { kind: 'unreachable', code: 'RELAY_TIMEOUT' };
     return error.code === 'RELAY_ABORTED' ? { kind: 'unknown' } : { kind: 'reachable' };
   }
+  if (event.reason === 'relay-timeout') return { kind: 'unreachable', code: 'RELAY_TIMEOUT' };
   const code = (error as { code?: unknown } | null)?.code;
   // A TunnelError means a forwarder answered through the relay; TUNNEL_ABORTED is our own abort.
   if (typeof code === 'string' && code.startsWith('TUNNEL_') && code !== 'TUNNEL_ABORTED')
@@ -55,116 +51,183 @@ export function relayVerdict(error: unknown): RelayVerdict {
 }
 
 /** Options for GatewayReadiness. */
-export interface GatewayReadinessOptions {
-  /**
-   * How long the last failed attempt keeps a hybrid connection "unreachable" with no newer attempt (default 30 s).
-   * A not-ready gateway gets no new clients from the load balancer, so without this bound it could never learn
-   * that the relay is back: after it, the gateway reports ready and the next client re-tests the relay.
-   */
-  readonly relayFailureHoldMs?: number;
+export type GatewayReadinessOptions = RelayReachabilityOptions & {
   /** Clock (tests). */
   readonly nowMs?: () => number;
-}
-
-interface RelayFailure {
-  readonly cause: 'auth' | 'network';
-  readonly code: string;
-  readonly atMs: number;
-}
+};
 
 /**
- * Readiness of one gateway. Ready when: a good configuration was applied; every enabled route is listening; and
- * no hybrid connection used by an enabled route has its latest tunnel attempt (within `relayFailureHoldMs`) failed
- * with an auth or network error. Not ready while shutting down. `check` plugs into startHealthServer; `reasons`
- * and `onChange` feed reported properties.
+ * Readiness of one gateway instance. Not ready when: no good configuration was applied yet; enabled routes exist
+ * but none is listening (`not_accepting`); the relay is unreachable from this instance (`relay_unreachable`, see
+ * RelayReachability: handshakes of every namespace in use failing at the network level or unanswered for seconds);
+ * shutting down. A route that cannot bind, a refused credential or a location without a listener are faults of
+ * that route, reported with it (`state().routes[id].error` / `relayFault`, metrics, logs), never here: every
+ * gateway of a pool carries the same routes, so they would take the whole pool out of the load balancer.
+ * Recomputation is coalesced to at most one per event-loop turn, so N route changes cost O(N), not O(N²).
  */
 export class GatewayReadiness extends ModuleReadiness<Gateway> {
-  private readonly holdMs: number;
   private readonly nowMs: () => number;
-  private readonly failures = new Map<string, RelayFailure>();
+  private readonly reachability: RelayReachability;
   private gateway: Gateway | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private scheduled: NodeJS.Immediate | undefined;
+  private routesStale = false;
+  private relayStale = false;
+  /** Route-wide recomputations so far (tests assert they grow linearly, not quadratically, with route changes). */
+  recomputations = 0;
 
   constructor(options: GatewayReadinessOptions = {}) {
     super();
-    this.holdMs = options.relayFailureHoldMs ?? DEFAULT_RELAY_FAILURE_HOLD_MS;
     this.nowMs = options.nowMs ?? Date.now;
+    this.reachability = new RelayReachability(options);
   }
 
   /** Follows `gateway` from now on (its current state is taken at once); returns the detach function. */
   override attach(gateway: Gateway): () => void {
     this.unsubscribe?.();
     this.gateway = gateway;
-    const update = (): void => this.update();
-    const onFailed = (event: { routeId: string; error: unknown }): void => {
-      const hc = gateway.currentConfig.routes.get(event.routeId)?.hybridConnection;
-      if (hc === undefined) return;
-      const verdict = relayVerdict(event.error);
-      if (verdict.kind === 'unreachable')
-        this.failures.set(hc, { cause: verdict.cause, code: verdict.code, atMs: this.nowMs() });
-      else if (verdict.kind === 'reachable') this.failures.delete(hc);
-      this.update();
+    const namespaceOf = (routeId: string): string | undefined => {
+      const config = gateway.currentConfig;
+      const hc = config.routes.get(routeId)?.hybridConnection;
+      return hc === undefined ? undefined : config.hybridConnections.get(hc)?.namespace;
     };
-    const onOpen = (event: { routeId: string }): void => {
-      const hc = gateway.currentConfig.routes.get(event.routeId)?.hybridConnection;
-      if (hc !== undefined && this.failures.delete(hc)) this.update();
+    const schedule = (): void => this.schedule(true);
+    const onConnection = (event: ConnectionEventBase): void => {
+      const namespace = namespaceOf(event.routeId);
+      if (namespace !== undefined) this.reachability.started(event.connectionId, namespace, this.nowMs());
+      this.schedule(false);
+    };
+    const onAnswered = (event: ConnectionEventBase): void => {
+      const namespace = namespaceOf(event.routeId);
+      if (namespace !== undefined) this.reachability.answered(event.connectionId, namespace, this.nowMs());
+      this.schedule(false);
+    };
+    const onFailed = (event: TunnelFailedEvent): void => {
+      const namespace = namespaceOf(event.routeId);
+      const verdict = relayVerdict(event);
+      if (namespace === undefined || verdict.kind === 'unknown') this.reachability.forget(event.connectionId);
+      else if (verdict.kind === 'reachable')
+        this.reachability.answered(event.connectionId, namespace, this.nowMs());
+      else this.reachability.failed(event.connectionId, namespace, verdict.code, this.nowMs());
+      this.schedule(false);
     };
     const onApplied = (event: { diff: { credentialsChanged: readonly string[] } }): void => {
       // A new credential or endpoint deserves a fresh start.
-      for (const hc of event.diff.credentialsChanged) this.failures.delete(hc);
-      this.update();
+      for (const hc of event.diff.credentialsChanged) {
+        const namespace = gateway.currentConfig.hybridConnections.get(hc)?.namespace;
+        if (namespace !== undefined) this.reachability.reset(namespace);
+      }
+      this.schedule(true);
     };
-    gateway.on('route-state', update);
+    gateway.on('route-state', schedule);
     gateway.on('applied', onApplied);
+    gateway.on('connection', onConnection);
+    gateway.on('relay-connected', onAnswered);
+    gateway.on('tunnel-open', onAnswered);
     gateway.on('tunnel-failed', onFailed);
-    gateway.on('tunnel-open', onOpen);
     this.update();
     this.unsubscribe = () => {
-      gateway.off('route-state', update);
+      gateway.off('route-state', schedule);
       gateway.off('applied', onApplied);
+      gateway.off('connection', onConnection);
+      gateway.off('relay-connected', onAnswered);
+      gateway.off('tunnel-open', onAnswered);
       gateway.off('tunnel-failed', onFailed);
-      gateway.off('tunnel-open', onOpen);
       clearTimeout(this.expiryTimer);
+      if (this.scheduled) clearImmediate(this.scheduled);
+      this.scheduled = undefined;
       this.unsubscribe = undefined;
     };
     return this.unsubscribe;
   }
 
+  /** Why not ready now; pending recomputation runs first, so a probe never reads a stale answer. */
+  override reasons(): ReturnType<ModuleReadiness<Gateway>['reasons']> {
+    this.flush();
+    return super.reasons();
+  }
+
+  /** True when no condition is open (pending recomputation runs first). */
+  override isReady(): boolean {
+    this.flush();
+    return super.isReady();
+  }
+
+  /** Recomputes now whatever an event marked stale. */
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (this.routesStale) this.updateRoutes();
+    if (this.relayStale) this.updateRelay();
+  }
+
   private update(): void {
+    this.routesStale = true;
+    this.relayStale = true;
+    this.flush();
+  }
+
+  // O(routes): runs at most once per event-loop turn whatever the number of route changes in it.
+  private updateRoutes(): void {
+    this.routesStale = false;
     const gateway = this.gateway;
     if (!gateway) return;
-    const state = gateway.state();
-    if (state.configured) this.tracker.ready(NOT_READY.noConfiguration);
+    this.recomputations += 1;
     const config = gateway.currentConfig;
-    const enabled = [...config.routes.values()].filter((route) => route.enabled);
+    if (gateway.isConfigured) this.tracker.ready(NOT_READY.noConfiguration);
 
-    const notListening = enabled
-      .map((route) => state.routes[route.id])
-      .filter((route): route is RouteState => route !== undefined && route.status !== 'listening');
-    if (notListening.length === 0) this.tracker.ready(GATEWAY_NOT_READY.routesNotListening);
+    const statuses = gateway.routeStatuses();
+    let enabled = 0;
+    let listening = 0;
+    const inUse = new Set<string>();
+    for (const route of config.routes.values()) {
+      if (!route.enabled) continue;
+      enabled += 1;
+      if (statuses.get(route.id) === 'listening') listening += 1;
+      const namespace = config.hybridConnections.get(route.hybridConnection)?.namespace;
+      if (namespace !== undefined) inUse.add(namespace);
+    }
+    if (enabled === 0 || listening > 0) this.tracker.ready(GATEWAY_NOT_READY.notAccepting);
     else
       this.tracker.notReady(
-        GATEWAY_NOT_READY.routesNotListening,
-        `routes not listening: ${notListening.map(describeRoute).join(', ')}`,
+        GATEWAY_NOT_READY.notAccepting,
+        `none of the ${enabled} enabled routes is listening (each route's status says why)`,
       );
+    this.reachability.retain(inUse);
+    this.relayStale = true;
+  }
 
+  // O(namespaces + handshakes in flight).
+  private updateRelay(): void {
+    this.relayStale = false;
+    if (!this.gateway) return;
     const now = this.nowMs();
-    const inUse = new Set(enabled.map((route) => route.hybridConnection));
-    for (const [hc, failure] of this.failures)
-      if (!inUse.has(hc) || now - failure.atMs >= this.holdMs) this.failures.delete(hc);
+    const verdict = this.reachability.verdict(now);
+    if (verdict.unreachable) {
+      const detail = verdict.unreachable
+        .map((n) => `${n.namespace} (${n.failures} failures in a row, last ${n.code})`)
+        .join(', ');
+      this.tracker.notReady(NOT_READY.relayUnreachable, `relay unreachable from this instance: ${detail}`);
+    } else this.tracker.ready(NOT_READY.relayUnreachable);
     clearTimeout(this.expiryTimer);
-    if (this.failures.size === 0) {
-      this.tracker.ready(NOT_READY.relayUnreachable);
-      return;
+    this.expiryTimer = undefined;
+    if (verdict.nextChangeAtMs !== undefined) {
+      this.expiryTimer = setTimeout(
+        () => {
+          this.relayStale = true;
+          this.flush();
+        },
+        Math.max(0, verdict.nextChangeAtMs - now),
+      );
+      this.expiryTimer.unref();
     }
-    const failing = [...this.failures].sort(([a], [b]) => a.localeCompare(b));
-    this.tracker.notReady(
-      NOT_READY.relayUnreachable,
-      `relay unreachable for ${failing.map(([hc, f]) => `${hc} (${f.cause}: ${f.code})`).join(', ')}`,
-    );
-    const nextExpiryMs = Math.min(...failing.map(([, f]) => f.atMs + this.holdMs)) - now;
-    this.expiryTimer = setTimeout(() => this.update(), Math.max(0, nextExpiryMs));
-    this.expiryTimer.unref();
+  }
+
+  private schedule(routes: boolean): void {
+    if (routes) this.routesStale = true;
+    else this.relayStale = true;
+    if (this.scheduled || !this.gateway) return;
+    this.scheduled = setImmediate(() => this.flush());
   }
 }
 
@@ -173,8 +236,4 @@ export function readinessFor(gateway: Gateway, options: GatewayReadinessOptions 
   const readiness = new GatewayReadiness(options);
   readiness.attach(gateway);
   return readiness;
-}
-
-function describeRoute(route: RouteState): string {
-  return route.error ? `${route.id} (${route.status}: ${route.error.code})` : `${route.id} (${route.status})`;
 }

@@ -1,8 +1,11 @@
 import { isRelayError } from '../../common/src/hc/errors';
 import { isTunnelError } from '../../common/src/tunnel/errors';
 
-/** Why a client was refused before any relay work: allow-list or a connection limit. */
-export type RefusalReason = 'not-allowed' | 'route-limit' | 'global-limit';
+/**
+ * Why a client was refused before any relay work: allow-list, a connection limit, or `client-aborted` (it reset
+ * before the gateway got to it, so the socket has no address left to judge).
+ */
+export type RefusalReason = 'not-allowed' | 'route-limit' | 'global-limit' | 'client-aborted';
 
 /** Why a tunnel could not be opened for an admitted client; the client is closed at once. */
 export type TunnelFailureReason =
@@ -20,6 +23,7 @@ export type TunnelFailureReason =
   | 'target-unresolved'
   | 'target-error'
   | 'connect-timeout'
+  | 'relay-timeout'
   | 'client-closed'
   | 'stopped'
   | 'protocol-error'
@@ -62,7 +66,7 @@ const RELAY_CODES: Readonly<Record<string, TunnelFailureReason>> = {
   RELAY_NOT_FOUND: 'relay-not-found',
   RELAY_REJECTED: 'relay-rejected',
   RELAY_GONE: 'relay-rejected',
-  RELAY_TIMEOUT: 'connect-timeout',
+  RELAY_TIMEOUT: 'relay-timeout',
   RELAY_SERVER_ERROR: 'relay-unavailable',
   RELAY_NETWORK: 'relay-unavailable',
   RELAY_PROTOCOL: 'protocol-error',

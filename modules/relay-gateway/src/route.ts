@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../common/src/log';
+import type { RepeatLog } from '../../common/src/repeat-log';
 import { admitClient, ConnectionBudget } from './admission';
 import type { RouteChange } from './config/diff';
 import type { GatewayHybridConnection, GatewayRoute } from './config/types';
@@ -25,7 +26,16 @@ export interface RouteState {
   readonly service: string;
   /** Why the port could not be opened (status `refused`). */
   readonly error?: { readonly code: ListenErrorCode; readonly message: string };
+  /** The latest relay-side failure of its tunnels (auth, no listener, relay down), until a tunnel opens again. */
+  readonly relayFault?: RouteRelayFault;
   readonly counters: RouteCountersSnapshot;
+}
+
+/** A route's latest relay-side tunnel failure: reported per route, never a readiness reason of its own. */
+export interface RouteRelayFault {
+  readonly reason: string;
+  readonly code?: string;
+  readonly atMs: number;
 }
 
 /** What every route shares with the gateway. */
@@ -33,6 +43,8 @@ export interface RouteContext {
   readonly opener: TunnelOpener;
   readonly globalBudget: ConnectionBudget;
   readonly logger: Logger;
+  /** Where refusals are logged, summarised per route and reason. */
+  readonly refusalLog: RepeatLog;
   readonly events: EventEmitter<GatewayEvents>;
   /** The current object for a hybrid connection name (replaced when its credentials change). */
   hybridConnection(name: string): GatewayHybridConnection | undefined;
@@ -63,6 +75,11 @@ export class RouteRuntime {
   /** The route id (map key). */
   get id(): string {
     return this.route.id;
+  }
+
+  /** The status now (cheaper than `state()`, which also snapshots the counters). */
+  get currentStatus(): RouteStatus {
+    return this.status;
   }
 
   /** Admitted clients not yet closed. */
@@ -187,9 +204,14 @@ export class RouteRuntime {
     const admission = admitClient(socket.remoteAddress, route.allowList, this.budget, this.ctx.globalBudget);
     if (!admission.ok) {
       this.counters.countRefused(admission.reason);
-      const fields = { remoteAddress: socket.remoteAddress, reason: admission.reason };
-      if (admission.reason === 'not-allowed') this.log('debug', fields, 'client refused');
-      else this.log('warn', fields, 'client refused');
+      // Summarised (one line per route and reason per interval): refusals come as fast as clients can connect.
+      // Allow-list refusals and clients that left stay at debug (scanners would flood the log).
+      this.ctx.refusalLog.record(
+        admission.reason === 'route-limit' || admission.reason === 'global-limit' ? 'warn' : 'debug',
+        `${route.id}\n${admission.reason}`,
+        { routeId: route.id, reason: admission.reason, remoteAddress: socket.remoteAddress },
+        'client refused',
+      );
       this.ctx.events.emit('refused', {
         routeId: route.id,
         remoteAddress: socket.remoteAddress,
@@ -218,10 +240,13 @@ export class RouteRuntime {
     const base = { routeId: route.id, connectionId: session.id, remoteAddress: session.remoteAddress };
     this.ctx.events.emit('connection', base);
     void session
-      .run(() => {
-        this.counters.countTunneled();
-        this.ctx.events.emit('tunnel-open', { ...base, bytes: session });
-      })
+      .run(
+        () => {
+          this.counters.countTunneled();
+          this.ctx.events.emit('tunnel-open', { ...base, bytes: session });
+        },
+        () => this.ctx.events.emit('relay-connected', base),
+      )
       .then((result) => this.onSessionEnd(session, result, base))
       .finally(() => {
         admission.release();

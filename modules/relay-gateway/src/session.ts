@@ -51,6 +51,8 @@ export class ClientSession implements LiveBytes {
   readonly startedAtMs = Date.now();
   private readonly opening = new AbortController();
   private openAbortReason: TunnelFailureReason | undefined;
+  /** The relay accepted the connect request: a connect timeout from now on is the forwarder's or target's. */
+  private relayConnected = false;
   private pump: TunnelPump | undefined;
   private endReason: TunnelEndReason | undefined;
   private finished = false;
@@ -78,9 +80,9 @@ export class ClientSession implements LiveBytes {
   }
 
   /** Runs the session to its end; `onTunneled` is called once the tunnel is open. Never rejects. */
-  async run(onTunneled: () => void = noop): Promise<SessionResult> {
+  async run(onTunneled: () => void = noop, onRelayConnected: () => void = noop): Promise<SessionResult> {
     try {
-      return await this.runOnce(onTunneled);
+      return await this.runOnce(onTunneled, onRelayConnected);
     } finally {
       this.finished = true;
     }
@@ -97,12 +99,16 @@ export class ClientSession implements LiveBytes {
     } else this.abortOpening('stopped');
   }
 
-  private async runOnce(onTunneled: () => void): Promise<SessionResult> {
+  private async runOnce(onTunneled: () => void, onRelayConnected: () => void): Promise<SessionResult> {
     const { socket, settings } = this;
     const onClientGone = (): void => this.abortOpening('client-closed');
     socket.on('error', noop);
     socket.once('close', onClientGone);
-    const timer = setTimeout(() => this.abortOpening('connect-timeout'), settings.connectTimeoutMs);
+    // A relay that never answered the handshake is told apart from a slow forwarder or target (readiness).
+    const timer = setTimeout(
+      () => this.abortOpening(this.relayConnected ? 'connect-timeout' : 'relay-timeout'),
+      settings.connectTimeoutMs,
+    );
 
     let tunnel;
     try {
@@ -115,6 +121,10 @@ export class ClientSession implements LiveBytes {
         service: settings.service,
         timeoutMs: settings.connectTimeoutMs,
         signal: this.opening.signal,
+        onRelayConnected: () => {
+          this.relayConnected = true;
+          onRelayConnected();
+        },
       });
       // The opener may have won a race against an abort: the tunnel is not wanted any more.
       if (this.opening.signal.aborted) {

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { HybridConnectionEndpoint, RelayTlsOptions } from '../../common/src/hc/endpoint';
 import type { RelayLogger } from '../../common/src/hc/logger';
 import { connectHybridConnection } from '../../common/src/hc/sender';
-import { keyTokenProvider, staticTokenProvider } from '../../common/src/hc/token-provider';
+import { tokenProviderForCredential } from '../../common/src/config/relay-token-provider';
 import { halfCloseOfferHeaders } from '../../common/src/tunnel/half-close';
 import { openSenderTunnel } from '../../common/src/tunnel/sender-tunnel';
 import type { GatewayHybridConnection } from './config/types';
@@ -21,6 +21,8 @@ export interface TunnelRequest {
   readonly signal: AbortSignal;
   /** Extra connect-request headers (W3C trace context); the relay hands them to the forwarder as connectHeaders. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Called once the relay accepted the connect request (what is left is the forwarder's dial and reply). */
+  readonly onRelayConnected?: () => void;
 }
 
 /** An open tunnel: a byte stream to the forwarder's target. */
@@ -53,10 +55,9 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
   const endpointFor = (hc: GatewayHybridConnection): HybridConnectionEndpoint => {
     let endpoint = endpoints.get(hc);
     if (!endpoint) {
-      const tokenProvider =
-        hc.credential.kind === 'key'
-          ? keyTokenProvider(hc.credential.keyName, hc.credential.key, options.tokenLifetimeMs)
-          : staticTokenProvider(hc.credential.token);
+      const tokenProvider = tokenProviderForCredential(hc.credential, {
+        ...(options.tokenLifetimeMs !== undefined && { tokenLifetimeMs: options.tokenLifetimeMs }),
+      });
       endpoint = {
         namespace: hc.namespace,
         path: hc.path,
@@ -77,6 +78,7 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
       signal: request.signal,
       ...(options.logger && { logger: options.logger }),
     });
+    request.onRelayConnected?.();
     // openSenderTunnel closes the WebSocket itself on every failure path.
     const tunnel = await openSenderTunnel(ws, {
       portName: request.service,

@@ -61,19 +61,28 @@ export class GatewayTwinModule implements TwinModule {
 
   onStateChange(listener: () => void): () => void {
     let signature = this.statusSignature();
-    const onStatus = (): void => {
-      signature = this.statusSignature();
+    let stopped = false;
+    // Route changes come in bursts (an apply of thousands of routes, a shutdown): one O(routes) look per
+    // event-loop turn, never one per route, or the cost grows with the square of the route count.
+    let scheduled: NodeJS.Immediate | undefined;
+    let changed = false;
+    const look = (): void => {
+      scheduled = undefined;
+      if (stopped) return;
+      const now = this.statusSignature();
+      if (!changed && now === signature) return;
+      changed = false;
+      signature = now;
       listener();
     };
-    // Connections come and go all the time: only report when one ends a drain (draining → drained).
-    let stopped = false;
-    const check = (): void => {
-      if (stopped || this.statusSignature() === signature) return;
-      onStatus();
+    const onStatus = (): void => {
+      changed = true;
+      scheduled ??= setImmediate(look);
     };
+    // Connections come and go all the time: only report when one ends a drain (draining → drained).
     // The event fires before the route has forgotten the connection: look once the current work is done.
     const onClosed = (): void => {
-      if (this.drained.size > 0 || this.gateway.state().draining.length > 0) setImmediate(check);
+      if (this.drained.size > 0 || this.gateway.drainingRoutes > 0) scheduled ??= setImmediate(look);
     };
     this.gateway.on('route-state', onStatus);
     this.gateway.on('applied', onStatus);
@@ -81,6 +90,7 @@ export class GatewayTwinModule implements TwinModule {
     this.gateway.on('connection-closed', onClosed);
     return () => {
       stopped = true;
+      if (scheduled) clearImmediate(scheduled);
       this.gateway.off('route-state', onStatus);
       this.gateway.off('applied', onStatus);
       this.gateway.off('rejected', onStatus);
@@ -135,10 +145,16 @@ export class GatewayTwinModule implements TwinModule {
   }
 
   private statusSignature(): string {
-    const state = this.gateway.state();
-    const parts = Object.entries(state.routes).map(
-      ([id, r]) => `${id}:${reportedRouteStatus(r, this.drained.has(id))}`,
-    );
-    return `${parts.join(',')}|${state.draining.length}`;
+    const parts: string[] = [];
+    for (const [id, status] of this.gateway.routeStatuses()) {
+      // Only a drained route's status depends on its live connections (draining → drained).
+      const drained = this.drained.has(id) ? (this.activeOf(id) > 0 ? 'draining' : 'drained') : status;
+      parts.push(`${id}:${drained}`);
+    }
+    return `${parts.join(',')}|${this.gateway.drainingRoutes}`;
+  }
+
+  private activeOf(id: string): number {
+    return this.gateway.activeConnectionsOf(id);
   }
 }

@@ -15,7 +15,7 @@ export function reportedRouteStatus(route: RouteState, drained: boolean): Report
 /**
  * The gateway's part of the reported properties (pure): per route its status, port, hybrid connection and service,
  * the reason when its port was refused, and — at full detail — its counters. `compact` keeps only live
- * connections per route; `summary` lists only the routes that are not listening, with counts by status.
+ * connections per route; `summary` lists only the routes that are not listening or have a relay fault, with counts by status.
  */
 export function gatewayReport(
   state: GatewayState,
@@ -27,7 +27,7 @@ export function gatewayReport(
   for (const [id, route] of Object.entries(state.routes)) {
     const status = reportedRouteStatus(route, drained.has(id));
     byStatus[status] = (byStatus[status] ?? 0) + 1;
-    if (detail === 'summary' && status === 'listening') continue;
+    if (detail === 'summary' && status === 'listening' && !route.relayFault) continue;
     routes[id] = routeEntry(route, status, detail);
   }
   // Removed routes still finishing their connections, unless the id is in use again.
@@ -52,6 +52,13 @@ function routeEntry(route: RouteState, status: ReportedRouteStatus, detail: Repo
     hybridConnection: route.hybridConnection,
     service: route.service,
     ...(route.error && { reason: { code: route.error.code, message: route.error.message } }),
+    // No time stamp: it would change with every failing client and re-send the patch each time.
+    ...(route.relayFault && {
+      relayFault: {
+        reason: route.relayFault.reason,
+        ...(route.relayFault.code !== undefined && { code: route.relayFault.code }),
+      },
+    }),
   };
   if (detail === 'full') {
     entry.counters = {

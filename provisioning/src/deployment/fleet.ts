@@ -15,6 +15,9 @@ export const FLEET_TEMPLATES = {
 /** Name of a fleet module. */
 export type FleetModuleName = keyof typeof FLEET_TEMPLATES;
 
+/** The controller ships in the gateway template: the gateway pool runs it, beside relay-gateway. */
+export const CONTROLLER_MODULE = 'fleet-controller';
+
 /** The directory holding deployment.template.json, searched upwards from `start` (works from src and dist). */
 export function findRepoRoot(start: string = __dirname): string {
   let dir = path.resolve(start);
@@ -81,27 +84,28 @@ export interface FleetFragmentOptions {
 }
 
 /**
- * Generates both fleet manifests from the repository's templates and returns the forwarder's and
- * the gateway's fragments (module entry, routes, default desired properties): the provisioning
+ * Generates both fleet manifests from the repository's templates and returns the forwarder's, the
+ * gateway's and the controller's fragments (module entry, routes, default desired properties): the provisioning
  * CLI's layered deployments come from the same source as `npm run deployment:gen`.
  */
 export function loadFleetFragments(
   options: FleetFragmentOptions = {},
-): Record<FleetModuleName, ModuleFragment> {
+): Record<FleetModuleName | typeof CONTROLLER_MODULE, ModuleFragment> {
   const repoRoot = options.repoRoot ?? findRepoRoot();
   const platform = options.platform ?? 'amd64';
   const variables = options.variables ?? loadVariables(path.join(repoRoot, '.env'), process.env);
   const modules = loadModules(repoRoot);
-  const fragment = (name: FleetModuleName): ModuleFragment => {
-    const manifest: DeploymentManifest = generateManifest(
-      readJson(path.join(repoRoot, FLEET_TEMPLATES[name])),
-      {
-        platform,
-        modules,
-        variables,
-      },
-    );
+  const fragment = (name: string, template: string): ModuleFragment => {
+    const manifest: DeploymentManifest = generateManifest(readJson(path.join(repoRoot, template)), {
+      platform,
+      modules,
+      variables,
+    });
     return extractModuleFragment(manifest, name);
   };
-  return { 'relay-forwarder': fragment('relay-forwarder'), 'relay-gateway': fragment('relay-gateway') };
+  return {
+    'relay-forwarder': fragment('relay-forwarder', FLEET_TEMPLATES['relay-forwarder']),
+    'relay-gateway': fragment('relay-gateway', FLEET_TEMPLATES['relay-gateway']),
+    [CONTROLLER_MODULE]: fragment(CONTROLLER_MODULE, FLEET_TEMPLATES['relay-gateway']),
+  };
 }

@@ -62,15 +62,16 @@ export class ModuleSupervisor {
 
   /** Starts the module if its desired status asks for it (and the image is one the stand-in runs). */
   start(): void {
+    // A module asked to stay stopped is stopped whatever its image (the sandbox's own fleet-controller module).
+    if (this.spec.status !== 'running') {
+      this.set({ runtimeStatus: 'stopped', statusDescription: 'desired status is stopped' });
+      return;
+    }
     if (!this.spec.runs) {
       this.set({
         runtimeStatus: 'failed',
         statusDescription: `image ${this.spec.image} is not relay-forwarder or relay-gateway; the sandbox runs only those`,
       });
-      return;
-    }
-    if (this.spec.status !== 'running') {
-      this.set({ runtimeStatus: 'stopped', statusDescription: 'desired status is stopped' });
       return;
     }
     this.inflight = this.launch();

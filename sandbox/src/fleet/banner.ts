@@ -18,6 +18,8 @@ export interface FleetBannerInfo {
   readonly logDir: string;
   readonly adminFile: string;
   readonly statusUrl: string;
+  /** `.sandbox-state/sandbox.env`, when written. */
+  readonly envFile?: string;
 }
 
 /** The banner above the table. Paths are shown relative to `cwd`. */
@@ -40,6 +42,14 @@ export function formatFleetBanner(info: FleetBannerInfo, cwd = process.cwd()): s
     ['locations', `${info.locations}, each an edge device with relay-forwarder and two sample services`],
     ['logs', `${showPath(info.logDir, cwd)}/`],
     ['admin', `${showPath(info.adminFile, cwd)} (loopback port and token, mode 0600)`],
+    ...(info.envFile !== undefined
+      ? [
+          [
+            'environment',
+            `${showPath(info.envFile, cwd)}  (set -a; . ${showPath(info.envFile, cwd)}; set +a — then the runbook's provisioning and controller commands reach this sandbox)`,
+          ] as [string, string],
+        ]
+      : []),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return [

@@ -45,15 +45,22 @@ export function provisionFleetDevice(
   });
 }
 
-/** Boots the device from its config.toml: DPS registration with its derived key, then its deployment's modules. */
-export function bootFleetDevice(ctx: DeviceContext, configTomlPath: string): Promise<SandboxEdgeDevice> {
+/**
+ * Boots the device from its config.toml: DPS registration with its derived key, then its deployment's modules;
+ * `env` is the machine's own environment for them (its managed identity endpoint with Entra ID).
+ */
+export function bootFleetDevice(
+  ctx: DeviceContext,
+  configTomlPath: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<SandboxEdgeDevice> {
   return startSandboxEdgeDevice({
     configTomlPath,
     hub: ctx.infra.hub,
     logDir: ctx.moduleLogDir,
     logger: ctx.agentLogger,
     // Reported properties within 100 ms rather than the modules' default coalescing: someone is watching.
-    extraEnv: { REPORTED_DEBOUNCE_MS: '100' },
+    extraEnv: { REPORTED_DEBOUNCE_MS: '100', ...env },
     reportDebounceMs: 100,
     // The modules drain for at most 8 s in twin mode; a stuck one is killed after that.
     stopTimeoutMs: 10_000,

@@ -8,6 +8,7 @@ import { createProvisioningServiceClient, startSandboxDps, type SandboxDps } fro
 import { createIotHubServiceClients, startSandboxIotHub, type SandboxIotHub } from '../iothub';
 import { startSandboxRelay, type SandboxRelay } from '../relay';
 import { loadOrCreateSandboxPki } from '../tls/pki-store';
+import { startFleetEntra, type FleetEntra } from './entra';
 import type { FleetLogs } from './logs';
 
 /** The running sandbox services and service-side SDK clients for them. */
@@ -22,6 +23,8 @@ export interface FleetInfrastructure {
   readonly registry: Registry;
   /** azure-iot-provisioning-service client (enrollment groups). */
   readonly provisioningService: ProvisioningServiceClient;
+  /** Present with `relayAuth: 'entra'`: the modules' identities (the relay then refuses SAS). */
+  readonly entra?: FleetEntra;
   /** Stops everything started here (in reverse order). */
   stop(): Promise<void>;
 }
@@ -32,6 +35,8 @@ export interface FleetInfrastructureOptions {
   readonly logs: FleetLogs;
   /** DPS `retry-after` (seconds) of a registration in progress; the sandbox's default when absent. */
   readonly dpsRetryAfterSeconds?: number;
+  /** `entra`: the relay trusts a sandbox Entra ID issuer and refuses SAS; each device gets its own identity. */
+  readonly relayAuth?: 'sas' | 'entra';
 }
 
 /**
@@ -49,6 +54,11 @@ export async function startFleetInfrastructure(
     const pki = await loadOrCreateSandboxPki(join(options.stateDir, 'pki'));
     const relay = await startSandboxRelay({ pki, logger: options.logs.logger('sandbox-relay') });
     stops.push(() => relay.stop());
+    const entra =
+      options.relayAuth === 'entra'
+        ? startFleetEntra(relay, options.logs.logger('sandbox-entra'))
+        : undefined;
+    if (entra) stops.push(() => entra.stop());
     const arm = await startSandboxArm({ relay, pki, logger: options.logs.logger('sandbox-arm') });
     stops.push(() => arm.stop());
     const hub = await startSandboxIotHub({
@@ -80,6 +90,7 @@ export async function startFleetInfrastructure(
       dps,
       registry: clients.registry,
       provisioningService,
+      ...(entra !== undefined && { entra }),
       stop,
     };
   } catch (err) {

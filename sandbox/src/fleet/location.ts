@@ -6,6 +6,7 @@ import { locationDeclaration } from '../../../provisioning/src';
 import type { SandboxEdgeDevice } from '../edge-agent';
 import { startSampleService, type SampleService, type SampleServiceKind } from '../demo/services';
 import { bootFleetDevice, provisionFleetDevice, type DeviceContext } from './devices';
+import { locationRoles } from './entra';
 import { LOCATION_SERVICES } from './plan';
 import { probeService, type ProbeResult } from './probe';
 
@@ -83,7 +84,8 @@ export async function startFleetLocation(
 
     signal?.throwIfAborted();
     const bootStart = Date.now();
-    device = await bootFleetDevice(ctx, provisioned.configTomlPath);
+    const identity = await ctx.infra.entra?.deviceEnvironment(provisioned.deviceId, locationRoles(name));
+    device = await bootFleetDevice(ctx, provisioned.configTomlPath, identity);
     const ports = await waitForPorts(
       ctx.infra.registry,
       provisioned.deviceId,

@@ -82,6 +82,8 @@ async function main(): Promise<number> {
     const { startFleet } = await import('./world');
     fleet = await startFleet({
       stateDir: args.stateDir,
+      // SANDBOX_RELAY_AUTH=entra: the modules use their machines' Entra ID identities, the relay refuses SAS.
+      ...(process.env.SANDBOX_RELAY_AUTH === 'entra' && { relayAuth: 'entra' as const }),
       progress,
       onReconcile: (result) => {
         const line = live ? formatReconcile(result) : undefined;
@@ -140,6 +142,7 @@ async function main(): Promise<number> {
       logDir: fleet.logDir,
       adminFile: adminFilePath(args.stateDir),
       statusUrl: fleet.status.url,
+      envFile: fleet.envFile,
     }),
   );
   out('');

@@ -29,6 +29,9 @@ export const FLEET_USAGE = `Usage: npm start [-- --check] [-- --state-dir <dir>]
   --state-dir   state directory (default SANDBOX_STATE_DIR, else .sandbox-state); the CA in <dir>/pki is kept
                 between runs, device files, logs and admin.json go to <dir>/fleet
 
+  SANDBOX_RELAY_AUTH=entra  the modules authenticate to the relay with their machines' Microsoft Entra ID
+                identities (sandbox managed identity endpoints) and the relay refuses SAS (docs/entra-id.md)
+
   The tunnel-only demo (no IoT Hub, modules on configuration files): npm run demo:tunnel
 ${STANDARD_USAGE_LINES}
 Exit codes: 0 ran (and --check passed), 1 the check failed, 64 bad command line, 70 could not start,

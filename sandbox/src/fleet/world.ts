@@ -9,6 +9,8 @@ import type { ReconcileResult } from '../../../cloud/src/reconcile/reconcile';
 import { gatewayDeclaration, provisionDeployments, type DeploymentResult } from '../../../provisioning/src';
 import type { SandboxEdgeDevice } from '../edge-agent';
 import { bootFleetDevice, provisionFleetDevice, type DeviceContext } from './devices';
+import { GATEWAY_ROLES } from './entra';
+import { sandboxEnvInfo, writeSandboxEnv } from './env-file';
 import { startFleetInfrastructure, type FleetInfrastructure } from './infrastructure';
 import { DEFAULT_LOCATION_TIMEOUT_MS, startFleetLocation, type FleetLocation } from './location';
 import { FleetLogs } from './logs';
@@ -37,6 +39,8 @@ export interface FleetOptions {
   readonly controllerPollMs?: number;
   /** DPS `retry-after` in seconds; the sandbox's default (1 s) when absent. */
   readonly dpsRetryAfterSeconds?: number;
+  /** `entra`: modules use their machines' Entra ID identities and the relay refuses SAS (default `sas`). */
+  readonly relayAuth?: 'sas' | 'entra';
   /** Reports each boot step (what runs now, what is done); silent by default. */
   readonly progress?: Progress;
 }
@@ -56,6 +60,8 @@ export interface Fleet {
   readonly dir: string;
   readonly logDir: string;
   readonly pool: PortRange;
+  /** `{stateDir}/sandbox.env`: the environment that points the provisioning CLI and the controller here. */
+  readonly envFile: string;
   readonly deployments: readonly DeploymentResult[];
   readonly gateway: SandboxEdgeDevice;
   readonly controller: ControllerHandle;
@@ -112,21 +118,22 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         ...(options.dpsRetryAfterSeconds !== undefined && {
           dpsRetryAfterSeconds: options.dpsRetryAfterSeconds,
         }),
+        ...(options.relayAuth !== undefined && { relayAuth: options.relayAuth }),
       }),
     );
     cleanups.push(() => infra.stop());
     const pool = await findFreePortRange(POOL_PORT_COUNT);
+    const poolSettings = {
+      name: FLEET_POOL,
+      ...pool,
+      allow: ['127.0.0.0/8', '::1/128'],
+      publicHost: '127.0.0.1',
+      bindAddress: '127.0.0.1',
+    };
     const controller = runController({
       settings: {
-        pools: [
-          {
-            name: FLEET_POOL,
-            ...pool,
-            allow: ['127.0.0.0/8', '::1/128'],
-            publicHost: '127.0.0.1',
-            bindAddress: '127.0.0.1',
-          },
-        ],
+        pools: [poolSettings],
+        ...(infra.entra && { relayAuth: { type: 'entra' as const } }),
       },
       iothub: { registry: infra.registry },
       arm: {
@@ -150,6 +157,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       logger: logs.logger('status-view'),
     });
     cleanups.push(() => status.close());
+    // The same services, as the environment of the real commands (the runbook rehearsed locally).
+    const envFile = await writeSandboxEnv(options.stateDir, sandboxEnvInfo(infra, poolSettings));
     controller.controller.on('reconciled', (result: ReconcileResult) => {
       summary.reconciles += 1;
       summary.actions += result.actionsDone;
@@ -180,7 +189,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           GATEWAY_DEVICE_ID,
           gatewayDeclaration(FLEET_POOL),
         );
-        return bootFleetDevice(ctx, provisioned.configTomlPath);
+        const gatewayIdentity = await infra.entra?.deviceEnvironment(provisioned.deviceId, GATEWAY_ROLES);
+        return bootFleetDevice(ctx, provisioned.configTomlPath, gatewayIdentity);
       },
     );
     cleanups.push(() => gateway.stop());
@@ -227,6 +237,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       dir,
       logDir: logs.dir,
       pool,
+      envFile,
       deployments,
       gateway,
       controller,
@@ -254,5 +265,15 @@ function deploymentVariables(pool: PortRange): Record<string, string> {
     AZURE_MONITOR_LIVE_METRICS: 'false',
     GATEWAY_PORT_RANGE_START: String(pool.firstPort),
     GATEWAY_PORT_RANGE_END: String(pool.lastPort),
+    GATEWAY_POOL_NAME: 'default',
+    GATEWAY_ALLOWED_SOURCES: '0.0.0.0/0',
+    GATEWAY_PUBLIC_HOST: '',
+    // The sandbox runs the controller in its own process (with its status view): the gateway's module stays stopped.
+    CONTROLLER_MODULE_STATUS: 'stopped',
+    CONTROLLER_IOTHUB_CONNECTION_STRING: '',
+    AZURE_SUBSCRIPTION_ID: '',
+    RELAY_RESOURCE_GROUP: '',
+    RELAY_NAMESPACE: '',
+    CONTROLLER_CLIENT_ID: '',
   };
 }

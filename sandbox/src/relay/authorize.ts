@@ -7,6 +7,7 @@ import {
   type RelayRight,
   type SasTokenFields,
 } from '../../../modules/common/src/hc/sas';
+import { authorizeBearer, isBearerToken, localAuthDisabled } from './entra-auth';
 import type { AuthorizationRule, NamespaceRegistry } from './namespace-registry';
 
 /** The header the relay reads a token from (the documented alternative to `sb-hc-token`). */
@@ -67,6 +68,9 @@ export function authorize(
   request: AuthorizeRequest,
 ): AuthorizeResult {
   if (!token) return deny(401, 'MissingToken: no sb-hc-token or ServiceBusAuthorization was given');
+  if (isBearerToken(token)) return authorizeBearer(registry, token, request);
+  if (localAuthDisabled(registry))
+    return deny(401, 'LocalAuthDisabled: SAS is disabled for this namespace; use a Microsoft Entra ID token');
   token = decodeWholeToken(token);
   let fields: SasTokenFields;
   try {

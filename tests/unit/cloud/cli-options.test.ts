@@ -86,6 +86,32 @@ describe('fleet-controller options', () => {
   });
 });
 
+describe('fleet-controller options: --relay-auth', () => {
+  it('selects Entra ID with optional user-assigned client ids for each side', () => {
+    const r = parseControllerOptions(['--relay-auth', 'entra', '--gateway-client-id', 'gw-id'], {
+      ...ENV,
+      FORWARDER_CLIENT_ID: 'fwd-id',
+    });
+    expect(r).toMatchObject({
+      ok: true,
+      options: { relayAuth: { type: 'entra', forwarderClientId: 'fwd-id', gatewayClientId: 'gw-id' } },
+    });
+    const sas = parseControllerOptions(['--relay-auth', 'sas'], ENV);
+    expect(sas.ok && sas.options.relayAuth).toBeUndefined();
+  });
+
+  it('refuses an unknown mode and client ids without entra', () => {
+    expect(parseControllerOptions(['--relay-auth', 'aad'], ENV)).toMatchObject({
+      ok: false,
+      problems: ['--relay-auth: "aad" is not sas or entra'],
+    });
+    expect(parseControllerOptions(['--gateway-client-id', 'x'], ENV)).toMatchObject({
+      ok: false,
+      problems: ['--forwarder-client-id and --gateway-client-id need --relay-auth entra'],
+    });
+  });
+});
+
 describe('fleet-controller options: cheap checks before anything runs', () => {
   it('refuses a --default-pool that is not one of --pools, naming them', () => {
     const r = parseControllerOptions(['--default-pool', 'nosuch'], ENV);

@@ -1,12 +1,23 @@
 import { parseRelayConnectionString, type RelayConnectionString } from '../hc/connection-string';
 import { parseSasToken, type SasTokenFields } from '../hc/sas';
 import type { ConfigProblem } from './schema-validator';
-import type { Unchecked } from './unchecked';
+import { asRecord, type Unchecked } from './unchecked';
 
-/** How a module proves its relay right (Send or Listen): a SAS key it signs tokens with, or a pre-issued token. */
+/**
+ * How a module proves its relay right (Send or Listen): a SAS key it signs tokens with, a pre-issued token, or its
+ * own Microsoft Entra ID identity (managed identity, Azure Arc or workload identity) holding an Azure Relay role.
+ */
 export type RelayCredential =
   | { readonly kind: 'key'; readonly keyName: string; readonly key: string }
-  | { readonly kind: 'token'; readonly token: string; readonly expiresAtMs: number };
+  | { readonly kind: 'token'; readonly token: string; readonly expiresAtMs: number }
+  | { readonly kind: 'entra'; readonly clientId?: string; readonly tenantId?: string };
+
+/** The `auth` object of a hybrid connection entry: Entra ID instead of SAS. */
+export interface RelayAuthDocument {
+  readonly type: 'entra';
+  readonly clientId?: string;
+  readonly tenantId?: string;
+}
 
 /** The credential fields of a hybrid connection entry (hybrid-connection.schema.json), as written. */
 export interface HybridConnectionCredentialsDocument {
@@ -14,6 +25,7 @@ export interface HybridConnectionCredentialsDocument {
   readonly namespace?: string;
   readonly path?: string;
   readonly sasToken?: string;
+  readonly auth?: RelayAuthDocument;
 }
 
 
@@ -47,6 +59,7 @@ export function resolveRelayCredentials(
   problems: ConfigProblem[],
   options: ResolveCredentialsOptions,
 ): ResolvedRelayCredentials {
+  if (entry.auth !== undefined) return resolveEntraEntry(entry, at, problems);
   let cs: RelayConnectionString | undefined;
   if (typeof entry.connectionString === 'string') {
     try {
@@ -108,6 +121,32 @@ export function resolveRelayCredentials(
   };
 }
 
+// Entra ID: the module's identity is the credential, so the entry names only where to go.
+function resolveEntraEntry(
+  entry: Unchecked<HybridConnectionCredentialsDocument>,
+  at: (field: string) => string,
+  problems: ConfigProblem[],
+): ResolvedRelayCredentials {
+  for (const field of ['connectionString', 'sasToken'] as const)
+    if (entry[field] !== undefined)
+      problems.push({ path: at(field), message: `give "auth" (Entra ID) or "${field}" (SAS), not both` });
+  const auth: Unchecked<RelayAuthDocument> = asRecord(entry.auth) ?? {};
+  if (auth.type !== 'entra') {
+    problems.push({ path: at('auth/type'), message: 'auth.type must be "entra"' });
+    return {};
+  }
+  const namespace = typeof entry.namespace === 'string' ? entry.namespace : undefined;
+  const path = typeof entry.path === 'string' ? entry.path : undefined;
+  if (namespace === undefined) problems.push({ path: at('namespace'), message: 'auth "entra" needs "namespace"' });
+  if (path === undefined) problems.push({ path: at('path'), message: 'auth "entra" needs "path"' });
+  const credential: RelayCredential = {
+    kind: 'entra',
+    ...(typeof auth.clientId === 'string' && { clientId: auth.clientId }),
+    ...(typeof auth.tenantId === 'string' && { tenantId: auth.tenantId }),
+  };
+  return { ...(namespace !== undefined && { namespace }), ...(path !== undefined && { path }), credential };
+}
+
 function checkToken(token: string, nowMs: number, at: string, problems: ConfigProblem[]): SasTokenFields | undefined {
   let fields: SasTokenFields;
   try {
@@ -165,5 +204,6 @@ function hostWithoutPort(host: string): string {
 export function sameRelayCredential(a: RelayCredential, b: RelayCredential): boolean {
   if (a.kind === 'key' && b.kind === 'key') return a.keyName === b.keyName && a.key === b.key;
   if (a.kind === 'token' && b.kind === 'token') return a.token === b.token;
+  if (a.kind === 'entra' && b.kind === 'entra') return a.clientId === b.clientId && a.tenantId === b.tenantId;
   return false;
 }

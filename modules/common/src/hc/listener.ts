@@ -70,6 +70,8 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
   };
   private control: WebSocket | undefined;
   private controlToken: RelayToken | undefined;
+  /** Expiry of the token we last warned about having no successor (one warning per token). */
+  private staleTokenWarnedAtExpiryMs: number | undefined;
   private onlineSinceMs = 0;
   /** Set when we kill the channel ourselves, so 'offline' reports why instead of a bare 1006. */
   private closeCause: RelayError | undefined;
@@ -290,22 +292,20 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
       this.log.warn({ code: error.code, err: error.message }, 'token renewal failed');
       this.emit('tokenRenewalFailed', error);
       this.emitError(error);
-      if (ws === this.control && !this.isClosed()) {
-        // Try again before the old token runs out; if it does, the service closes with 1008 and we reconnect.
-        const leftMs = (this.controlToken?.expiresAtMs ?? 0) - Date.now();
-        this.renewTimer = setTimeout(
-          () => this.track(this.renew(false)),
-          Math.min(MAX_TIMER_DELAY_MS, Math.max(1_000, Math.min(30_000, leftMs / 2))),
-        );
-      }
+      if (ws === this.control && !this.isClosed()) this.retryRenewSoon();
       return;
     }
     if (ws !== this.control || ws.readyState !== WebSocket.OPEN) return;
     if (!force && token.token === this.controlToken?.token) {
-      this.log.warn(
-        { expiresAtMs: token.expiresAtMs },
-        'token provider has no newer token; the service will drop the channel when this one expires',
-      );
+      // Warn once per token, not on every retry.
+      if (this.staleTokenWarnedAtExpiryMs !== token.expiresAtMs)
+        this.log.warn(
+          { expiresAtMs: token.expiresAtMs },
+          'token provider has no newer token yet; asking again before this one expires',
+        );
+      this.staleTokenWarnedAtExpiryMs = token.expiresAtMs;
+      // A cached token (Entra ID) may be replaced later; without a retry the channel would drop at expiry.
+      this.retryRenewSoon();
       return;
     }
     ws.send(JSON.stringify({ renewToken: { token: token.token } }), (err) => {
@@ -316,6 +316,15 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
     this.log.info({ expiresAtMs: token.expiresAtMs }, 'token renewed');
     this.emit('tokenRenewed', { expiresAtMs: token.expiresAtMs });
     this.scheduleRenew(token);
+  }
+
+  // Try again before the old token runs out; if it does, the service closes with 1008 and we reconnect.
+  private retryRenewSoon(): void {
+    const leftMs = (this.controlToken?.expiresAtMs ?? 0) - Date.now();
+    this.renewTimer = setTimeout(
+      () => this.track(this.renew(false)),
+      Math.min(MAX_TIMER_DELAY_MS, Math.max(1_000, Math.min(30_000, leftMs / 2))),
+    );
   }
 
   private onControlMessage(data: WebSocket.RawData, isBinary: boolean): void {

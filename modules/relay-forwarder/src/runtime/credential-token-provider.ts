@@ -1,9 +1,5 @@
-import {
-  keyTokenProvider,
-  StaticTokenProvider,
-  type RelayToken,
-  type TokenProvider,
-} from '../../../common/src/hc/token-provider';
+import { tokenProviderForCredential } from '../../../common/src/config/relay-token-provider';
+import type { RelayToken, TokenProvider } from '../../../common/src/hc/token-provider';
 import type { ForwarderCredential } from '../config/types';
 
 /**
@@ -31,8 +27,8 @@ export class CredentialTokenProvider implements TokenProvider {
   }
 
   private providerFor(credential: ForwarderCredential): TokenProvider {
-    return credential.kind === 'key'
-      ? keyTokenProvider(credential.keyName, credential.key, this.tokenLifetimeMs)
-      : new StaticTokenProvider(credential.token);
+    return tokenProviderForCredential(credential, {
+      ...(this.tokenLifetimeMs !== undefined && { tokenLifetimeMs: this.tokenLifetimeMs }),
+    });
   }
 }

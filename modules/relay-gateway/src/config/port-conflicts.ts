@@ -30,16 +30,33 @@ export function bindingsOverlap(a: Binding, b: Binding): boolean {
   return x.value === y.value;
 }
 
-/** Every pair of routes (by id, in id order) whose bindings overlap; each pair once. */
+/**
+ * Every pair of routes (by id, in id order) whose bindings overlap; each pair once. Only routes on the same port
+ * are compared, so thousands of routes cost O(routes), not O(routes²).
+ */
 export function findPortConflicts(bindings: ReadonlyMap<string, Binding>): PortConflict[] {
-  const ids = [...bindings.keys()].sort();
+  const byPort = new Map<number, string[]>();
+  for (const [id, binding] of bindings) {
+    if (binding.port === 0) continue;
+    const ids = byPort.get(binding.port);
+    if (ids) ids.push(id);
+    else byPort.set(binding.port, [id]);
+  }
   const conflicts: PortConflict[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    for (let j = i + 1; j < ids.length; j++) {
-      const a = bindings.get(ids[i]!)!;
-      const b = bindings.get(ids[j]!)!;
-      if (bindingsOverlap(a, b)) conflicts.push({ first: ids[i]!, second: ids[j]!, port: a.port });
+  for (const unsorted of byPort.values()) {
+    if (unsorted.length < 2) continue;
+    const ids = unsorted.sort();
+    for (let i = 0; i < ids.length; i++) {
+      for (let j = i + 1; j < ids.length; j++) {
+        const a = bindings.get(ids[i]!)!;
+        const b = bindings.get(ids[j]!)!;
+        if (bindingsOverlap(a, b)) conflicts.push({ first: ids[i]!, second: ids[j]!, port: a.port });
+      }
     }
   }
-  return conflicts;
+  return conflicts.sort((x, y) => compare(x.first, y.first) || compare(x.second, y.second));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

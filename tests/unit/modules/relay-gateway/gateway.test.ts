@@ -116,13 +116,16 @@ describe('Gateway (scripted relay)', () => {
     expect(gateway.state().routes.web!.counters.failed).toEqual({ [reason]: 1 });
   });
 
-  it('gives up after the connect timeout', async () => {
-    opener.default = 'hang';
+  it.each([
+    ['the relay never answered', 'hang', 'relay-timeout'],
+    ['the relay answered, the forwarder did not', 'relay-then-hang', 'connect-timeout'],
+  ] as const)('gives up after the connect timeout (%s)', async (_label, script, reason) => {
+    opener.default = script;
     await applyOk(gatewayDocument({ web: loopbackRoute({ connectTimeoutMs: 100 }) }));
     const client = await connectClient(routePort(gateway, 'web'));
     expect((await client.ended).errorCode).toBe('ECONNRESET');
     await eventually(() => gateway.state().routes.web!.counters.active === 0, 'the session to end');
-    expect(gateway.state().routes.web!.counters.failed).toEqual({ 'connect-timeout': 1 });
+    expect(gateway.state().routes.web!.counters.failed).toEqual({ [reason]: 1 });
     expect(opener.requests[0]!.signal.aborted).toBe(true);
   });
 

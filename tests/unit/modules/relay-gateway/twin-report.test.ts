@@ -95,6 +95,20 @@ describe('gateway twin report', () => {
     expect(summary.routeCounts).toEqual({ listening: 1, refused: 1 });
   });
 
+  it('reports a route whose tunnels fail at the relay (a refused credential) at every detail', () => {
+    const locked = routeState('locked', {
+      relayFault: { reason: 'unauthorized', code: 'RELAY_UNAUTHORIZED', atMs: 1 },
+    });
+    for (const detail of ['full', 'compact', 'summary'] as const) {
+      const routes = gatewayReport(state([routeState('a'), locked]), new Set(), detail).routes as Record<
+        string,
+        Record<string, unknown>
+      >;
+      expect(routes.locked!.relayFault).toEqual({ reason: 'unauthorized', code: 'RELAY_UNAUTHORIZED' });
+      expect(routes.a?.relayFault).toBeUndefined();
+    }
+  });
+
   it('gives one stats entry per route with its identifiers and totals', () => {
     const [entry] = gatewayStats(state([routeState('a', { boundPort: 1000 })]), new Set(), () => 'site-a');
     expect(entry).toEqual({

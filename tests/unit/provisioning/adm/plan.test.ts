@@ -98,6 +98,10 @@ describe('buildDeploymentContents (the repository templates through provisioning
     });
     expect(Object.keys(contents.forwarder ?? {})).toEqual(['$edgeAgent', '$edgeHub']);
     const gateway = contents.gateway?.['$edgeAgent']['properties.desired.modules.relay-gateway'];
-    expect(gateway.env.GATEWAY_PORT_RANGE_START).toEqual({ value: '40000' });
+    // The public range reaches the controller (its one reader), not the gateway, which gets ports by twin.
+    expect(gateway.env.GATEWAY_PORT_RANGE_START).toBeUndefined();
+    const controller = contents.gateway?.['$edgeAgent']['properties.desired.modules.fleet-controller'];
+    expect(controller.env.GATEWAY_PORT_RANGE_START).toEqual({ value: '40000' });
+    expect(controller.settings.image).toMatch(/\/fleet-controller:0\.1\.0-amd64$/);
   });
 });

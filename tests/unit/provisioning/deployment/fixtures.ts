@@ -10,6 +10,15 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   AZURE_MONITOR_LIVE_METRICS: 'false',
   GATEWAY_PORT_RANGE_START: '40000',
   GATEWAY_PORT_RANGE_END: '40999',
+  GATEWAY_POOL_NAME: 'default',
+  GATEWAY_ALLOWED_SOURCES: '0.0.0.0/0',
+  GATEWAY_PUBLIC_HOST: '',
+  CONTROLLER_MODULE_STATUS: 'running',
+  CONTROLLER_IOTHUB_CONNECTION_STRING: '',
+  AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
+  RELAY_RESOURCE_GROUP: 'rg',
+  RELAY_NAMESPACE: 'relay',
+  CONTROLLER_CLIENT_ID: '',
 };
 
 /** Module metadata as parseModuleJson returns it for a module with the four IoT Edge platform keys. */

@@ -81,8 +81,13 @@ describe('the repository templates', () => {
     const createOptions = JSON.parse(entry.settings.createOptions);
     expect(createOptions.HostConfig.NetworkMode).toBe('host');
     expect(entry.env.HEALTH_PORT).toEqual({ value: '8080' });
-    expect(entry.env.GATEWAY_PORT_RANGE_START).toEqual({ value: '40000' });
     expect(createOptions.Healthcheck.Test.join(' ')).toContain("path:'/healthz'");
+    // The pool's public range goes to its one reader, the controller module beside the gateway.
+    expect(entry.env.GATEWAY_PORT_RANGE_START).toBeUndefined();
+    const controller = at<Entry>(gateway, '/$edgeAgent/properties.desired/modules/fleet-controller');
+    expect(controller.env.GATEWAY_PORT_RANGE_START).toEqual({ value: '40000' });
+    expect(controller.env.GATEWAY_PORT_RANGE_END).toEqual({ value: '40999' });
+    expect(controller.env.HEALTH_PORT).toEqual({ value: '8082' });
   });
 
   it('uses the IoT Edge twin schema versions $edgeAgent 1.1 and $edgeHub 1.2', () => {
@@ -100,6 +105,7 @@ describe('the repository templates', () => {
       ...Object.values(FLEET_TEMPLATES),
       'modules/relay-forwarder/module.json',
       'modules/relay-gateway/module.json',
+      'modules/fleet-controller/module.json',
     ];
     const used = new Set(
       sources.flatMap((f) =>

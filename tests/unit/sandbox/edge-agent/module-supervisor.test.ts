@@ -181,6 +181,16 @@ describe('ModuleSupervisor', () => {
     expect(world.launches).toBe(0);
   });
 
+  it('reports a module asked to stay stopped as stopped, whatever its image (the sandbox fleet-controller)', () => {
+    const s = world.supervisor(spec(RUN_FOREVER, { status: 'stopped' }, 'r/fleet-controller:0.1.0-amd64'));
+    s.start();
+    expect(s.state()).toMatchObject({
+      runtimeStatus: 'stopped',
+      statusDescription: 'desired status is stopped',
+    });
+    expect(world.launches).toBe(0);
+  });
+
   it('stop during a launch leaves no process behind', async () => {
     const s = world.supervisor(spec(RUN_FOREVER));
     s.start();

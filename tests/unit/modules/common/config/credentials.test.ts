@@ -81,3 +81,12 @@ describe('sameRelayCredential', () => {
     expect(sameRelayCredential(key, sas)).toBe(false);
   });
 });
+
+describe('sameRelayCredential with Entra ID', () => {
+  it('is the same identity when client and tenant ids match, and never equal to SAS', () => {
+    expect(sameRelayCredential({ kind: 'entra' }, { kind: 'entra' })).toBe(true);
+    expect(sameRelayCredential({ kind: 'entra', clientId: 'a' }, { kind: 'entra', clientId: 'a' })).toBe(true);
+    expect(sameRelayCredential({ kind: 'entra', clientId: 'a' }, { kind: 'entra', clientId: 'b' })).toBe(false);
+    expect(sameRelayCredential({ kind: 'entra' }, { kind: 'key', keyName: 'k', key: KEY })).toBe(false);
+  });
+});

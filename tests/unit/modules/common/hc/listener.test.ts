@@ -10,7 +10,11 @@ import {
 } from '../../../../../modules/common/src/hc/listener';
 import type { RelayLogger } from '../../../../../modules/common/src/hc/logger';
 import { createLogger } from '../../../../../modules/common/src/log';
-import { createSasToken, verifySasToken } from '../../../../../modules/common/src/hc/sas';
+import {
+  createSasToken,
+  sasTokenExpiresAtMs,
+  verifySasToken,
+} from '../../../../../modules/common/src/hc/sas';
 import {
   keyTokenProvider,
   staticTokenProvider,
@@ -222,6 +226,28 @@ describe('HybridConnectionListener token renewal', () => {
     await until(() => control.messages.length === 1, 10_000, 'renewToken message');
     expect(control.messages[0]).toEqual({ renewToken: { token: replacement } });
     expect(l.stats.connectAttempts).toBe(1);
+  });
+
+  it('asks again while the provider has no newer token (a cached Entra ID token), then renews on the same channel', async () => {
+    const resource = `http://${service.namespace}/hyco`;
+    const first = createSasToken({ resource, keyName: 'listen', key: KEY, lifetimeMs: 5_000 });
+    const second = createSasToken({ resource, keyName: 'listen', key: KEY, lifetimeMs: 3_600_000 });
+    let calls = 0;
+    // Handshake and first renewal get the same token, as a credential's cache answers before its refresh time.
+    const provider: TokenProvider = {
+      getToken: async () => {
+        calls += 1;
+        const token = calls <= 2 ? first : second;
+        return { token, expiresAtMs: sasTokenExpiresAtMs(token) };
+      },
+    };
+    const l = startListener({ renewAtLifetimeRatio: 0.2 }, endpoint(provider));
+    await nextEvent(l, 'online');
+    const control = controlSockets()[0];
+    await until(() => control.messages.length === 1, 10_000, 'renewToken with the newer token');
+    expect(control.messages[0]).toEqual({ renewToken: { token: second } });
+    expect(calls).toBe(3);
+    expect(l.stats).toMatchObject({ connectAttempts: 1, reconnects: 0, tokenRenewals: 1 });
   });
 
   it('renewToken() while waiting after a 401 reconnects at once with the new token', async () => {

@@ -231,3 +231,46 @@ describe('normalizeForwarderConfig', () => {
     for (const doc of [null, 'x', 3, []]) expect(problems(doc).length).toBeGreaterThan(0);
   });
 });
+
+describe('normalizeForwarderConfig with Microsoft Entra ID', () => {
+  const NS = 'contoso.servicebus.windows.net';
+  const services = { sql: { target: 'db.local:1433' } };
+  const doc = (entry: Record<string, unknown>): unknown => ({
+    schemaVersion: 1,
+    hybridConnections: { siteA: { ...entry, services } },
+  });
+
+  it('takes namespace, path and auth {type: entra} (system-assigned or a client id) as the credential', () => {
+    const system = ok(doc({ namespace: NS, path: 'site-a', auth: { type: 'entra' } }));
+    expect(system.hybridConnections.get('siteA')).toMatchObject({
+      namespace: NS,
+      path: 'site-a',
+      credential: { kind: 'entra' },
+    });
+    const user = ok(
+      doc({ namespace: NS, path: 'site-a', auth: { type: 'entra', clientId: 'c1', tenantId: 't1' } }),
+    );
+    expect(user.hybridConnections.get('siteA')!.credential).toEqual({
+      kind: 'entra',
+      clientId: 'c1',
+      tenantId: 't1',
+    });
+  });
+
+  it('refuses auth beside SAS, without a path, or of an unknown type, at the entry', () => {
+    const at = (p: Array<{ path: string }>): string[] => [...new Set(p.map((x) => x.path))];
+    expect(at(problems(doc({ connectionString: CS, auth: { type: 'entra' } })))).toContain(
+      '/hybridConnections/siteA',
+    );
+    expect(
+      problems(doc({ namespace: NS, path: 'site-a', sasToken: token(`http://${NS}/site-a`), auth: { type: 'entra' } })).some(
+        (p) => p.message === 'give "auth" (Entra ID) or "sasToken" (SAS), not both',
+      ),
+    ).toBe(true);
+    expect(problems(doc({ namespace: NS, auth: { type: 'entra' } })).length).toBeGreaterThan(0);
+    expect(problems(doc({ namespace: NS, path: 'site-a', auth: { type: 'aad' } })).length).toBeGreaterThan(0);
+    expect(
+      problems(doc({ namespace: NS, path: 'site-a', auth: { type: 'entra', secret: 'x' } })).length,
+    ).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,52 @@
+import type { PoolSettings } from './settings';
+
+/**
+ * The gateway pool as the deployment describes it: `GATEWAY_PORT_RANGE_START`/`_END` (the same values the
+ * infrastructure template gave the load balancer and the NSG, copied into `.env` by the runbook and passed by
+ * `deployment:gen` into the controller module's environment), `GATEWAY_POOL_NAME` (default "default"),
+ * `GATEWAY_ALLOWED_SOURCES` (comma-separated CIDR blocks, required with the range: no silent "everyone") and
+ * `GATEWAY_PUBLIC_HOST`. Absent range: undefined (the pools come from `--pools` alone).
+ */
+export function gatewayPoolFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): PoolSettings | undefined {
+  const startText = env.GATEWAY_PORT_RANGE_START?.trim() || undefined;
+  const endText = env.GATEWAY_PORT_RANGE_END?.trim() || undefined;
+  if (startText === undefined && endText === undefined) return undefined;
+  const port = (name: string, text: string | undefined): number => {
+    if (text === undefined || !/^[0-9]{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535)
+      problems.push(`${name} must be a port 1-65535 (got ${text === undefined ? 'nothing' : `"${text}"`})`);
+    return Number(text);
+  };
+  const firstPort = port('GATEWAY_PORT_RANGE_START', startText);
+  const lastPort = port('GATEWAY_PORT_RANGE_END', endText);
+  const allow = (env.GATEWAY_ALLOWED_SOURCES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (allow.length === 0)
+    problems.push('GATEWAY_ALLOWED_SOURCES must list the CIDR blocks the NSG admits (e.g. 0.0.0.0/0)');
+  const publicHost = env.GATEWAY_PUBLIC_HOST?.trim() || undefined;
+  return {
+    name: env.GATEWAY_POOL_NAME?.trim() || 'default',
+    firstPort,
+    lastPort,
+    allow,
+    ...(publicHost !== undefined && { publicHost }),
+  };
+}
+
+/**
+ * One source for the public range: when `--pools` also names the environment's pool, its range must be the
+ * environment's (what the load balancer and the NSG carry). Returns one problem naming both values, or none.
+ */
+export function poolRangeMismatch(pools: readonly PoolSettings[], fromEnv: PoolSettings): string[] {
+  const named = pools.find((p) => p.name === fromEnv.name);
+  if (!named || (named.firstPort === fromEnv.firstPort && named.lastPort === fromEnv.lastPort)) return [];
+  return [
+    `pool "${fromEnv.name}": --pools (CONTROLLER_POOLS) says ports ${named.firstPort}-${named.lastPort} but ` +
+      `GATEWAY_PORT_RANGE_START/END say ${fromEnv.firstPort}-${fromEnv.lastPort} (the range the load balancer ` +
+      'and NSG were deployed with); make them equal, or drop --pools and let the range decide',
+  ];
+}
