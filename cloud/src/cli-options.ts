@@ -5,7 +5,7 @@ import {
 } from '../../modules/common/src/cli/command-line';
 import { LOG_LEVELS } from '../../modules/common/src/log';
 import { gatewayPoolFromEnv, poolRangeMismatch } from './gateway-pool-env';
-import type { PoolSettings, RelayEntraAuthSettings } from './settings';
+import type { ControllerSettingsInput, PoolSettings, RelayEntraAuthSettings } from './settings';
 
 /** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
 export const USAGE = `Usage: fleet-controller [options]   (each option also reads the environment variable shown)
@@ -23,9 +23,10 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
                                                         GATEWAY_ALLOWED_SOURCES, GATEWAY_PUBLIC_HOST (a --pools
                                                         range that differs from GATEWAY_PORT_RANGE_* is refused)
   --default-pool              DEFAULT_POOL              pool of locations whose tags name none (default "default")
-  --token-lifetime            TOKEN_LIFETIME            SAS token lifetime, e.g. 4h, 90m, 30s (default 4h)
-  --renew-below               TOKEN_RENEW_BELOW         rewrite a token once less than this fraction of its
-                                                        lifetime remains (default 0.5)
+  --token-lifetime            TOKEN_LIFETIME            SAS token lifetime with a unit: 48h, 90m, 2d (default 48h)
+  --token-renew-margin        TOKEN_RENEW_MARGIN        rewrite a token once less than this remains; also the
+                                                        controller outage the fleet survives (default 36h)
+  --renew-below               TOKEN_RENEW_BELOW         the margin as a fraction of the lifetime instead (0-1)
   --interval                  RECONCILE_INTERVAL        full reconcile period (default 60s)
   --poll-interval             POLL_INTERVAL             change poll period, 0 = off (default 15s)
   --controller-id             CONTROLLER_ID             marks owned hybrid connections (default "default")
@@ -34,6 +35,10 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
                                                         modules' own Entra ID identities; no SAS rules)
   --forwarder-client-id       FORWARDER_CLIENT_ID       with entra: the forwarders' user-assigned identity
   --gateway-client-id         GATEWAY_CLIENT_ID         with entra: the gateways' user-assigned identity
+  --lease                     LEADER_LEASE              device whose twin holds the replicas' lease (default
+                                                        "fleet-controller-lease"); "off": this replica always writes
+  --lease-duration            LEASE_DURATION            a standby takes over after the lease is unchanged this long
+                                                        (default 15s; the leader renews every third of it)
   --log-level                 LOG_LEVEL                 fatal|error|warn|info|debug|trace|silent (default info)
   --once                                                one reconcile, then exit (0 converged, 1 not)
 ${STANDARD_USAGE_LINES}
@@ -54,6 +59,7 @@ export interface ControllerCliOptions {
   readonly pools: readonly PoolSettings[];
   readonly defaultPool?: string;
   readonly tokenLifetimeMs?: number;
+  readonly tokenRenewMarginMs?: number;
   readonly renewBelowFraction?: number;
   readonly intervalMs?: number;
   readonly pollIntervalMs?: number;
@@ -62,6 +68,9 @@ export interface ControllerCliOptions {
   /** Entra ID for the modules instead of SAS (`--relay-auth entra`). */
   readonly relayAuth?: RelayEntraAuthSettings;
   readonly logLevel?: string;
+  /** Device id of the lease; undefined: no lease (`--lease off`). */
+  readonly leaseDeviceId?: string;
+  readonly leaseDurationMs?: number;
   readonly once: boolean;
   /** Present only in the sandbox. */
   readonly sandboxArmTokenSecret?: string;
@@ -78,6 +87,7 @@ const FLAGS = {
   pools: 'CONTROLLER_POOLS',
   'default-pool': 'DEFAULT_POOL',
   'token-lifetime': 'TOKEN_LIFETIME',
+  'token-renew-margin': 'TOKEN_RENEW_MARGIN',
   'renew-below': 'TOKEN_RENEW_BELOW',
   interval: 'RECONCILE_INTERVAL',
   'poll-interval': 'POLL_INTERVAL',
@@ -87,6 +97,8 @@ const FLAGS = {
   'forwarder-client-id': 'FORWARDER_CLIENT_ID',
   'gateway-client-id': 'GATEWAY_CLIENT_ID',
   'log-level': 'LOG_LEVEL',
+  lease: 'LEADER_LEASE',
+  'lease-duration': 'LEASE_DURATION',
 } as const;
 
 /** Parses argv and the environment; returns every problem instead of throwing. */
@@ -117,6 +129,15 @@ export function parseControllerOptions(
     if (ms === undefined) problems.push(`--${flag}: "${v}" is not a duration (e.g. 4h, 90m, 30s, 500ms)`);
     return ms;
   };
+  // Token durations are hours or days in production: a bare number (ms? s?) is refused rather than guessed.
+  const tokenDuration = (flag: keyof typeof FLAGS): number | undefined => {
+    const v = get(flag);
+    if (v !== undefined && /^[0-9.]+$/.test(v.trim())) {
+      problems.push(`--${flag}: "${v}" needs a unit (e.g. 48h, 36h, 90m, 2d)`);
+      return undefined;
+    }
+    return duration(flag);
+  };
   const renew = get('renew-below');
   const renewBelowFraction = renew === undefined ? undefined : Number(renew);
   if (renew !== undefined && !(Number(renew) > 0 && Number(renew) < 1))
@@ -145,6 +166,12 @@ export function parseControllerOptions(
     problems.push(
       `--iothub-connection-string (or IOTHUB_CONNECTION_STRING) lacks ${lacking.join(', ')} (expected HostName=…;SharedAccessKeyName=…;SharedAccessKey=…)`,
     );
+  const lease = get('lease') ?? 'fleet-controller-lease';
+  if (lease !== 'off' && !/^[A-Za-z0-9_.:@-]{1,128}$/.test(lease))
+    problems.push(`--lease: "${lease}" is not a device id (or "off")`);
+  const leaseDuration = duration('lease-duration');
+  if (leaseDuration !== undefined && leaseDuration < 1000)
+    problems.push('--lease-duration must be at least 1s');
   const options: ControllerCliOptions = {
     iothubConnectionString,
     subscriptionId: required('subscription'),
@@ -156,7 +183,8 @@ export function parseControllerOptions(
     ...optional('armEndpoint', get('arm-endpoint')),
     ...optional('armCaFile', get('arm-ca')),
     ...optional('defaultPool', defaultPool),
-    ...optional('tokenLifetimeMs', duration('token-lifetime')),
+    ...optional('tokenLifetimeMs', tokenDuration('token-lifetime')),
+    ...optional('tokenRenewMarginMs', tokenDuration('token-renew-margin')),
     ...optional('renewBelowFraction', renewBelowFraction),
     ...optional('intervalMs', duration('interval')),
     ...optional('pollIntervalMs', duration('poll-interval')),
@@ -164,6 +192,8 @@ export function parseControllerOptions(
     ...optional('hybridConnectionPrefix', get('hc-prefix')),
     ...optional('relayAuth', relayAuth),
     ...optional('logLevel', logLevel),
+    ...optional('leaseDeviceId', lease === 'off' ? undefined : lease),
+    ...optional('leaseDurationMs', leaseDuration),
     ...optional('sandboxArmTokenSecret', env.SANDBOX_ARM_TOKEN_SECRET || undefined),
   };
   return problems.length > 0 ? { ok: false, help: false, problems } : { ok: true, options };
@@ -246,6 +276,20 @@ function parsePools(text: string | undefined, problems: string[]): PoolSettings[
 function connectionStringLacks(value: string): string[] {
   const parts = new Set(value.split(';').map((p) => p.split('=')[0]?.trim().toLowerCase()));
   return ['HostName', 'SharedAccessKeyName', 'SharedAccessKey'].filter((p) => !parts.has(p.toLowerCase()));
+}
+
+/** The controller settings the options carry (resolveSettings checks and completes them). */
+export function settingsOfOptions(o: ControllerCliOptions): ControllerSettingsInput {
+  return {
+    pools: o.pools,
+    ...(o.defaultPool !== undefined && { defaultPool: o.defaultPool }),
+    ...(o.tokenLifetimeMs !== undefined && { tokenLifetimeMs: o.tokenLifetimeMs }),
+    ...(o.tokenRenewMarginMs !== undefined && { tokenRenewMarginMs: o.tokenRenewMarginMs }),
+    ...(o.renewBelowFraction !== undefined && { renewBelowFraction: o.renewBelowFraction }),
+    ...(o.controllerId !== undefined && { controllerId: o.controllerId }),
+    ...(o.hybridConnectionPrefix !== undefined && { hybridConnectionPrefix: o.hybridConnectionPrefix }),
+    ...(o.relayAuth !== undefined && { relayAuth: o.relayAuth }),
+  };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

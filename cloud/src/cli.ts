@@ -3,7 +3,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { projectVersion } from '../../modules/common/src/cli/version';
 import { createLogger, type Logger } from '../../modules/common/src/log';
 import { startTelemetry } from '../../modules/common/src/telemetry/bootstrap';
-import { parseControllerOptions, USAGE, type ControllerCliOptions } from './cli-options';
+import { parseControllerOptions, settingsOfOptions, USAGE, type ControllerCliOptions } from './cli-options';
 import { controllerFailure } from './cli-failure';
 import { isControllerError } from './errors';
 import { runController, type ControllerHandle } from './run-controller';
@@ -94,6 +94,9 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
       start: !o.once,
       ...(o.intervalMs !== undefined && { intervalMs: o.intervalMs }),
       ...(o.pollIntervalMs !== undefined && { pollIntervalMs: o.pollIntervalMs }),
+      // `--once` is a person's one-off run (key rotation): it takes no lease and writes unfenced.
+      ...(o.leaseDeviceId !== undefined &&
+        !o.once && { lease: leaseOptions(o.leaseDeviceId, o.leaseDurationMs) }),
     });
     if (o.once) {
       // An unreachable or refusing service is an expected failure: thrown as one line with what to check.
@@ -115,15 +118,7 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
 }
 
 function settingsOf(o: ControllerCliOptions) {
-  return {
-    pools: o.pools,
-    ...(o.defaultPool !== undefined && { defaultPool: o.defaultPool }),
-    ...(o.tokenLifetimeMs !== undefined && { tokenLifetimeMs: o.tokenLifetimeMs }),
-    ...(o.renewBelowFraction !== undefined && { renewBelowFraction: o.renewBelowFraction }),
-    ...(o.controllerId !== undefined && { controllerId: o.controllerId }),
-    ...(o.hybridConnectionPrefix !== undefined && { hybridConnectionPrefix: o.hybridConnectionPrefix }),
-    ...(o.relayAuth !== undefined && { relayAuth: o.relayAuth }),
-  };
+  return settingsOfOptions(o);
 }
 
 // Loaded on demand: @azure/identity is large, and the sandbox credential must not load in production.
@@ -134,4 +129,15 @@ async function credentialFor(o: ControllerCliOptions): Promise<TokenCredential> 
   }
   const { DefaultAzureCredential } = await import('@azure/identity');
   return new DefaultAzureCredential();
+}
+
+// Renew three times per duration; a standby reads every quarter duration (at most 2 s), so takeover after a crash
+// takes between the duration and the duration plus one read.
+function leaseOptions(deviceId: string, durationMs = 15_000) {
+  return {
+    deviceId,
+    durationMs,
+    renewIntervalMs: Math.round(durationMs / 3),
+    retryIntervalMs: Math.min(2_000, Math.round(durationMs / 4)),
+  };
 }

@@ -8,7 +8,11 @@ export type ControllerErrorCode =
   | 'CONTROLLER_TWIN_NOT_FOUND'
   | 'CONTROLLER_NOT_CONVERGED'
   | 'CONTROLLER_ABORTED'
-  | 'CONTROLLER_STOPPED';
+  | 'CONTROLLER_STOPPED'
+  /** This replica does not hold the lease (any more): it must not write. */
+  | 'CONTROLLER_NOT_LEADER'
+  /** A twin carries a newer lease generation than this replica's: a newer leader wrote it. */
+  | 'CONTROLLER_FENCED';
 
 /** One error class for the controller: a stable `code`, whether retrying later may help, and the HTTP status if any. */
 export class ControllerError extends Error {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { RelayAPI } from '@azure/arm-relay';
 import type { TokenCredential } from '@azure/core-auth';
 import type { Tracer } from '@opentelemetry/api';
@@ -7,6 +9,9 @@ import type { RelayMetrics } from '../../modules/common/src/telemetry/metrics';
 import { createIotHubServiceClients } from './azure/iothub-service-clients';
 import { IotHubFleetTwins } from './adapters/fleet-twins';
 import { ArmRelayAdmin } from './adapters/relay-admin';
+import { LeaderLease, type LeaseTiming } from './lease/leader-lease';
+import { DEFAULT_LEASE_DEVICE_ID } from './lease/record';
+import { IotHubLeaseStore } from './lease/store';
 import type { Action } from './plan/actions';
 import { FleetController, type LoopOptions } from './reconcile/controller';
 import type { ReconcileResult } from './reconcile/reconcile';
@@ -42,6 +47,11 @@ export interface RunControllerOptions extends LoopOptions {
   readonly start?: boolean;
   readonly nowMs?: () => number;
   readonly beforeAction?: (action: Action) => void;
+  /**
+   * Run as one of several replicas: reconcile only while holding the lease in the twin of device `deviceId`
+   * (default `fleet-controller-lease`, created disabled when missing). Absent: always reconcile.
+   */
+  readonly lease?: LeaseTiming & { readonly deviceId?: string; readonly holderId?: string };
 }
 
 /** A running controller. */
@@ -80,8 +90,18 @@ export function runController(options: RunControllerOptions): ControllerHandle {
           ...(arm.endpoint !== undefined && { endpoint: arm.endpoint, $host: arm.endpoint }),
           ...(arm.ca !== undefined && { tlsOptions: { ca: arm.ca } }),
         });
+  const lease =
+    options.lease &&
+    new LeaderLease({
+      ...options.lease,
+      store: new IotHubLeaseStore(registry, options.lease.deviceId ?? DEFAULT_LEASE_DEVICE_ID),
+      holderId: options.lease.holderId ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`,
+      logger,
+    });
+  const { lease: _leaseOptions, ...loopOptions } = options;
   const controller = new FleetController({
-    ...options,
+    ...loopOptions,
+    ...(lease && { lease }),
     twins: new IotHubFleetTwins(registry),
     relay: new ArmRelayAdmin(client, { resourceGroup: arm.resourceGroup, namespace: arm.namespace }),
     settings,

@@ -36,8 +36,11 @@ export interface ControllerSettings {
   readonly defaultPool: string;
   /** Lifetime of every SAS token the controller issues. */
   readonly tokenLifetimeMs: number;
-  /** A token is rewritten once less than this fraction of its lifetime remains (0.5: at half-life). */
-  readonly renewBelowFraction: number;
+  /**
+   * A token is rewritten once less than this remains. It is also the outage the fleet survives: with no controller
+   * running, the last tokens written keep working at least this long.
+   */
+  readonly tokenRenewMarginMs: number;
   /** Marks the hybrid connections this controller owns (in their userMetadata); two fleets may share a namespace. */
   readonly controllerId: string;
   /** Hybrid connection names are `{prefix}{locationId}`. */
@@ -55,8 +58,9 @@ export interface ControllerSettings {
 /** Defaults for everything but the pools. */
 export const DEFAULT_SETTINGS = {
   defaultPool: 'default',
-  tokenLifetimeMs: 4 * 60 * 60 * 1000,
-  renewBelowFraction: 0.5,
+  // 48 h renewed with 36 h left: every token, at any moment, has at least 36 h to run, so a controller outage of a
+  // day (a weekend night, a broken deployment found the next morning) costs no tunnel and leaves 12 h to fix it.
+  tokenLifetimeMs: 48 * 60 * 60 * 1000,
   controllerId: 'default',
   hybridConnectionPrefix: 'hrf-',
   forwarderModuleId: 'relay-forwarder',
@@ -64,9 +68,14 @@ export const DEFAULT_SETTINGS = {
   gatewayTwinMaxBytes: 30 * 1024,
 } as const;
 
+/** Margin as a fraction of the lifetime when none is given (48 h → 36 h). */
+export const DEFAULT_RENEW_MARGIN_FRACTION = 0.75;
+
 /** Settings as a caller gives them: pools as a list or map, everything else optional. */
 export interface ControllerSettingsInput extends Partial<Omit<ControllerSettings, 'pools'>> {
   readonly pools: readonly PoolSettings[] | ReadonlyMap<string, PoolSettings>;
+  /** The margin as a fraction of the lifetime (0.5: at half-life); only when `tokenRenewMarginMs` is absent. */
+  readonly renewBelowFraction?: number;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -83,10 +92,21 @@ export function resolveSettings(input: ControllerSettingsInput): ControllerSetti
     if (pools.has(pool.name)) problems.push(`pool "${pool.name}" is defined twice`);
     pools.set(pool.name, pool);
   }
-  const s: ControllerSettings = { ...DEFAULT_SETTINGS, ...stripUndefined(input), pools };
-  if (!(s.tokenLifetimeMs >= 1000)) problems.push('tokenLifetimeMs must be at least 1000');
-  if (!(s.renewBelowFraction > 0 && s.renewBelowFraction < 1))
+  const { renewBelowFraction, ...rest } = stripUndefined(input);
+  const lifetimeMs = rest.tokenLifetimeMs ?? DEFAULT_SETTINGS.tokenLifetimeMs;
+  if (renewBelowFraction !== undefined && rest.tokenRenewMarginMs !== undefined)
+    problems.push('give the renewal margin either as tokenRenewMarginMs or as renewBelowFraction, not both');
+  if (renewBelowFraction !== undefined && !(renewBelowFraction > 0 && renewBelowFraction < 1))
     problems.push('renewBelowFraction must be between 0 and 1 (exclusive)');
+  const s: ControllerSettings = {
+    ...DEFAULT_SETTINGS,
+    tokenRenewMarginMs: Math.round(lifetimeMs * (renewBelowFraction ?? DEFAULT_RENEW_MARGIN_FRACTION)),
+    ...rest,
+    pools,
+  };
+  if (!(s.tokenLifetimeMs >= 1000)) problems.push('tokenLifetimeMs must be at least 1000');
+  if (!(s.tokenRenewMarginMs > 0 && s.tokenRenewMarginMs < s.tokenLifetimeMs))
+    problems.push('tokenRenewMarginMs must be above 0 and below tokenLifetimeMs');
   if (!NAME.test(s.controllerId)) problems.push('controllerId must be letters, digits, - or _ (1-64)');
   if (!PREFIX.test(s.hybridConnectionPrefix))
     problems.push(

@@ -340,7 +340,7 @@ describe('no secret in any log line of either module (processes, sandbox relay, 
         expect(lines(proc).filter((l) => 'raw' in l)).toEqual([]);
       }
       expect(withMsg(forwarder, 'telemetry started')[0]).toMatchObject({ mode: 'azure-monitor' });
-      expect(withMsg(gateway, 'tunnel failed: client closed').length).toBe(1);
+      expect(withMsg(gateway, 'tunnel failed: unknown service').length).toBe(1);
     } finally {
       for (const proc of procs) if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
     }

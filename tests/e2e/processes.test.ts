@@ -213,7 +213,7 @@ describe('e2e with relay-gateway and relay-forwarder as processes (config files,
   it('closes the client when the target is down, and the gateway logs the forwarder reason', async () => {
     expect(await roundTrip('down', 'anyone?')).toEqual({ received: '', errorCode: 'ECONNRESET' });
     const failed = await gateway.waitForLog(
-      (l) => l.msg === 'tunnel failed: client closed' && l.routeId === 'down',
+      (l) => l.msg === 'tunnel failed: target refused' && l.routeId === 'down',
       'the gateway to log the failure',
     );
     expect(failed.reason).toBe('target-refused');

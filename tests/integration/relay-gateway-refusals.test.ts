@@ -36,7 +36,7 @@ describe('gateway refusals', () => {
     const opener = new ScriptedOpener();
     opener.default = 'hang';
     // A minute-long interval: within this test only the first line and the summary written at stop appear.
-    gateway = new Gateway({ opener: opener.open, logger });
+    gateway = new Gateway({ opener: opener.open, logger, refusalLogIntervalMs: 60_000 });
   });
 
   afterEach(async () => {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { FleetTwins } from '../../cloud/src/adapters/fleet-twins';
 import type { RelayAdmin } from '../../cloud/src/adapters/relay-admin';
 import { ControllerError } from '../../cloud/src/errors';
+import { fenceGenerationOf } from '../../cloud/src/lease/record';
 import { applyMergePatch, isJsonObject, type JsonObject } from '../../cloud/src/model/json';
 import type {
   ObservedDevice,
@@ -93,11 +94,13 @@ export class FakeTwins implements FleetTwins {
     moduleId: string,
     desired: JsonObject,
     etag: string,
+    tags?: JsonObject,
   ): Promise<ObservedModule> {
     this.count('patchModuleDesired');
     const key = `${deviceId}/${moduleId}`;
     const t = this.check(this.modules.get(key), etag);
     t.desired = applyMergePatch(t.desired, desired);
+    if (tags) t.tags = applyMergePatch(t.tags, tags);
     t.version++;
     return moduleView(key, t);
   }
@@ -197,5 +200,6 @@ function moduleView(key: string, t: Twin): ObservedModule {
     moduleId,
     etag: String(t.version),
     desired: isJsonObject(t.desired) ? structuredClone(t.desired) : {},
+    ...(fenceGenerationOf(t.tags) > 0 && { fenceGeneration: fenceGenerationOf(t.tags) }),
   };
 }

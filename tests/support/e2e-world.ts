@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { SampleService } from '../../sandbox/src/demo/services';
-import { startSandboxRelay, type SandboxRelay } from '../../sandbox/src/relay';
+import { startSandboxRelay, type SandboxRelay, type SandboxRelayOptions } from '../../sandbox/src/relay';
 import type { ConfigProblem } from '../../modules/common/src/config/schema-validator';
 import type { GatewayEvents } from '../../modules/relay-gateway/src/events';
 import { startGatewayFromFile, type GatewayFileApp } from '../../modules/relay-gateway/src/file-app';
@@ -54,6 +54,10 @@ export interface E2eWorldOptions {
     readonly forwarder: Record<string, unknown>;
     readonly gateway: Record<string, unknown>;
   }>;
+  /** Sandbox relay options (e.g. a smaller in-flight bound per tunnel). */
+  readonly relay?: SandboxRelayOptions;
+  /** The gateway's logger (default: silent unless LOG_LEVEL says otherwise). */
+  readonly gatewayLogger?: pino.Logger;
 }
 
 /** A running end-to-end world. */
@@ -124,7 +128,7 @@ export function defaultRoutes(): Record<string, Record<string, unknown>> {
 
 /** Starts the relay, the targets, then the forwarder (waits for its channels) and the gateway. */
 export async function startE2eWorld(options: E2eWorldOptions = {}): Promise<E2eWorld> {
-  const relay = await startSandboxRelay();
+  const relay = await startSandboxRelay(options.relay);
   const dir = await mkdtemp(join(tmpdir(), 'hrf-e2e-'));
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
@@ -192,7 +196,7 @@ export async function startE2eWorld(options: E2eWorldOptions = {}): Promise<E2eW
     await waitOnline(forwarder.forwarder, SITE);
     const gateway = await startGatewayFromFile({
       configPath: gatewayConfigPath,
-      logger: testLogger(),
+      logger: options.gatewayLogger ?? testLogger(),
       tls: { ca: relay.caPem },
       watch,
     });

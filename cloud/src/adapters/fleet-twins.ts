@@ -4,6 +4,7 @@ import { ControllerError } from '../errors';
 import { withoutSystemKeys, type JsonObject } from '../model/json';
 import { RELAY_TAG, STATUS_TAG } from '../model/location';
 import type { ObservedDevice, ObservedModule } from '../model/observed';
+import { fenceGenerationOf } from '../lease/record';
 
 /** The IoT Hub reads and writes the controller needs. Writes use the twin's etag (If-Match). */
 export interface FleetTwins {
@@ -17,12 +18,13 @@ export interface FleetTwins {
   getModule(deviceId: string, moduleId: string): Promise<ObservedModule | undefined>;
   /** Merge-patches a device twin's tags; CONTROLLER_ETAG_MISMATCH on 412, CONTROLLER_TWIN_NOT_FOUND on 404. */
   patchDeviceTags(deviceId: string, tags: JsonObject, etag: string): Promise<ObservedDevice>;
-  /** Merge-patches a module twin's desired properties; same errors as patchDeviceTags. */
+  /** Merge-patches a module twin's desired properties (and `tags`, when given); same errors as patchDeviceTags. */
   patchModuleDesired(
     deviceId: string,
     moduleId: string,
     desired: JsonObject,
     etag: string,
+    tags?: JsonObject,
   ): Promise<ObservedModule>;
   /** A digest of what should trigger a reconcile: relay tags and which relay modules exist. */
   changeFingerprint(moduleIds: readonly string[]): Promise<string>;
@@ -94,12 +96,13 @@ export class IotHubFleetTwins implements FleetTwins {
     moduleId: string,
     desired: JsonObject,
     etag: string,
+    tags?: JsonObject,
   ): Promise<ObservedModule> {
     try {
       const { responseBody } = await this.registry.updateModuleTwin(
         deviceId,
         moduleId,
-        { properties: { desired } },
+        { ...(tags && { tags }), properties: { desired } },
         etag,
       );
       return toModule(responseBody as TwinJson);
@@ -142,11 +145,13 @@ function toDevice(t: TwinJson): ObservedDevice {
 }
 
 function toModule(t: TwinJson): ObservedModule {
+  const fenceGeneration = fenceGenerationOf(t.tags);
   return {
     deviceId: t.deviceId ?? '',
     moduleId: t.moduleId ?? '',
     etag: t.etag ?? '',
     desired: withoutSystemKeys(t.properties?.desired),
+    ...(fenceGeneration > 0 && { fenceGeneration }),
   };
 }
 

@@ -105,6 +105,8 @@ export interface PreviousStatus {
   readonly locationId?: string;
   readonly pool?: string;
   readonly ports: ReadonlyMap<string, number>;
+  /** Set when the device served as a replica of this location's primary device. */
+  readonly replicaOf?: string;
 }
 
 /** Reads the controller's own status tag; anything malformed counts as absent. */
@@ -121,5 +123,6 @@ export function readPreviousStatus(tags: JsonObject): PreviousStatus | undefined
     ...(typeof status.location === 'string' && { locationId: status.location }),
     ...(typeof status.pool === 'string' && { pool: status.pool }),
     ports,
+    ...(typeof status.replicaOf === 'string' && { replicaOf: status.replicaOf }),
   };
 }

@@ -14,6 +14,8 @@ export interface ObservedModule {
   readonly moduleId: string;
   readonly etag: string;
   readonly desired: JsonObject;
+  /** The lease generation of the controller replica that last wrote this twin (its tags), when one did. */
+  readonly fenceGeneration?: number;
 }
 
 /** A hybrid connection in the Relay namespace. */

@@ -20,6 +20,10 @@ export interface LocationOutcome {
   readonly ports: ReadonlyMap<string, number>;
   readonly publicHost?: string;
   readonly problems: readonly LocationProblem[];
+  /** On the primary device of a location: the replica devices that serve it too. */
+  readonly replicas?: readonly string[];
+  /** On a replica device: the location's primary device. */
+  readonly replicaOf?: string;
 }
 
 /** Overall state shown in the status tag. */
@@ -54,6 +58,8 @@ export function renderStatusTag(outcome: LocationOutcome): JsonObject {
     ...(outcome.pool !== undefined && { pool: outcome.pool }),
     ...(outcome.hybridConnection !== undefined && { hybridConnection: outcome.hybridConnection }),
     ...(outcome.publicHost !== undefined && { publicHost: outcome.publicHost }),
+    ...(outcome.replicas !== undefined && outcome.replicas.length > 0 && { replicas: [...outcome.replicas] }),
+    ...(outcome.replicaOf !== undefined && { replicaOf: outcome.replicaOf }),
     ports,
     state: locationState(outcome.problems),
     ...(Object.keys(problems).length > 0 && { problems }),

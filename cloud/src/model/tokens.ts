@@ -9,8 +9,8 @@ import type { RuleName } from './names';
 /** How long tokens live and when they are rewritten. */
 export interface TokenPolicy {
   readonly lifetimeMs: number;
-  /** Rewrite once less than this fraction of `lifetimeMs` remains. */
-  readonly renewBelowFraction: number;
+  /** Rewrite once less than this much lifetime remains: the headroom a controller outage can use up. */
+  readonly renewMarginMs: number;
 }
 
 /** Which entity and rule a token must be for. */
@@ -44,17 +44,14 @@ export function tokenIsCurrent(
   const resource = relayResourceUri(scope.namespaceHost, scope.hybridConnection);
   if (!resourceCovers(resource, fields.resource) || !resourceCovers(fields.resource, resource)) return false;
   const remainingMs = fields.expiresAtSec * 1000 - nowMs;
-  return (
-    remainingMs > policy.lifetimeMs * policy.renewBelowFraction &&
-    remainingMs <= policy.lifetimeMs + CLOCK_SKEW_MS
-  );
+  return remainingMs > policy.renewMarginMs && remainingMs <= policy.lifetimeMs + CLOCK_SKEW_MS;
 }
 
 /** When a token becomes due for renewal (ms since the epoch); undefined for a token that does not parse. */
 export function tokenRenewalDueAtMs(token: unknown, policy: TokenPolicy): number | undefined {
   if (typeof token !== 'string') return undefined;
   try {
-    return parseSasToken(token).expiresAtSec * 1000 - policy.lifetimeMs * policy.renewBelowFraction;
+    return parseSasToken(token).expiresAtSec * 1000 - policy.renewMarginMs;
   } catch {
     return undefined;
   }

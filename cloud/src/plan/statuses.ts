@@ -27,13 +27,6 @@ export function locationOutcomes(
     for (const [service, reason] of spec.invalidServices) {
       list.push({ code: 'INVALID_SERVICE', message: `${service}: ${reason}`, severity: 'error' });
     }
-    if (!view.forwarders.has(spec.deviceId)) {
-      list.push({
-        code: 'FORWARDER_MODULE_MISSING',
-        message: `device "${spec.deviceId}" has no ${settings.forwarderModuleId} module yet (deployment pending)`,
-        severity: 'pending',
-      });
-    }
     if (view.foreign.has(hc)) {
       list.push({
         code: 'HYBRID_CONNECTION_NOT_OWNED',
@@ -41,15 +34,39 @@ export function locationOutcomes(
         severity: 'error',
       });
     }
-    outcomes.set(spec.deviceId, {
-      deviceId: spec.deviceId,
+    const replicas = view.replicas.get(locationId) ?? [];
+    const shared = {
       locationId,
       pool: spec.pool,
       hybridConnection: hc,
-      ports: decision.ports.get(locationId) ?? new Map(),
+      ports: decision.ports.get(locationId) ?? new Map<string, number>(),
       ...(decision.pool.publicHost !== undefined && { publicHost: decision.pool.publicHost }),
-      problems: list,
+    };
+    // Each forwarder device carries the location's outcome; only its own missing module is its own problem.
+    const withModule = (deviceId: string) =>
+      view.forwarders.has(deviceId)
+        ? list
+        : [
+            ...list,
+            {
+              code: 'FORWARDER_MODULE_MISSING',
+              message: `device "${deviceId}" has no ${settings.forwarderModuleId} module yet (deployment pending)`,
+              severity: 'pending' as const,
+            },
+          ];
+    outcomes.set(spec.deviceId, {
+      deviceId: spec.deviceId,
+      ...shared,
+      problems: withModule(spec.deviceId),
+      ...(replicas.length > 0 && { replicas }),
     });
+    for (const deviceId of replicas)
+      outcomes.set(deviceId, {
+        deviceId,
+        ...shared,
+        problems: withModule(deviceId),
+        replicaOf: spec.deviceId,
+      });
   }
   for (const [deviceId, problem] of view.refused) {
     outcomes.set(deviceId, { deviceId, ports: new Map(), problems: [problem] });

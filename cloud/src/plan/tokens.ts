@@ -21,7 +21,7 @@ export type TokenChoice =
 
 /** The token policy from the settings. */
 export function tokenPolicy(settings: ControllerSettings): TokenPolicy {
-  return { lifetimeMs: settings.tokenLifetimeMs, renewBelowFraction: settings.renewBelowFraction };
+  return { lifetimeMs: settings.tokenLifetimeMs, renewMarginMs: settings.tokenRenewMarginMs };
 }
 
 /** True when the entry's token must be replaced (so its rule's key is needed). */

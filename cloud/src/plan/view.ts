@@ -14,8 +14,10 @@ export interface FleetView {
   readonly devices: ReadonlyMap<string, ObservedDevice>;
   /** Valid locations by location id (one device each), sorted by id. */
   readonly locations: ReadonlyMap<string, LocationSpec>;
-  /** Location id by device id, for the devices in `locations`. */
+  /** Location id by device id: the devices in `locations` and their replicas. */
   readonly locationOfDevice: ReadonlyMap<string, string>;
+  /** Replica device ids by location id, sorted: more forwarders serving the same location (active/active). */
+  readonly replicas: ReadonlyMap<string, readonly string[]>;
   /** Devices that declare a relay role but cannot take part, with the reason. */
   readonly refused: ReadonlyMap<string, LocationProblem>;
   /** Gateway device ids by pool (role `gateway`), sorted. */
@@ -55,20 +57,39 @@ export function buildFleetView(observed: Observed, settings: ControllerSettings)
   }
   const locations = new Map<string, LocationSpec>();
   const locationOfDevice = new Map<string, string>();
+  const replicas = new Map<string, string[]>();
+  const maxForwarders = Math.floor(MAX_LISTENERS_PER_HC / (settings.forwarderListeners ?? DEFAULT_LISTENERS));
   for (const id of [...claimants.keys()].sort()) {
     const specs = claimants.get(id)!;
-    // The device already recorded as this location keeps it, so a newcomer cannot take over a live location.
-    const winner = specs.find((s) => previous.get(s.deviceId)?.locationId === id) ?? specs[0]!;
+    // The device already recorded as this location (as primary, else as a replica) keeps it, so a newcomer cannot
+    // take over a live location; a replica becomes primary when the primary goes, keeping the recorded ports.
+    const recorded = (s: LocationSpec) => previous.get(s.deviceId)?.locationId === id;
+    const winner =
+      specs.find((s) => recorded(s) && previous.get(s.deviceId)?.replicaOf === undefined) ??
+      specs.find(recorded) ??
+      specs[0]!;
     locations.set(id, winner);
     locationOfDevice.set(winner.deviceId, id);
-    for (const loser of specs) {
-      if (loser === winner) continue;
-      refused.set(loser.deviceId, {
-        code: 'DUPLICATE_LOCATION',
-        message: `location id "${id}" is already used by device "${winner.deviceId}"`,
-        severity: 'error',
-      });
+    const mine: string[] = [];
+    for (const other of specs) {
+      if (other === winner) continue;
+      // Another device of the same location id is a replica when it serves the same services (or declares none
+      // and takes the location's); one with different services is a mistake, refused as before.
+      const problem = !sameServices(other, winner)
+        ? `location id "${id}" is already used by device "${winner.deviceId}" with other services ` +
+          '(a replica must declare the same services, or none)'
+        : 1 + mine.length >= maxForwarders
+          ? `location "${id}" already has ${maxForwarders} forwarders: a hybrid connection takes at most ` +
+            `${MAX_LISTENERS_PER_HC} listeners`
+          : undefined;
+      if (problem === undefined) {
+        mine.push(other.deviceId);
+        locationOfDevice.set(other.deviceId, id);
+      } else {
+        refused.set(other.deviceId, { code: 'DUPLICATE_LOCATION', message: problem, severity: 'error' });
+      }
     }
+    if (mine.length > 0) replicas.set(id, mine);
   }
   const forwarders = new Map<string, ObservedModule>();
   const gatewayModules = new Map<string, ObservedModule>();
@@ -86,6 +107,7 @@ export function buildFleetView(observed: Observed, settings: ControllerSettings)
     devices,
     locations,
     locationOfDevice,
+    replicas,
     refused,
     gatewaysByPool,
     poolOfGateway,
@@ -95,6 +117,19 @@ export function buildFleetView(observed: Observed, settings: ControllerSettings)
     owned,
     foreign,
   };
+}
+
+/** Azure Relay's limit of listeners on one hybrid connection. */
+export const MAX_LISTENERS_PER_HC = 25;
+/** Control channels a forwarder holds per hybrid connection when the controller sets none (the module's default). */
+const DEFAULT_LISTENERS = 2;
+
+function sameServices(replica: LocationSpec, primary: LocationSpec): boolean {
+  if (replica.services.length === 0 && replica.invalidServices.size === 0) return true;
+  return (
+    JSON.stringify(replica.services) === JSON.stringify(primary.services) &&
+    JSON.stringify([...replica.invalidServices]) === JSON.stringify([...primary.invalidServices])
+  );
 }
 
 /** The hybrid connection of each location in the view. */

@@ -5,8 +5,10 @@ import type { RelayMetrics } from '../../../modules/common/src/telemetry/metrics
 import { traceReconcile } from '../../../modules/common/src/telemetry/tracing';
 import type { FleetTwins } from '../adapters/fleet-twins';
 import type { RelayAdmin } from '../adapters/relay-admin';
-import { ControllerError } from '../errors';
+import { ControllerError, isControllerError } from '../errors';
+import type { LeaderLease } from '../lease/leader-lease';
 import type { Action } from '../plan/actions';
+import type { TokenHealth } from '../model/token-health';
 import type { ControllerSettings } from '../settings';
 import { stoppedError } from './executor';
 import { KeyCache } from './key-cache';
@@ -39,6 +41,11 @@ export interface FleetControllerOptions extends LoopOptions {
   readonly nowMs?: () => number;
   /** Called before every action (tests crash a reconcile midway by throwing). */
   readonly beforeAction?: (action: Action) => void;
+  /**
+   * Several replicas: reconcile only while holding this lease, check it before every action and stamp its
+   * generation into every twin written. Absent: this replica always reconciles (one replica, `--once`, tests).
+   */
+  readonly lease?: LeaderLease;
 }
 
 /** Events of FleetController. */
@@ -65,6 +72,7 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
   private failuresInARow = 0;
   private started = false;
   private lastResultValue: ReconcileResult | undefined;
+  private tokenGauges = new Set<string>();
 
   constructor(private readonly options: FleetControllerOptions) {
     super();
@@ -83,7 +91,22 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
     const pollMs = this.options.pollIntervalMs ?? 15_000;
     // The first poll only takes the baseline; the reconcile started right after reads the world after it.
     if (pollMs > 0) this.pollNow(pollMs);
-    this.kick();
+    const lease = this.options.lease;
+    if (lease) {
+      // A standby only watches the lease; the new leader reconciles at once (it knows nothing the old one did).
+      lease.on('elected', () => {
+        this.failuresInARow = 0;
+        this.kick();
+      });
+      lease.start();
+    } else {
+      this.kick();
+    }
+  }
+
+  /** True while this replica may write: always without a lease, else while it holds it. */
+  get isLeader(): boolean {
+    return this.options.lease === undefined || this.options.lease.generation() !== undefined;
   }
 
   /** Runs a reconcile now (after the one in progress, if any); resolves with its result. */
@@ -109,11 +132,23 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
     clearTimeout(this.timer);
     clearTimeout(this.pollTimer);
     await Promise.allSettled([this.running, this.queued, this.polling]);
+    // Released only once nothing of ours is in flight, so the next leader starts on a quiet fleet.
+    await this.options.lease?.stop();
   }
 
   private async runOnce(): Promise<ReconcileResult> {
     const o = this.options;
     const startedMs = performance.now();
+    const lease = o.lease;
+    const generation = lease?.generation();
+    if (lease && generation === undefined)
+      throw new ControllerError('CONTROLLER_NOT_LEADER', 'this replica does not hold the lease', false);
+    const shouldStop = (): Error | undefined => {
+      if (this.abort.signal.aborted) return stoppedError('controller stopping');
+      if (lease && generation !== undefined && lease.generation() !== generation)
+        return new ControllerError('CONTROLLER_NOT_LEADER', `lease generation ${generation} lost`, false);
+      return undefined;
+    };
     const run = () =>
       reconcileOnce({
         twins: o.twins,
@@ -126,8 +161,9 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
         nowMs: o.nowMs ?? Date.now,
         concurrency: o.concurrency ?? 8,
         maxPasses: o.maxPasses ?? 8,
-        shouldStop: () => (this.abort.signal.aborted ? stoppedError('controller stopping') : undefined),
+        shouldStop,
         ...(o.beforeAction && { beforeAction: o.beforeAction }),
+        ...(generation !== undefined && { fenceGeneration: generation }),
       });
     try {
       const result = o.tracer
@@ -156,6 +192,7 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
         },
         'reconcile finished',
       );
+      this.reportTokens(result.tokens);
       this.failuresInARow = 0;
       this.lastResultValue = result;
       this.emit('reconciled', result);
@@ -163,6 +200,15 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
       return result;
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
+      if (
+        isControllerError(error, 'CONTROLLER_NOT_LEADER') ||
+        isControllerError(error, 'CONTROLLER_FENCED')
+      ) {
+        // Not a failure to retry: another replica leads. Nothing more is written; the lease says when to resume.
+        o.logger.warn({ code: error.code, err: error.message }, 'reconcile stopped: not the leader');
+        if (isControllerError(error, 'CONTROLLER_FENCED')) lease?.fenced(error.message);
+        throw error;
+      }
       o.metrics?.reconcileCompleted(performance.now() - startedMs, 'failure');
       this.failuresInARow++;
       if (!this.abort.signal.aborted) {
@@ -176,6 +222,36 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
       }
       throw error;
     }
+  }
+
+  // The fuse made visible: the `relay.token.expiry` gauge per hybrid connection (the modules report the same
+  // gauge for the tokens they hold, so one alert rule covers both) and a warning while any token is within the
+  // renewal margin after a reconcile, i.e. could not be renewed.
+  private reportTokens(tokens: TokenHealth): void {
+    const metrics = this.options.metrics;
+    if (metrics) {
+      for (const hybridConnection of this.tokenGauges)
+        if (!tokens.byHybridConnection.has(hybridConnection)) metrics.forgetListener({ hybridConnection });
+      for (const [hybridConnection, expiresAtMs] of tokens.byHybridConnection)
+        metrics.setTokenExpiry({ hybridConnection }, expiresAtMs);
+      this.tokenGauges = new Set(tokens.byHybridConnection.keys());
+    }
+    if (tokens.withinMargin.length === 0) return;
+    const now = (this.options.nowMs ?? Date.now)();
+    this.options.logger.warn(
+      {
+        count: tokens.withinMargin.length,
+        renewMarginMs: this.options.settings.tokenRenewMarginMs,
+        earliestExpiresInMs: Math.min(...tokens.withinMargin.map((t) => t.expiresAtMs)) - now,
+        tokens: tokens.withinMargin.slice(0, 20).map((t) => ({
+          deviceId: t.deviceId,
+          moduleId: t.moduleId,
+          hybridConnection: t.hybridConnection,
+          expiresAt: new Date(t.expiresAtMs).toISOString(),
+        })),
+      },
+      'tokens within the renewal margin could not be renewed',
+    );
   }
 
   private cachedNamespaceHost(): Promise<string> {
@@ -201,6 +277,7 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
   }
 
   private kick(): void {
+    if (!this.isLeader) return;
     this.reconcileNow().catch(() => undefined);
   }
 

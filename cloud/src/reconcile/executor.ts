@@ -3,7 +3,9 @@ import type { RelayMetrics } from '../../../modules/common/src/telemetry/metrics
 import type { FleetTwins } from '../adapters/fleet-twins';
 import type { RelayAdmin } from '../adapters/relay-admin';
 import { ControllerError, isControllerError } from '../errors';
+import type { JsonObject } from '../model/json';
 import { keyRef } from '../model/observed';
+import { FENCE_TAG, fenceGenerationOf } from '../lease/record';
 import { actionKey, actionLocation, actionMetricName, type Action } from '../plan/actions';
 import type { ReconcilePlan } from '../plan/plan';
 import type { KeyCache } from './key-cache';
@@ -23,6 +25,29 @@ export interface ExecutorContext {
   readonly shouldStop: () => Error | undefined;
   /** Called before each action; a throw stops the reconcile there (tests use it to crash one midway). */
   readonly beforeAction?: (action: Action) => void;
+  /**
+   * The lease generation this reconcile runs under (several replicas): stamped into every twin written, and a
+   * twin already carrying a newer one stops the reconcile with CONTROLLER_FENCED instead of being written.
+   */
+  readonly fenceGeneration?: number;
+}
+
+/** Where a reconcile stops because a newer leader wrote a twin it was about to write. */
+export function fencedError(action: Action, seen: number, mine: number): ControllerError {
+  const target = 'moduleId' in action ? `${action.deviceId}/${action.moduleId}` : actionKey(action);
+  return new ControllerError(
+    'CONTROLLER_FENCED',
+    `${target} was written under lease generation ${seen}, newer than ours (${mine})`,
+    false,
+  );
+}
+
+// The generation stamped in the twin an action writes (0: none, or not a twin write).
+function targetGeneration(action: Action, state: ObservedState): number {
+  if (action.kind === 'writeForwarderTwin' || action.kind === 'writeGatewayTwin')
+    return state.module(action.deviceId, action.moduleId)?.fenceGeneration ?? 0;
+  if (action.kind === 'writeLocationStatus') return fenceGenerationOf(state.device(action.deviceId)?.tags);
+  return 0;
 }
 
 /** Counts of one pass. */
@@ -52,6 +77,10 @@ export async function executePlan(
       for (const action of group) {
         const stop = ctx.shouldStop();
         if (stop) throw stop;
+        if (ctx.fenceGeneration !== undefined) {
+          const seen = targetGeneration(action, state);
+          if (seen > ctx.fenceGeneration) throw fencedError(action, seen, ctx.fenceGeneration);
+        }
         ctx.beforeAction?.(action);
         if (!(await runOne(action, state, ctx, stats))) break;
       }
@@ -127,12 +156,25 @@ async function apply(action: Action, state: ObservedState, ctx: ExecutorContext)
     case 'writeForwarderTwin':
     case 'writeGatewayTwin':
       state.putModule(
-        await ctx.twins.patchModuleDesired(action.deviceId, action.moduleId, action.patch, action.etag),
+        ctx.fenceGeneration === undefined
+          ? await ctx.twins.patchModuleDesired(action.deviceId, action.moduleId, action.patch, action.etag)
+          : await ctx.twins.patchModuleDesired(
+              action.deviceId,
+              action.moduleId,
+              action.patch,
+              action.etag,
+              fenceStamp(ctx.fenceGeneration),
+            ),
       );
       return;
-    case 'writeLocationStatus':
-      state.putDevice(await ctx.twins.patchDeviceTags(action.deviceId, action.patch, action.etag));
+    case 'writeLocationStatus': {
+      const patch =
+        ctx.fenceGeneration === undefined
+          ? action.patch
+          : { ...action.patch, ...fenceStamp(ctx.fenceGeneration) };
+      state.putDevice(await ctx.twins.patchDeviceTags(action.deviceId, patch, action.etag));
       return;
+    }
     case 'deleteHybridConnection':
       await ctx.relay.deleteHybridConnection(action.hybridConnection);
       state.removeHybridConnection(action.hybridConnection);
@@ -174,6 +216,11 @@ function logDone(action: Action, ctx: ExecutorContext): void {
   } else {
     ctx.metrics?.reconcileAction(name, action.location);
   }
+}
+
+// Tags written with every twin write of a leader: a deposed leader reading this twin sees it was overtaken.
+function fenceStamp(generation: number): JsonObject {
+  return { [FENCE_TAG]: { generation } };
 }
 
 function groupByLocation(actions: readonly Action[]): Action[][] {

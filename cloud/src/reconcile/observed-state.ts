@@ -57,6 +57,16 @@ export class ObservedState {
     };
   }
 
+  /** One device as now known. */
+  device(deviceId: string): ObservedDevice | undefined {
+    return this.devices.get(deviceId);
+  }
+
+  /** One module twin as now known. */
+  module(deviceId: string, moduleId: string): ObservedModule | undefined {
+    return this.modules.get(moduleKey(deviceId, moduleId));
+  }
+
   putDevice(device: ObservedDevice): void {
     this.devices.set(device.deviceId, device);
   }

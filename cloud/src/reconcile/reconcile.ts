@@ -4,6 +4,7 @@ import type { FleetTwins } from '../adapters/fleet-twins';
 import type { RelayAdmin } from '../adapters/relay-admin';
 import type { ActionFailure } from '../model/observed';
 import type { LocationOutcome } from '../model/status';
+import { tokenHealth, type TokenHealth } from '../model/token-health';
 import type { Action } from '../plan/actions';
 import { planReconcile, type ReconcileStage } from '../plan/plan';
 import type { ControllerSettings } from '../settings';
@@ -27,6 +28,8 @@ export interface ReconcileContext {
   readonly maxPasses: number;
   readonly shouldStop: () => Error | undefined;
   readonly beforeAction?: (action: Action) => void;
+  /** The lease generation this reconcile writes under (see ExecutorContext). */
+  readonly fenceGeneration?: number;
 }
 
 /** How a reconcile went. */
@@ -42,6 +45,8 @@ export interface ReconcileResult {
   /** Location outcomes of the last plan, by device id. */
   readonly outcomes: ReadonlyMap<string, LocationOutcome>;
   readonly nextRenewalAtMs?: number;
+  /** The tokens in the module twins as this reconcile left them, and those within the renewal margin. */
+  readonly tokens: TokenHealth;
   readonly durationMs: number;
   /** Time spent reading IoT Hub and ARM before the first plan. */
   readonly observeMs: number;
@@ -108,6 +113,7 @@ export async function reconcileOnce(ctx: ReconcileContext): Promise<ReconcileRes
         failures: new Map(state.failures),
         outcomes: plan.outcomes,
         ...(plan.nextRenewalAtMs !== undefined && { nextRenewalAtMs: plan.nextRenewalAtMs }),
+        tokens: tokenHealth(state.snapshot().modules, ctx.settings.tokenRenewMarginMs, ctx.nowMs()),
         durationMs: performance.now() - started,
         observeMs,
         planMs,
@@ -123,6 +129,7 @@ export async function reconcileOnce(ctx: ReconcileContext): Promise<ReconcileRes
       concurrency: ctx.concurrency,
       shouldStop: ctx.shouldStop,
       ...(ctx.beforeAction && { beforeAction: ctx.beforeAction }),
+      ...(ctx.fenceGeneration !== undefined && { fenceGeneration: ctx.fenceGeneration }),
     });
     actionsDone += stats.done;
     actionsFailed += stats.failed;

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { createLogger, type Logger } from '../../../modules/common/src/log';
 import { createIotHubServiceClients } from '../azure/iothub-service-clients';
-import { parseControllerOptions, parseDurationMs } from '../cli-options';
+import {
+  parseControllerOptions,
+  parseDurationMs,
+  settingsOfOptions,
+  type ControllerCliOptions,
+} from '../cli-options';
+import { resolveSettings } from '../settings';
 import { StatusError } from './errors';
 import { startStatusServer, type StatusServer } from './server';
 
@@ -54,6 +60,7 @@ export async function startStatusFromEnvironment(
       port,
       bindAddress: env[STATUS_ENV.bindAddress] || '127.0.0.1',
       ...(pollIntervalMs !== undefined && { pollIntervalMs }),
+      ...renewMargin(parsed.options),
       logger,
     });
   } catch (err) {
@@ -67,4 +74,14 @@ export async function startStatusFromEnvironment(
       clients.close();
     },
   };
+}
+
+// The margin the controller renews at: a token below it is one the controller missed. Bad settings are the
+// controller's to report; the view then keeps its default.
+function renewMargin(options: ControllerCliOptions): { tokenWarnBelowMs?: number } {
+  try {
+    return { tokenWarnBelowMs: resolveSettings(settingsOfOptions(options)).tokenRenewMarginMs };
+  } catch {
+    return {};
+  }
 }

@@ -41,6 +41,7 @@ export class FleetMonitor extends EventEmitter<{ update: [FleetDocument] }> {
     this.snapshotOptions = {
       forwarderModuleId: options.forwarderModuleId ?? 'relay-forwarder',
       gatewayModuleId: options.gatewayModuleId ?? 'relay-gateway',
+      ...(options.tokenWarnBelowMs !== undefined && { tokenWarnBelowMs: options.tokenWarnBelowMs }),
     };
     this.history = new BucketHistory({
       bucketMs: options.bucketMs,

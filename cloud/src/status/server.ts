@@ -28,6 +28,8 @@ export interface StatusServerOptions {
   readonly historyMs?: number;
   readonly forwarderModuleId?: string;
   readonly gatewayModuleId?: string;
+  /** Flag tokens with less than this left (the controller's renewal margin); default 36 h. */
+  readonly tokenWarnBelowMs?: number;
   readonly logger?: Logger;
   /** Where index.html, app.js, render.js and style.css are; default `static/` beside this module. */
   readonly staticDir?: string;
@@ -92,6 +94,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     ...(options.forwarderModuleId !== undefined && { forwarderModuleId: options.forwarderModuleId }),
     ...(options.gatewayModuleId !== undefined && { gatewayModuleId: options.gatewayModuleId }),
     ...(options.nowMs !== undefined && { nowMs: options.nowMs }),
+    ...(options.tokenWarnBelowMs !== undefined && { tokenWarnBelowMs: options.tokenWarnBelowMs }),
   });
   const events = new EventStream({
     maxClients: options.maxEventClients ?? 50,

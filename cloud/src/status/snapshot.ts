@@ -17,6 +17,7 @@ import type {
   ListenerState,
   LocationView,
   RefusedConfigView,
+  ReplicaView,
   RouteCounterSample,
   ServiceRouteView,
   ServiceView,
@@ -26,7 +27,15 @@ import type {
 export interface SnapshotOptions {
   readonly forwarderModuleId: string;
   readonly gatewayModuleId: string;
+  /**
+   * A token with less than this left is flagged: the controller's renewal margin, so a flagged token is one the
+   * controller should already have replaced (it is down, or cannot reach ARM). Default: the default margin.
+   */
+  readonly tokenWarnBelowMs?: number;
 }
+
+/** The default renewal margin (48 h tokens renewed with 36 h left); the controller passes its own. */
+export const DEFAULT_TOKEN_WARN_BELOW_MS = 36 * 3_600_000;
 
 /** The most problems of a refused version the view carries (modules report the first 20). */
 const MAX_PROBLEMS = 20;
@@ -55,11 +64,19 @@ export function buildSnapshot(
 
   const locationDevices = new Set<string>(forwarders.keys());
   for (const d of reading.devices) if (relayTag(d.tags).role === 'location') locationDevices.add(d.deviceId);
-  const locations = [...locationDevices]
+  const forwarderViews = [...locationDevices]
     .map((deviceId) =>
-      locationView(deviceId, tagsOf.get(deviceId) ?? {}, forwarders.get(deviceId), routes, nowMs),
+      locationView(
+        deviceId,
+        tagsOf.get(deviceId) ?? {},
+        forwarders.get(deviceId),
+        routes,
+        nowMs,
+        options.tokenWarnBelowMs ?? DEFAULT_TOKEN_WARN_BELOW_MS,
+      ),
     )
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const locations = groupReplicas(forwarderViews, tagsOf, forwarders);
 
   const locationOfHc = new Map<string, string>();
   for (const l of locations) for (const hc of hybridConnectionsOf(l)) locationOfHc.set(hc, l.id);
@@ -114,12 +131,14 @@ export function buildSnapshot(
     totals: {
       locations: locations.length,
       services: locations.reduce((n, l) => n + l.services.length, 0),
-      listenersOnline: locations.reduce((n, l) => n + l.listeners.online, 0),
-      listeners: locations.reduce((n, l) => n + l.listeners.total, 0),
+      listenersOnline: forwarderViews.reduce((n, l) => n + l.listeners.online, 0),
+      listeners: forwarderViews.reduce((n, l) => n + l.listeners.total, 0),
       activeConnections: gatewayViews.reduce((n, g) => n + g.connections.active, 0),
       gateways: gatewayViews.length,
       refusedConfigs: refusedConfigs.length,
+      tokensExpiring: forwarderViews.filter((l) => l.tokenExpiring === true).length,
     },
+    tokenWarnBelowS: Math.round((options.tokenWarnBelowMs ?? DEFAULT_TOKEN_WARN_BELOW_MS) / 1000),
     locations,
     gateways: gatewayViews,
     refusedConfigs,
@@ -161,6 +180,7 @@ function locationView(
   forwarder: ModuleRow | undefined,
   routes: readonly { gateway: string; route: GatewayRouteReport }[],
   nowMs: number,
+  tokenWarnBelowMs: number,
 ): LocationView {
   const relay = relayTag(tags);
   const status = statusTag(tags);
@@ -213,6 +233,7 @@ function locationView(
     ...(tokenExpiresAt !== undefined && {
       tokenExpiresAt,
       tokenExpiresInS: Math.round((Date.parse(tokenExpiresAt) - nowMs) / 1000),
+      tokenExpiring: Date.parse(tokenExpiresAt) - nowMs < tokenWarnBelowMs,
     }),
     ...(forwarder && {
       forwarder: {
@@ -327,4 +348,49 @@ function gatewayView(deviceId: string, tags: JsonObject, module: ModuleRow | und
 function sumIfAny<K extends string>(key: K, values: readonly (number | undefined)[]): { [P in K]?: number } {
   const present = values.filter((v): v is number => v !== undefined);
   return (present.length > 0 ? { [key]: present.reduce((a, b) => a + b, 0) } : {}) as { [P in K]?: number };
+}
+
+// A device whose status tag says `replicaOf` a device that is listed too becomes a line on that device's card
+// instead of a location of its own: one location, several forwarders.
+function groupReplicas(
+  views: readonly LocationView[],
+  tagsOf: ReadonlyMap<string, JsonObject>,
+  forwarders: ReadonlyMap<string, ModuleRow>,
+): LocationView[] {
+  const listed = new Set(views.map((v) => v.deviceId));
+  const replicasOf = new Map<string, ReplicaView[]>();
+  const primaries: LocationView[] = [];
+  for (const v of views) {
+    const of = statusTag(tagsOf.get(v.deviceId) ?? {}).replicaOf;
+    if (typeof of !== 'string' || !listed.has(of) || of === v.deviceId) {
+      primaries.push(v);
+      continue;
+    }
+    const connectionState = forwarders.get(v.deviceId)?.connectionState;
+    replicasOf.set(of, [
+      ...(replicasOf.get(of) ?? []),
+      {
+        deviceId: v.deviceId,
+        ...(v.state !== undefined && { state: v.state }),
+        ...(connectionState !== undefined && { connected: connectionState === 'Connected' }),
+        listeners: v.listeners,
+        ...(v.tokenExpiresAt !== undefined && { tokenExpiresAt: v.tokenExpiresAt }),
+        ...(v.tokenExpiring !== undefined && { tokenExpiring: v.tokenExpiring }),
+        active: forwarderActive(forwarders.get(v.deviceId), v.hybridConnection),
+      },
+    ]);
+  }
+  return primaries.map((p) => {
+    const replicas = replicasOf.get(p.deviceId);
+    return replicas ? { ...p, replicas } : p;
+  });
+}
+
+// Tunnels a forwarder reports open on the location's hybrid connection (all of its own when none is known).
+function forwarderActive(forwarder: ModuleRow | undefined, hybridConnection: string | undefined): number {
+  if (!forwarder) return 0;
+  return readForwarderHybridConnections(forwarder.reported)
+    .filter((h) => hybridConnection === undefined || h.name === hybridConnection)
+    .flatMap((h) => h.services)
+    .reduce((n, s) => n + s.active, 0);
 }

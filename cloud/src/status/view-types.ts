@@ -56,6 +56,19 @@ export interface ForwarderView {
   readonly tokenRenewals?: number;
 }
 
+/** Another forwarder device serving the same location (active/active), as the primary's card shows it. */
+export interface ReplicaView {
+  readonly deviceId: string;
+  /** The controller's verdict on this device (`tags.relayStatus.state`). */
+  readonly state?: string;
+  readonly connected?: boolean;
+  readonly listeners: { readonly state: ListenerState; readonly online: number; readonly total: number };
+  readonly tokenExpiresAt?: string;
+  readonly tokenExpiring?: boolean;
+  /** Tunnels this replica's forwarder carries now, over the location's services. */
+  readonly active: number;
+}
+
 /** One location (a relay-forwarder device) as a person looks at it. */
 export interface LocationView {
   readonly id: string;
@@ -72,8 +85,12 @@ export interface LocationView {
   /** The earliest expiry of the forwarder's Listen tokens, and the seconds left when the view was built. */
   readonly tokenExpiresAt?: string;
   readonly tokenExpiresInS?: number;
+  /** True when that token has less than the renewal margin left: it should have been replaced already. */
+  readonly tokenExpiring?: boolean;
   readonly forwarder?: ForwarderView;
   readonly services: readonly ServiceView[];
+  /** The location's other forwarder devices (their status tag names this device as `replicaOf`). */
+  readonly replicas?: readonly ReplicaView[];
 }
 
 /** One relay-gateway device. */
@@ -110,12 +127,16 @@ export interface FleetTotals {
   readonly activeConnections: number;
   readonly gateways: number;
   readonly refusedConfigs: number;
+  /** Locations whose token is within the renewal margin (`tokenExpiring`). */
+  readonly tokensExpiring: number;
 }
 
 /** The fleet at one moment. */
 export interface FleetSnapshot {
   readonly atMs: number;
   readonly totals: FleetTotals;
+  /** The renewal margin the view flags tokens against, in seconds. */
+  readonly tokenWarnBelowS: number;
   readonly locations: readonly LocationView[];
   readonly gateways: readonly GatewayView[];
   readonly refusedConfigs: readonly RefusedConfigView[];

@@ -27,6 +27,7 @@ export type TunnelFailureReason =
   | 'client-closed'
   | 'stopped'
   | 'protocol-error'
+  | 'message-too-big'
   | 'internal-error';
 
 /** What ended an established tunnel other than a clean close of both directions. */
@@ -39,6 +40,7 @@ export type TunnelEndReason =
   | 'drain-timeout'
   | 'stopped'
   | 'protocol-error'
+  | 'message-too-big'
   | 'remote-error';
 
 const TUNNEL_CODES: Readonly<Record<string, TunnelFailureReason>> = {
@@ -52,6 +54,7 @@ const TUNNEL_CODES: Readonly<Record<string, TunnelFailureReason>> = {
   TUNNEL_HANDSHAKE_TIMEOUT: 'connect-timeout',
   TUNNEL_BAD_PREAMBLE: 'protocol-error',
   TUNNEL_PROTOCOL: 'protocol-error',
+  TUNNEL_MESSAGE_TOO_BIG: 'message-too-big',
   TUNNEL_CLOSED_EARLY: 'relay-unavailable',
   TUNNEL_RELAY_LOST: 'relay-unavailable',
   TUNNEL_REMOTE_ERROR: 'relay-unavailable',
@@ -99,6 +102,8 @@ export function classifyTunnelEnd(err: unknown, abortReason?: TunnelEndReason): 
     case 'TUNNEL_PROTOCOL':
     case 'TUNNEL_BAD_PREAMBLE':
       return 'protocol-error';
+    case 'TUNNEL_MESSAGE_TOO_BIG':
+      return 'message-too-big';
     default:
       return 'remote-error';
   }

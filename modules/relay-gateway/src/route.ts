@@ -263,11 +263,12 @@ export class RouteRuntime {
     if (result.kind === 'failed') {
       this.counters.countFailed(result.reason);
       const error = describe(result.error);
-      // connectionId is the sb-hc-id: the relay's and the forwarder's tracking id for this attempt.
+      // connectionId is the sb-hc-id: the relay's and the forwarder's tracking id for this attempt. The message
+      // names the cause too, for readers who only see message text.
       this.log(
         'warn',
         { ...base, reason: result.reason, ...error, durationMs },
-        'tunnel failed: client closed',
+        `tunnel failed: ${result.reason.replace(/-/g, ' ')}`,
       );
       this.ctx.events.emit('tunnel-failed', { ...base, reason: result.reason, error: result.error });
       return;

@@ -60,6 +60,10 @@ export async function startSandboxRelay(options: SandboxRelayOptions = {}): Prom
     noServer: true,
     perMessageDeflate: false,
     clientTracking: false,
+    // Azure documents no message size limit; ws's default (100 MiB per message, held whole before it is forwarded)
+    // would let one client pin that much here. 4 MiB is 16x what our modules accept, so the sandbox never refuses
+    // a message our modules would take (docs/tunnel-protocol.md, "Message size").
+    maxPayload: 4 * 1024 * 1024,
     handleProtocols: (_offered, req) => protocolChoice.get(req) ?? false,
   });
   const ctx: RelayContext = {

@@ -36,6 +36,7 @@ describe('fleet-controller options', () => {
         once: true,
         tokenLifetimeMs: 7_200_000,
         pollIntervalMs: 0,
+        leaseDeviceId: 'fleet-controller-lease',
       },
     });
   });
@@ -68,6 +69,37 @@ describe('fleet-controller options', () => {
       ]),
     );
     expect(r.problems).toHaveLength(7);
+  });
+
+  it('reads the token lifetime and renewal margin as durations with a unit, and refuses bare numbers', () => {
+    const r = parseControllerOptions(['--token-lifetime', '2d'], { ...ENV, TOKEN_RENEW_MARGIN: '30h' });
+    expect(r.ok && [r.options.tokenLifetimeMs, r.options.tokenRenewMarginMs]).toEqual([
+      2 * 86_400_000,
+      30 * 3_600_000,
+    ]);
+    const bare = parseControllerOptions(['--token-lifetime', '86400', '--token-renew-margin', '3600'], ENV);
+    expect(bare).toEqual({
+      ok: false,
+      help: false,
+      problems: [
+        '--token-lifetime: "86400" needs a unit (e.g. 48h, 36h, 90m, 2d)',
+        '--token-renew-margin: "3600" needs a unit (e.g. 48h, 36h, 90m, 2d)',
+      ],
+    });
+  });
+
+  it('takes part in leader election by default; --lease off turns it off', () => {
+    const on = parseControllerOptions(['--lease-duration', '20s'], ENV);
+    expect(on.ok && [on.options.leaseDeviceId, on.options.leaseDurationMs]).toEqual([
+      'fleet-controller-lease',
+      20_000,
+    ]);
+    const off = parseControllerOptions([], { ...ENV, LEADER_LEASE: 'off' });
+    expect(off.ok && off.options.leaseDeviceId).toBeUndefined();
+    expect(parseControllerOptions(['--lease-duration', '10ms'], ENV)).toMatchObject({
+      ok: false,
+      problems: ['--lease-duration must be at least 1s'],
+    });
   });
 
   it('refuses unknown flags and answers --help', () => {

@@ -127,6 +127,12 @@ export function renderTiles(doc) {
       hour.errors > 0 ? 'warn' : undefined,
     ),
     tile(
+      'Tokens expiring',
+      formatCount(t.tokensExpiring ?? 0),
+      `under the ${formatDuration(doc.snapshot.tokenWarnBelowS ?? 0)} renewal margin`,
+      t.tokensExpiring > 0 ? 'bad' : 'good',
+    ),
+    tile(
       'Refused configs',
       formatCount(t.refusedConfigs),
       'module twins',
@@ -202,9 +208,29 @@ function fact(label, ...value) {
 function tokenFact(location) {
   if (location.tokenExpiresInS === undefined) return null;
   const s = location.tokenExpiresInS;
-  const tone = s < 0 ? 'bad' : s < 1800 ? 'warn' : 'good';
+  const tone = s < 0 ? 'bad' : location.tokenExpiring ? 'warn' : 'good';
   const text = s < 0 ? formatDuration(s) : `in ${formatDuration(s)}`;
   return fact('Token expires', badge(text, tone, location.tokenExpiresAt));
+}
+
+// The location's other forwarder devices: one badge each with its listeners and live tunnels.
+function replicasFact(location) {
+  if (!location.replicas || location.replicas.length === 0) return null;
+  return fact(
+    'Replicas',
+    ...location.replicas.map((r) =>
+      h(
+        'span',
+        { class: 'replica', 'data-replica': r.deviceId },
+        badge(
+          `${r.deviceId} ${r.listeners.state} ${r.listeners.online}/${r.listeners.total}`,
+          r.connected === false || r.listeners.state !== 'online' ? 'warn' : 'good',
+          `${r.active} live tunnel(s)${r.tokenExpiresAt ? `; token expires ${r.tokenExpiresAt}` : ''}`,
+        ),
+        ' ',
+      ),
+    ),
+  );
 }
 
 function configText(config) {
@@ -245,6 +271,7 @@ export function renderLocation(location, hour, span) {
       l.total > 0 ? h('span', { class: 'muted' }, ` ${l.online}/${l.total}`) : null,
     ),
     tokenFact(location),
+    replicasFact(location),
     location.forwarder ? fact('Forwarder config', configText(location.forwarder.config)) : null,
     location.forwarder?.reconnects !== undefined
       ? fact('Reconnects', formatCount(location.forwarder.reconnects))

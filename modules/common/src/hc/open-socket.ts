@@ -9,6 +9,22 @@ import {
   type RelayHandshakeAction,
 } from './handshake-errors';
 
+/**
+ * Largest WebSocket message a relay socket of ours accepts (ws's own default is 100 MiB). Tunnel peers write one
+ * frame per socket read: ours and azbridge at most 64 KiB, a .NET `Stream.CopyToAsync` 80 KiB; control-channel
+ * messages are small JSON. A bigger message is refused at its header, before its payload is read: ws closes with
+ * 1009, so one peer can make us hold at most this much per socket (docs/tunnel-protocol.md, "Message size").
+ */
+export const MAX_RELAY_MESSAGE_BYTES = 256 * 1024;
+
+/**
+ * How long a close handshake on a relay socket may take before ws drops the connection (ws's default is 30 s). The
+ * relay answers a close frame as soon as it reads it; when it cannot (our close frame waits behind data the relay
+ * no longer reads, or the peer is gone), 30 s would pin the socket, the tunnel's target connection and the route's
+ * budget. Tunnels close only after their last bytes reached the socket, so a cut-short handshake loses nothing.
+ */
+export const RELAY_CLOSE_TIMEOUT_MS = 500;
+
 /** Options for openRelaySocket. */
 export interface OpenRelaySocketOptions {
   readonly action: RelayHandshakeAction;
@@ -18,6 +34,8 @@ export interface OpenRelaySocketOptions {
   /** The whole handshake (TCP, TLS, HTTP upgrade, and for a sender the listener's accept) must finish within this. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** Largest message accepted (default {@link MAX_RELAY_MESSAGE_BYTES}). */
+  readonly maxPayloadBytes?: number;
 }
 
 /**
@@ -30,14 +48,18 @@ export function openRelaySocket(options: OpenRelaySocketOptions): Promise<WebSoc
   return new Promise<WebSocket>((resolve, reject) => {
     if (signal?.aborted) return reject(abortedError(signal));
     let ws: WebSocket;
+    // `closeTimeout` is ws 8.23's (package.json asks for ^8.23); @types/ws does not list it yet.
+    const wsOptions: WebSocket.ClientOptions & { closeTimeout: number } = {
+      headers: { ...options.headers },
+      // The relay forwards frames as is; compression would only cost CPU on already opaque tunnel bytes.
+      perMessageDeflate: false,
+      followRedirects: false,
+      maxPayload: options.maxPayloadBytes ?? MAX_RELAY_MESSAGE_BYTES,
+      closeTimeout: RELAY_CLOSE_TIMEOUT_MS,
+      ...(options.tls?.ca !== undefined && { ca: options.tls.ca }),
+    };
     try {
-      ws = new WebSocket(options.url, {
-        headers: { ...options.headers },
-        // The relay forwards frames as is; compression would only cost CPU on already opaque tunnel bytes.
-        perMessageDeflate: false,
-        followRedirects: false,
-        ...(options.tls?.ca !== undefined && { ca: options.tls.ca }),
-      });
+      ws = new WebSocket(options.url, wsOptions);
     } catch (error) {
       return reject(
         new RelayError('RELAY_PROTOCOL', `${action} handshake could not start: ${String(error)}`, false),

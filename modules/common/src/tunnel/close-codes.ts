@@ -11,6 +11,8 @@ export const TunnelCloseCode = {
   GOING_AWAY: 1001,
   /** The peer broke the tunnel protocol (unexpected frame after fin, bad reply). */
   PROTOCOL_ERROR: 1002,
+  /** A message was above the receiver's size bound (RFC 6455 "message too big"; ws sends it on its own). */
+  MESSAGE_TOO_BIG: 1009,
   /** An unexpected failure inside this end. */
   INTERNAL_ERROR: 1011,
   /** The preamble was malformed, of an unsupported version, or asked for datagram mode. */
@@ -48,6 +50,7 @@ export interface CloseCodeMeaning {
 
 /** The failure close codes of the tunnel protocol and their meaning; docs/tunnel-protocol.md has the same table. */
 export const FAILURE_CLOSE_CODES: ReadonlyMap<number, CloseCodeMeaning> = new Map<number, CloseCodeMeaning>([
+  [1009, { errorCode: 'TUNNEL_MESSAGE_TOO_BIG', retryable: false, defaultReason: 'message too big' }],
   [4400, { errorCode: 'TUNNEL_BAD_PREAMBLE', retryable: false, defaultReason: 'bad preamble' }],
   [4403, { errorCode: 'TUNNEL_SERVICE_DISABLED', retryable: false, defaultReason: 'service disabled' }],
   [4404, { errorCode: 'TUNNEL_UNKNOWN_SERVICE', retryable: false, defaultReason: 'unknown service' }],
@@ -87,10 +90,36 @@ export function isCleanClose(code: number): boolean {
   return code === 1000 || code === 1005;
 }
 
-/** Turns a close code and reason received from the peer into a TunnelError a caller can branch on. */
+/** ws's error codes for a message above `maxPayload` (it then closes with 1009 on its own). */
+const MESSAGE_TOO_BIG_WS_CODES = new Set([
+  'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+  'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
+]);
+
+/** True when `err` is ws refusing an incoming message for its size. */
+export function isMessageTooBigError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && MESSAGE_TOO_BIG_WS_CODES.has(code);
+}
+
+/**
+ * Turns a close code and reason received from the peer into a TunnelError a caller can branch on. `cause` is the
+ * WebSocket's own error, if any: when it is ws refusing an oversized message, this end closed (1009) and the
+ * close code seen locally is only 1006, so the cause decides.
+ */
 export function tunnelErrorFromClose(code: number, reason: string, cause?: unknown): TunnelError {
   const said = reason ? `: ${reason}` : '';
   const options = cause === undefined ? undefined : { cause };
+  if (isMessageTooBigError(cause)) {
+    const message = 'peer sent a message above our size bound; closed with 1009';
+    return new TunnelError(
+      'TUNNEL_MESSAGE_TOO_BIG',
+      message,
+      false,
+      TunnelCloseCode.MESSAGE_TOO_BIG,
+      options,
+    );
+  }
   const known = FAILURE_CLOSE_CODES.get(code);
   if (known) {
     return new TunnelError(

@@ -12,6 +12,8 @@ export type TunnelErrorCode =
   // Data-phase failures carried by a close code.
   | 'TUNNEL_IDLE_TIMEOUT'
   | 'TUNNEL_PEER_RESET'
+  // A WebSocket message above the receiver's size bound (close code 1009), whichever end refused it.
+  | 'TUNNEL_MESSAGE_TOO_BIG'
   // Failures seen locally or not carried by a specific code.
   | 'TUNNEL_TCP_RESET'
   | 'TUNNEL_CLOSED_EARLY'

@@ -25,6 +25,13 @@ export interface RelayDuplexOptions {
 /** Default buffer sizes: one typical socket read (64 KiB) each way keeps memory bounded without stalling the pipe. */
 export const DEFAULT_RELAY_HIGH_WATER_MARK_BYTES = 64 * 1024;
 
+/**
+ * How long a tunnel we abort waits for the peer's answering close frame before it drops the connection. The
+ * answer normally takes one round trip to the relay; ws's own wait (30 s) would pin both ends' sockets, the
+ * target connection and the route's budget whenever the peer cannot answer in time.
+ */
+export const ABORT_CLOSE_GRACE_MS = 500;
+
 // ws spreads its defaults over this object on every send; a shared constant avoids one allocation per chunk.
 const SEND_BINARY = Object.freeze({ binary: true });
 
@@ -43,6 +50,10 @@ export class RelayDuplex extends Duplex {
   /** Whether `hrf:fin` half-close was negotiated for this tunnel. */
   readonly halfClose: boolean;
   private localEnded = false;
+  /** Our `hrf:fin` reached the socket: only then may a close frame (and a close timeout) follow it. */
+  private finFlushed = false;
+  /** We closed with 1000 after our side was done: a close handshake cut short (1006) then loses nothing. */
+  private closedNormally = false;
   private remoteEnded = false;
   /** The WebSocket closed cleanly: nothing more can be written, late writes are discarded (the peer left). */
   private peerClosed = false;
@@ -50,6 +61,7 @@ export class RelayDuplex extends Duplex {
   private wsError: Error | undefined;
   private pendingWrite: WriteCallback | undefined;
   private onWsClosedForDestroy: (() => void) | undefined;
+  private closeGraceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -79,6 +91,8 @@ export class RelayDuplex extends Duplex {
   }
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+    // Destroyed: we only read on to reach the peer's close frame; what arrives before it has nowhere to go.
+    if (this.destroyed) return;
     if (isBinary || !this.halfClose) {
       const chunk = data as Buffer;
       if (chunk.length === 0) return;
@@ -106,6 +120,7 @@ export class RelayDuplex extends Duplex {
   private readonly onClose = (code: number, reason: Buffer): void => {
     if (this.wsClosed) return;
     this.wsClosed = true;
+    clearTimeout(this.closeGraceTimer);
     this.ws.off('message', this.onMessage);
     this.ws.off('close', this.onClose);
     this.ws.off('error', this.onError);
@@ -116,7 +131,7 @@ export class RelayDuplex extends Duplex {
       return;
     }
     if (this.destroyed) return;
-    if (!isCleanClose(code)) {
+    if (!isCleanClose(code) && !this.endedBeforeLoss(code)) {
       this.destroy(tunnelErrorFromClose(code, reason.toString('utf8'), this.wsError));
       return;
     }
@@ -160,11 +175,16 @@ export class RelayDuplex extends Duplex {
     this.pendingWrite = callback;
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (this.halfClose) {
-      this.ws.send(FIN_FRAME, this.afterSend);
-      this.closeIfBothEnded();
+      this.ws.send(FIN_FRAME, (err) => {
+        this.afterSend(err);
+        if (err) return;
+        this.finFlushed = true;
+        this.closeIfBothEnded();
+      });
     } else {
       // azbridge behaviour: end of stream closes the WebSocket; our readable ends when the close completes.
       this.pendingWrite = undefined;
+      this.closedNormally = true;
       this.ws.close(TunnelCloseCode.NORMAL);
       callback();
     }
@@ -173,23 +193,53 @@ export class RelayDuplex extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.wsClosed) return callback(error);
     this.onWsClosedForDestroy = () => callback(error);
-    if (this.ws.readyState !== WebSocket.OPEN) return; // already closing; 'close' will call back
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(...this.abortCloseFrame(error));
+    // Already closing or just closed: either way 'close' calls back, soon.
+    this.finishAbortClose();
+  }
+
+  private abortCloseFrame(error: Error | null): [number, string?] {
     if (error) {
       if (isTunnelError(error) && error.closeCode !== undefined && isSendableCloseCode(error.closeCode)) {
-        this.ws.close(error.closeCode, closeReason(error.message));
-      } else {
-        this.ws.close(TunnelCloseCode.INTERNAL_ERROR, 'internal error');
+        return [error.closeCode, closeReason(error.message)];
       }
-    } else if (this.localEnded && this.remoteEnded) {
-      this.ws.close(TunnelCloseCode.NORMAL);
-    } else {
-      // Destroyed mid-stream without an error: not a clean end, so the peer must not mistake it for one.
-      this.ws.close(TunnelCloseCode.GOING_AWAY, 'tunnel aborted');
+      return [TunnelCloseCode.INTERNAL_ERROR, 'internal error'];
     }
+    if (this.localEnded && this.remoteEnded) return [TunnelCloseCode.NORMAL];
+    // Destroyed mid-stream without an error: not a clean end, so the peer must not mistake it for one.
+    return [TunnelCloseCode.GOING_AWAY, 'tunnel aborted'];
+  }
+
+  /**
+   * We gave up on the tunnel and sent (or are sending) our close frame. If the WebSocket is paused because our
+   * reader was behind (a client or target that stopped reading, then left), the peer's answer sits behind data
+   * nobody will read: waiting for it would pin both ends' sockets, the target connection and the route's budget
+   * until ws's 30 s close timeout, and reading it all would cost the CPU of everything in flight. So drop the
+   * connection at once (the close frame has normally been written; if not, the peer sees the connection lost,
+   * which ends its side just as well). Otherwise give the answer a short grace.
+   */
+  private finishAbortClose(): void {
+    if (this.ws.isPaused) {
+      this.ws.terminate();
+      return;
+    }
+    if (this.closeGraceTimer !== undefined) return;
+    this.closeGraceTimer = setTimeout(() => this.ws.terminate(), ABORT_CLOSE_GRACE_MS);
+    this.closeGraceTimer.unref();
+  }
+
+  /**
+   * A connection lost (1006) after the tunnel was complete is no failure: both fins were exchanged, or we closed
+   * normally after our last byte reached the socket. The close handshake is bounded (RELAY_CLOSE_TIMEOUT_MS on
+   * our relay sockets), so a slow or busy relay may cut it short; nothing is lost then.
+   */
+  private endedBeforeLoss(code: number): boolean {
+    return code === 1006 && (this.closedNormally || (this.finFlushed && this.remoteEnded));
   }
 
   private closeIfBothEnded(): void {
-    if (this.localEnded && this.remoteEnded && this.ws.readyState === WebSocket.OPEN) {
+    if (this.finFlushed && this.remoteEnded && this.ws.readyState === WebSocket.OPEN) {
+      this.closedNormally = true;
       this.ws.close(TunnelCloseCode.NORMAL);
     }
   }

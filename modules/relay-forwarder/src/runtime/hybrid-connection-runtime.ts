@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type WebSocket from 'ws';
 import {
   ACCEPT,
@@ -99,6 +100,11 @@ export class HybridConnectionRuntime {
     this.config = config;
     this.log = options.log.child({ hybridConnection: config.name });
     this.tokenProvider = new CredentialTokenProvider(config.credential, options.tokenLifetimeMs);
+    // Every relay connection waiting for its preamble watches this signal with one abort listener, which the
+    // handshake takes off again when the preamble arrives, times out or the socket closes. Their number is the
+    // number of connections in that phase (any burst of senders), not a leak, so Node's leak warning at 11 would
+    // only print noise on stderr.
+    setMaxListeners(0, this.shutdown.signal);
     this.host = this.sessionHost();
   }
 

@@ -283,10 +283,10 @@ async function serve(
     bytesFromTarget: outcome.tcpToRelayBytes,
     durationMs,
   });
-  log.debug(
-    { portName: service.name, ok: outcome.ok, code: outcome.error?.code, durationMs },
-    'tunnel closed',
-  );
+  const fields = { portName: service.name, ok: outcome.ok, code: outcome.error?.code, durationMs };
+  // An abnormal end says why (target reset, relay lost, a message above the size bound, …), like the gateway's.
+  if (outcome.ok) log.debug(fields, 'tunnel closed');
+  else log.info(fields, 'tunnel ended abnormally');
 }
 
 class SessionTunnel implements LiveTunnel {

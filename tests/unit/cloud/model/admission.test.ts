@@ -33,7 +33,7 @@ describe('gateway twin admission', () => {
           mintToken(
             { namespaceHost: NS, hybridConnection: hc, rule: 'send' },
             key,
-            { lifetimeMs: 3_600_000, renewBelowFraction: 0.5 },
+            { lifetimeMs: 3_600_000, renewMarginMs: 1_800_000 },
             NOW_MS,
           ),
         ),

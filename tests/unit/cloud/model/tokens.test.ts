@@ -8,7 +8,7 @@ import {
 
 const NOW = Date.UTC(2025, 0, 1);
 const HOUR = 3_600_000;
-const policy = { lifetimeMs: HOUR, renewBelowFraction: 0.5 };
+const policy = { lifetimeMs: HOUR, renewMarginMs: HOUR / 2 };
 const scope = {
   namespaceHost: 'ns.servicebus.windows.net',
   hybridConnection: 'hrf-berlin',

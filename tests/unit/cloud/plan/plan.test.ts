@@ -32,7 +32,7 @@ const token = (hc: string, rule: 'listen' | 'send', key: string, nowMs = NOW_MS)
   mintToken(
     { namespaceHost: NS, hybridConnection: hc, rule },
     key,
-    { lifetimeMs: HOUR_MS, renewBelowFraction: 0.5 },
+    { lifetimeMs: HOUR_MS, renewMarginMs: HOUR_MS / 2 },
     nowMs,
   );
 
@@ -160,7 +160,8 @@ describe('planReconcile', () => {
     const again = planReconcile(after, settings);
     expect(again.stage).toBe('done');
     expect(again.actions).toEqual([]);
-    expect(again.nextRenewalAtMs).toBe(NOW_MS + HOUR_MS / 2);
+    // The default margin is 3/4 of the lifetime: renewal falls due a quarter of the way in.
+    expect(again.nextRenewalAtMs).toBe(NOW_MS + HOUR_MS / 4);
   });
 
   it('keeps ports when the controller restarts with no memory (allocation read back from the status tag)', () => {
@@ -413,7 +414,9 @@ describe('planReconcile', () => {
     expect(plan.outcomes.get('aa-device')!.problems).toEqual([
       {
         code: 'DUPLICATE_LOCATION',
-        message: 'location id "shared" is already used by device "zz-device"',
+        message:
+          'location id "shared" is already used by device "zz-device" with other services ' +
+          '(a replica must declare the same services, or none)',
         severity: 'error',
       },
     ]);

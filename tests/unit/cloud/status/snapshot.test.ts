@@ -135,6 +135,8 @@ describe('buildSnapshot', () => {
       activeConnections: 2,
       gateways: 1,
       refusedConfigs: 1,
+      // Both forwarder tokens (3.5 h and 10 min left) are within the default 36 h renewal margin.
+      tokensExpiring: 2,
     });
   });
 
@@ -156,6 +158,70 @@ describe('buildSnapshot', () => {
         expect.objectContaining({ key: 'gw-1/manual', location: 'lab-box' }),
       ]),
     );
+  });
+
+  it('flags tokens within the renewal margin it is given, and counts them', () => {
+    // 1 h margin: plant-7's token (3.5 h left) is fine, depot's (10 min left) should have been renewed already.
+    const { snapshot: s } = buildSnapshot(
+      fixtureReading(),
+      { ...OPTIONS, tokenWarnBelowMs: 3_600_000 },
+      FIXTURE_NOW_MS,
+    );
+    const of = (id: string) => s.locations.find((l) => l.id === id)!;
+    expect(of('plant-7').tokenExpiring).toBe(false);
+    expect(of('depot').tokenExpiring).toBe(true);
+    expect(of('new-site').tokenExpiring).toBeUndefined();
+    expect(s.totals.tokensExpiring).toBe(1);
+    expect(s.tokenWarnBelowS).toBe(3600);
+  });
+
+  it('shows a location served by two forwarder devices as one card listing the replica', () => {
+    const reading = fixtureReading();
+    const primary = reading.modules.find((m) => m.deviceId === 'Plant-7-Edge')!;
+    const replicaReported = structuredClone(primary.reported) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    replicaReported.hybridConnections['hrf-plant-7'].onlineListeners = 1;
+    replicaReported.hybridConnections['hrf-plant-7'].status = 'partial';
+    replicaReported.hybridConnections['hrf-plant-7'].services.sql.counters.active = 5;
+    const plant = reading.devices.find((d) => d.deviceId === 'Plant-7-Edge')!;
+    const withReplica = {
+      devices: [
+        ...reading.devices.map((d) =>
+          d === plant
+            ? {
+                ...d,
+                tags: {
+                  ...d.tags,
+                  relayStatus: { ...(d.tags.relayStatus as object), replicas: ['plant-7-b'] },
+                },
+              }
+            : d,
+        ),
+        {
+          deviceId: 'plant-7-b',
+          tags: {
+            relay: { role: 'location', location: 'plant-7' },
+            relayStatus: { ...(plant.tags.relayStatus as object), state: 'ok', replicaOf: 'Plant-7-Edge' },
+          },
+        },
+      ],
+      modules: [...reading.modules, { ...primary, deviceId: 'plant-7-b', reported: replicaReported }],
+    };
+    const { snapshot: s } = buildSnapshot(withReplica, OPTIONS, FIXTURE_NOW_MS);
+    expect(s.locations.filter((l) => l.id === 'plant-7').map((l) => l.deviceId)).toEqual(['Plant-7-Edge']);
+    expect(s.locations.find((l) => l.id === 'plant-7')!.replicas).toEqual([
+      {
+        deviceId: 'plant-7-b',
+        state: 'ok',
+        connected: true,
+        listeners: { state: 'partial', online: 1, total: 2 },
+        tokenExpiresAt: '2026-03-01T15:30:00.000Z',
+        tokenExpiring: true,
+        active: 5,
+      },
+    ]);
+    // The fleet's listener figures count every forwarder, replicas included.
+    expect(s.totals.listeners).toBe(snapshot.totals.listeners + 2);
+    expect(s.totals.locations).toBe(snapshot.totals.locations);
   });
 
   it('reads an empty hub as an empty fleet', () => {

@@ -1,4 +1,4 @@
-import { classifyTunnelFailure } from '../../../../modules/relay-gateway/src/reasons';
+import { classifyTunnelEnd, classifyTunnelFailure } from '../../../../modules/relay-gateway/src/reasons';
 import { tunnelErrorForCode } from '../../../../modules/common/src/tunnel';
 import { RelayError } from '../../../../modules/common/src/hc/errors';
 
@@ -11,6 +11,7 @@ describe('classifyTunnelFailure', () => {
     [4503, 'target-unresolved'],
     [4504, 'target-timeout'],
     [4500, 'target-error'],
+    [1009, 'message-too-big'],
   ])('maps the forwarder close code %i to %s', (code, reason) => {
     expect(classifyTunnelFailure(tunnelErrorForCode(code, ''))).toBe(reason);
   });
@@ -20,5 +21,12 @@ describe('classifyTunnelFailure', () => {
     expect(classifyTunnelFailure(new RelayError('RELAY_FORBIDDEN', 'x', false, 403))).toBe('forbidden');
     expect(classifyTunnelFailure(new Error('boom'))).toBe('internal-error');
     expect(classifyTunnelFailure(new Error('boom'), 'client-closed')).toBe('client-closed');
+  });
+});
+
+describe('classifyTunnelEnd', () => {
+  it('maps a message above the size bound to message-too-big', () => {
+    expect(classifyTunnelEnd(tunnelErrorForCode(1009))).toBe('message-too-big');
+    expect(classifyTunnelEnd(tunnelErrorForCode(4410))).toBe('peer-reset');
   });
 });

@@ -45,6 +45,22 @@ describe('failure close codes', () => {
     expect(tunnelErrorFromClose(4999, '').code).toBe('TUNNEL_REMOTE_ERROR');
   });
 
+  it('maps a message too big, received (1009) or refused here (ws error, seen as 1006)', () => {
+    expect(tunnelErrorFromClose(1009, '')).toMatchObject({
+      code: 'TUNNEL_MESSAGE_TOO_BIG',
+      retryable: false,
+      closeCode: 1009,
+    });
+    const wsError = Object.assign(new RangeError('Max payload size exceeded'), {
+      code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+    });
+    expect(tunnelErrorFromClose(1006, '', wsError)).toMatchObject({
+      code: 'TUNNEL_MESSAGE_TOO_BIG',
+      closeCode: 1009,
+      cause: wsError,
+    });
+  });
+
   it('builds the error to send with the default reason', () => {
     expect(tunnelErrorForCode(4502)).toMatchObject({
       code: 'TUNNEL_TARGET_REFUSED',

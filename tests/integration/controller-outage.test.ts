@@ -1,0 +1,231 @@
+// The token fuse, survived: with every controller replica down for longer than the tokens' old life, the fleet
+// keeps working on the tokens already written, because the controller renews them while a whole renewal margin
+// is left. On a scaled clock: "old" = 8 s tokens renewed at half-life (the former 4 h / 0.5 default), "new" = 24 s
+// tokens renewed with 18 s left (the 48 h / 36 h default's shape). The controller is stopped just before its
+// tokens fall due (the worst moment) for 12 s, longer than the old tokens' whole life. With the new settings a
+// long-lived tunnel carries sha256-verified traffic through the outage, no listener is closed for an expired token,
+// new connections keep working and the status view flags the tokens as within the margin; with the old ones the
+// relay closes the listeners (1008) and a new connection fails: the test would catch a return to a short margin.
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import * as net from 'node:net';
+import pino from 'pino';
+import { parseSasToken } from '../../modules/common/src/hc/sas';
+import { moduleClientFromEnvironment } from '../../modules/common/src/twin/module-client';
+import { startForwarderFromTwin, type ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
+import { startGatewayFromTwin, type GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
+import type { JsonObject } from '../../cloud/src/model/json';
+import { startStatusServer, type StatusServer } from '../../cloud/src/status';
+import {
+  DEFAULT_POOL,
+  freePortRange,
+  startControllerWorld,
+  type ControllerWorld,
+} from '../support/controller-world';
+import { startTcpServer, waitFor, type TestTcpServer } from '../support/tunnel-harness';
+
+const OUTAGE_MS = 12_000;
+
+describe('a controller outage longer than the old token life', () => {
+  let world: ControllerWorld;
+  let echo: TestTcpServer;
+  const apps: (ForwarderTwinApp | GatewayTwinApp)[] = [];
+  const sockets: net.Socket[] = [];
+  let status: StatusServer | undefined;
+
+  beforeAll(async () => {
+    world = await startControllerWorld();
+    echo = await startTcpServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.pipe(socket);
+    });
+  });
+
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await status?.close();
+    for (const app of apps) if ('hurry' in app) app.hurry();
+    await Promise.all(apps.map((a) => a.stop(0)));
+    await world.close();
+    await echo.close();
+  });
+
+  const twinOptions = (deviceId: string, moduleId: string) => ({
+    connection: {
+      createClient: () => moduleClientFromEnvironment(world.moduleEnvironment(deviceId, moduleId)),
+      backoff: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitterRatio: 0 },
+      stableSessionMs: 1_000,
+      setupTimeoutMs: 5_000,
+    },
+    reported: { debounceMs: 50, refreshIntervalMs: 0 },
+    stats: { intervalMs: 0 },
+    identity: { deviceId, moduleId },
+  });
+
+  /** A location and a gateway in their own pool, the modules running from their twins, the controller started. */
+  async function site(name: string, tokens: { tokenLifetimeMs: number; tokenRenewMarginMs: number }) {
+    const firstPort = await freePortRange(1);
+    const pool = { name, firstPort, lastPort: firstPort, allow: ['127.0.0.0/8'], bindAddress: '127.0.0.1' };
+    await world.addGateway(`gw-${name}`, name);
+    await world.addLocation(name, { echo: `127.0.0.1:${echo.port}` }, { pool: name });
+    const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+    const forwarder = startForwarderFromTwin({
+      log,
+      tls: { ca: world.relay.caPem },
+      ...twinOptions(name, 'relay-forwarder'),
+    });
+    apps.push(forwarder);
+    const gateway = await startGatewayFromTwin({
+      logger: log,
+      tls: { ca: world.relay.caPem },
+      ...twinOptions(`gw-${name}`, 'relay-gateway'),
+    });
+    apps.push(gateway);
+    const controller = world.startController(
+      { pools: [DEFAULT_POOL, pool], ...tokens },
+      { start: true, intervalMs: 60_000 },
+    );
+    await waitFor(() => controller.controller.lastResult !== undefined, 'the first reconcile', 15_000);
+    const hc = `hrf-${name}`;
+    await waitFor(
+      () => forwarder.forwarder.state().hybridConnections[hc]?.onlineListeners === 2,
+      'forwarder listeners online',
+      15_000,
+    );
+    const doc = (await world.desired(name, 'relay-forwarder')).hybridConnections as Record<
+      string,
+      JsonObject
+    >;
+    const expiresAtMs = parseSasToken(doc[hc]!.sasToken as string).expiresAtSec * 1000;
+    return { port: firstPort, controller, forwarder, hc, expiresAtMs };
+  }
+
+  it('new settings: no tunnel lost, new connections keep working, the status view warns', async () => {
+    const lifetime = 24_000;
+    const margin = 18_000;
+    const s = await site('fuse-new', { tokenLifetimeMs: lifetime, tokenRenewMarginMs: margin });
+    status = await startStatusServer({
+      registry: world.registry,
+      port: 0,
+      pollIntervalMs: 60_000,
+      tokenWarnBelowMs: margin,
+      logger: pino({ level: 'silent' }),
+    });
+    const long = await connectWhenListening(s.port);
+    sockets.push(long);
+    const stream = streamThrough(long);
+
+    // Stop the only replica just before the tokens fall due: the least headroom the settings can leave.
+    await waitFor(() => Date.now() >= s.expiresAtMs - margin - 1_500, 'just before renewal', 15_000);
+    await s.controller.stop();
+    const relayBefore = world.relay.stats().counters;
+    const outageStarted = Date.now();
+    const firstDoc = await world.desired('fuse-new', 'relay-forwarder');
+
+    // Mid-outage: tokens are within the margin and the status view (reading the forwarder's report) says so.
+    await waitFor(() => Date.now() >= s.expiresAtMs - margin + 1_000, 'the tokens to fall due', 15_000);
+    const doc = await status.refresh();
+    const view = doc.snapshot!.locations.find((l) => l.id === 'fuse-new')!;
+    expect(view.tokenExpiring).toBe(true);
+    expect(doc.snapshot!.totals.tokensExpiring).toBeGreaterThanOrEqual(1);
+
+    await waitFor(() => Date.now() >= outageStarted + OUTAGE_MS, 'the outage to last', OUTAGE_MS + 5_000);
+    // Nothing renewed the tokens: the twins still hold the ones written before the outage.
+    expect(await world.desired('fuse-new', 'relay-forwarder')).toEqual(firstDoc);
+    expect(Date.now()).toBeGreaterThan(outageStarted + 8_000); // longer than the old tokens' whole life
+    const fresh = await connectWhenListening(s.port);
+    sockets.push(fresh);
+    expect(await roundTrip(fresh, 'after the outage')).toBe('after the outage');
+    const { sent, received } = await stream.finish();
+    expect(received).toBe(sent);
+    const relayAfter = world.relay.stats().counters;
+    expect(relayAfter.tokenExpiryCloses).toBe(relayBefore.tokenExpiryCloses);
+    expect(relayAfter.listenersAccepted).toBe(relayBefore.listenersAccepted);
+    expect(s.forwarder.forwarder.state().hybridConnections[s.hc]!.reconnects).toBe(0);
+    console.log(
+      `fuse (lifetime ${lifetime / 1000} s, margin ${margin / 1000} s): controller down ${Math.round(
+        (Date.now() - outageStarted) / 1000,
+      )} s; tunnels lost 0, listener expiry closes 0, long tunnel sha256 ok`,
+    );
+  }, 90_000);
+
+  it('old settings (half-life): the same outage closes the listeners and refuses new connections', async () => {
+    const s = await site('fuse-old', { tokenLifetimeMs: 8_000, tokenRenewMarginMs: 4_000 });
+    await waitFor(() => Date.now() >= s.expiresAtMs - 4_000 - 1_500, 'just before renewal', 15_000);
+    await s.controller.stop();
+    const relayBefore = world.relay.stats().counters;
+    const outageStarted = Date.now();
+    await waitFor(() => Date.now() >= outageStarted + OUTAGE_MS, 'the outage to last', OUTAGE_MS + 5_000);
+    expect(world.relay.stats().counters.tokenExpiryCloses).toBeGreaterThan(relayBefore.tokenExpiryCloses);
+    const fresh = await connectWhenListening(s.port);
+    sockets.push(fresh);
+    await expect(roundTrip(fresh, 'lost', 5_000)).rejects.toThrow();
+  }, 90_000);
+});
+
+async function connectWhenListening(port: number): Promise<net.Socket> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.on('error', () => undefined);
+    try {
+      await once(socket, 'connect');
+      return socket;
+    } catch (err) {
+      socket.destroy();
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Writes a 16 KiB random chunk every 100 ms until finished; resolves with the sha256 of what went and came back. */
+function streamThrough(socket: net.Socket) {
+  const out = createHash('sha256');
+  const back = createHash('sha256');
+  let sentBytes = 0;
+  let receivedBytes = 0;
+  socket.on('data', (chunk: Buffer) => {
+    back.update(chunk);
+    receivedBytes += chunk.length;
+  });
+  const timer = setInterval(() => {
+    const chunk = randomBytes(16 * 1024);
+    out.update(chunk);
+    sentBytes += chunk.length;
+    socket.write(chunk);
+  }, 100);
+  return {
+    async finish(): Promise<{ sent: string; received: string }> {
+      clearInterval(timer);
+      await waitFor(() => receivedBytes >= sentBytes || socket.destroyed, 'the echo to catch up', 15_000);
+      expect(socket.destroyed).toBe(false);
+      expect(receivedBytes).toBe(sentBytes);
+      return { sent: out.digest('hex'), received: back.digest('hex') };
+    },
+  };
+}
+
+async function roundTrip(socket: net.Socket, text: string, timeoutMs = 10_000): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const done = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no echo of "${text}"`)), timeoutMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      reject(new Error(`closed before the echo of "${text}"`));
+    });
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= Buffer.byteLength(text)) {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      }
+    };
+    socket.on('data', onData);
+  });
+  socket.write(text);
+  return done;
+}
