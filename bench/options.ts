@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine, STANDARD_USAGE_LINES } from '../modules/common/src/cli/command-line';
 
 /** The four set-ups the bench compares. */
 export const VARIANT_NAMES = ['direct', 'baseline', 'hyco-ws', 'ours'] as const;
@@ -45,6 +45,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --json                 one JSON object on stdout with every figure (logs stay on stderr)
   --corrupt-variant V    test aid: flip one bit in each bulk stream of variant V (it must be reported failed)
   --cpu-prof DIR         write CPU profiles of the gateway and forwarder processes to DIR
+${STANDARD_USAGE_LINES}
+Exit codes: 0 every variant passed, 1 a variant failed, 64 bad command line, 70 the bench itself broke.
 `;
 
 /** Defaults of the full-size run. */
@@ -63,32 +65,36 @@ export const DEFAULT_OPTIONS: BenchOptions = Object.freeze({
 /** Parses argv (after the script name); returns an error text instead of throwing. */
 export function parseBenchArgs(
   argv: readonly string[],
-): { ok: true; options: BenchOptions } | { ok: false; help: boolean; error?: string } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        variants: { type: 'string' },
-        'total-mib': { type: 'string' },
-        streams: { type: 'string' },
-        'bulk-rounds': { type: 'string' },
-        connections: { type: 'string' },
-        warmup: { type: 'string' },
-        idle: { type: 'string' },
-        'idle-hold-ms': { type: 'string' },
-        json: { type: 'boolean' },
-        'corrupt-variant': { type: 'string' },
-        'cpu-prof': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return { ok: false, help: false, error: (err as Error).message };
-  }
-  if (values.help) return { ok: false, help: true };
+): { ok: true; options: BenchOptions } | { ok: false; help: boolean; version?: boolean; error?: string } {
+  const line = parseCommandLine(argv, {
+    variants: { type: 'string' },
+    'total-mib': { type: 'string' },
+    streams: { type: 'string' },
+    'bulk-rounds': { type: 'string' },
+    connections: { type: 'string' },
+    warmup: { type: 'string' },
+    idle: { type: 'string' },
+    'idle-hold-ms': { type: 'string' },
+    json: { type: 'boolean' },
+    'corrupt-variant': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+  });
+  if (line.kind === 'error') return { ok: false, help: false, error: line.error };
+  if (line.kind === 'help') return { ok: false, help: true };
+  if (line.kind === 'version') return { ok: false, help: false, version: true };
+  const values = line.values as Record<string, string | boolean | undefined> as {
+    variants?: string;
+    'total-mib'?: string;
+    streams?: string;
+    'bulk-rounds'?: string;
+    connections?: string;
+    warmup?: string;
+    idle?: string;
+    'idle-hold-ms'?: string;
+    json?: boolean;
+    'corrupt-variant'?: string;
+    'cpu-prof'?: string;
+  };
   const problems: string[] = [];
   const integer = (flag: string, raw: string | undefined, fallback: number, min: number): number => {
     if (raw === undefined) return fallback;

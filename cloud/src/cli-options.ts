@@ -1,4 +1,9 @@
-import { parseArgs } from 'node:util';
+import {
+  parseCommandLine,
+  STANDARD_USAGE_LINES,
+  stringFlag,
+} from '../../modules/common/src/cli/command-line';
+import { LOG_LEVELS } from '../../modules/common/src/log';
 import { gatewayPoolFromEnv, poolRangeMismatch } from './gateway-pool-env';
 import type { ControllerSettingsInput, PoolSettings, RelayEntraAuthSettings } from './settings';
 
@@ -36,7 +41,7 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
                                                         (default 15s; the leader renews every third of it)
   --log-level                 LOG_LEVEL                 fatal|error|warn|info|debug|trace|silent (default info)
   --once                                                one reconcile, then exit (0 converged, 1 not)
-
+${STANDARD_USAGE_LINES}
 Azure credentials: DefaultAzureCredential (managed identity, workload identity, az login, AZURE_* variables).
 The sandbox: SANDBOX_ARM_TOKEN_SECRET selects the sandbox ARM credential instead.
 Telemetry: APPLICATIONINSIGHTS_CONNECTION_STRING, METRICS_PORT (see docs/observability.md).
@@ -100,24 +105,17 @@ const FLAGS = {
 export function parseControllerOptions(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): { ok: true; options: ControllerCliOptions } | { ok: false; help: boolean; problems: string[] } {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }]));
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { ...options, once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return { ok: false, help: false, problems: [(err as Error).message] };
-  }
-  if (values.help) return { ok: false, help: true, problems: [] };
-  const get = (flag: keyof typeof FLAGS): string | undefined => {
-    const v = values[flag];
-    return typeof v === 'string' ? v : env[FLAGS[flag]] || undefined;
-  };
+):
+  | { ok: true; options: ControllerCliOptions }
+  | { ok: false; help: boolean; version?: boolean; problems: string[] } {
+  const specs = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }]));
+  const line = parseCommandLine(argv, { ...specs, once: { type: 'boolean' } });
+  if (line.kind === 'error') return { ok: false, help: false, problems: [line.error] };
+  if (line.kind === 'help') return { ok: false, help: true, problems: [] };
+  if (line.kind === 'version') return { ok: false, help: false, version: true, problems: [] };
+  const { values } = line;
+  const get = (flag: keyof typeof FLAGS): string | undefined =>
+    stringFlag(values, flag) ?? (env[FLAGS[flag]] || undefined);
   const problems: string[] = [];
   const required = (flag: keyof typeof FLAGS): string => {
     const v = get(flag);
@@ -154,6 +152,20 @@ export function parseControllerOptions(
     get('gateway-client-id'),
     problems,
   );
+  const defaultPool = get('default-pool');
+  if (defaultPool !== undefined && pools.length > 0 && !pools.some((p) => p.name === defaultPool))
+    problems.push(
+      `--default-pool (or DEFAULT_POOL) "${defaultPool}" is not one of --pools: ${pools.map((p) => p.name).join(', ')}`,
+    );
+  const logLevel = get('log-level');
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel))
+    problems.push(`--log-level (or LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}`);
+  const iothubConnectionString = required('iothub-connection-string');
+  const lacking = connectionStringLacks(iothubConnectionString);
+  if (iothubConnectionString && lacking.length > 0)
+    problems.push(
+      `--iothub-connection-string (or IOTHUB_CONNECTION_STRING) lacks ${lacking.join(', ')} (expected HostName=…;SharedAccessKeyName=…;SharedAccessKey=…)`,
+    );
   const lease = get('lease') ?? 'fleet-controller-lease';
   if (lease !== 'off' && !/^[A-Za-z0-9_.:@-]{1,128}$/.test(lease))
     problems.push(`--lease: "${lease}" is not a device id (or "off")`);
@@ -161,7 +173,7 @@ export function parseControllerOptions(
   if (leaseDuration !== undefined && leaseDuration < 1000)
     problems.push('--lease-duration must be at least 1s');
   const options: ControllerCliOptions = {
-    iothubConnectionString: required('iothub-connection-string'),
+    iothubConnectionString,
     subscriptionId: required('subscription'),
     resourceGroup: required('resource-group'),
     namespace: required('namespace'),
@@ -170,7 +182,7 @@ export function parseControllerOptions(
     ...optional('iothubCaFile', get('iothub-ca')),
     ...optional('armEndpoint', get('arm-endpoint')),
     ...optional('armCaFile', get('arm-ca')),
-    ...optional('defaultPool', get('default-pool')),
+    ...optional('defaultPool', defaultPool),
     ...optional('tokenLifetimeMs', tokenDuration('token-lifetime')),
     ...optional('tokenRenewMarginMs', tokenDuration('token-renew-margin')),
     ...optional('renewBelowFraction', renewBelowFraction),
@@ -179,7 +191,7 @@ export function parseControllerOptions(
     ...optional('controllerId', get('controller-id')),
     ...optional('hybridConnectionPrefix', get('hc-prefix')),
     ...optional('relayAuth', relayAuth),
-    ...optional('logLevel', get('log-level')),
+    ...optional('logLevel', logLevel),
     ...optional('leaseDeviceId', lease === 'off' ? undefined : lease),
     ...optional('leaseDurationMs', leaseDuration),
     ...optional('sandboxArmTokenSecret', env.SANDBOX_ARM_TOKEN_SECRET || undefined),
@@ -258,6 +270,12 @@ function parsePools(text: string | undefined, problems: string[]): PoolSettings[
   }
   if (list.length === 0) problems.push('--pools must list at least one pool');
   return pools;
+}
+
+// Names the missing parts without ever echoing the string (it holds a key).
+function connectionStringLacks(value: string): string[] {
+  const parts = new Set(value.split(';').map((p) => p.split('=')[0]?.trim().toLowerCase()));
+  return ['HostName', 'SharedAccessKeyName', 'SharedAccessKey'].filter((p) => !parts.has(p.toLowerCase()));
 }
 
 /** The controller settings the options carry (resolveSettings checks and completes them). */

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { TokenCredential } from '@azure/core-auth';
+import { projectVersion } from '../../modules/common/src/cli/version';
 import { createLogger, type Logger } from '../../modules/common/src/log';
 import { startTelemetry } from '../../modules/common/src/telemetry/bootstrap';
 import { parseControllerOptions, settingsOfOptions, USAGE, type ControllerCliOptions } from './cli-options';
+import { controllerFailure } from './cli-failure';
 import { isControllerError } from './errors';
 import { runController, type ControllerHandle } from './run-controller';
 import { resolveSettings, type ControllerSettings } from './settings';
@@ -15,6 +17,10 @@ export const ExitCode = {
   USAGE: 64,
   /** A CA file could not be read. */
   NO_INPUT: 66,
+  /** IoT Hub or ARM cannot be reached or failed (`--once`). */
+  UNAVAILABLE: 69,
+  /** IoT Hub or ARM refused the credential (`--once`). */
+  NO_PERM: 77,
 } as const;
 
 /** Where the CLI reads and writes, and which signals it handles (the process, unless a test passes its own). */
@@ -36,6 +42,10 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
   if (!parsed.ok) {
     if (parsed.help) {
       io.stdout.write(USAGE);
+      return ExitCode.OK;
+    }
+    if (parsed.version) {
+      io.stdout.write(`fleet-controller ${projectVersion()}\n`);
       return ExitCode.OK;
     }
     io.stderr.write(`fleet-controller: ${parsed.problems.join('\n  ')}\n\n${USAGE}`);
@@ -89,7 +99,10 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
         !o.once && { lease: leaseOptions(o.leaseDeviceId, o.leaseDurationMs) }),
     });
     if (o.once) {
-      const result = await handle.reconcileNow();
+      // An unreachable or refusing service is an expected failure: thrown as one line with what to check.
+      const result = await handle.reconcileNow().catch((err: unknown) => {
+        throw controllerFailure(err);
+      });
       return result.outcome === 'converged' ? ExitCode.OK : ExitCode.NOT_CONVERGED;
     }
     const signal = await new Promise<string>((resolve) => {

@@ -12,6 +12,8 @@ export type ProvisioningErrorCode =
   | 'PROVISION_HUB_MISMATCH'
   /** IoT Hub refused or failed a call. */
   | 'PROVISION_IOTHUB_FAILED'
+  /** IoT Hub or DPS refused the credential (HTTP 401/403): checked before anything is written. */
+  | 'PROVISION_CREDENTIAL_REFUSED'
   /** The device named does not exist in IoT Hub. */
   | 'PROVISION_DEVICE_NOT_FOUND'
   /** Another writer changed the twin or deployment between our read and our write, every time we tried. */

@@ -5,6 +5,13 @@
  *   npx ts-node --transpile-only sandbox/src/iothub-main.ts [--port N] [--state-dir DIR] [--hub-name NAME] [--json]
  */
 import { join, resolve } from 'node:path';
+import {
+  parseCommandLine,
+  STANDARD_USAGE_LINES,
+  stringFlag,
+  type OptionSpecs,
+} from '../../modules/common/src/cli/command-line';
+import { UsageError } from '../../modules/common/src/cli/cli-error';
 import { createLogger } from '../../modules/common/src/log';
 import { startSandboxIotHub, type SandboxIotHub } from './iothub';
 import { runSandboxProcess } from './process-main';
@@ -29,32 +36,42 @@ export interface IotHubMainInfo {
   readonly ownerConnectionString: string;
 }
 
-/** Parses argv (after the script name) and the environment (SANDBOX_IOTHUB_PORT, SANDBOX_STATE_DIR). */
+/** Usage text for --help and bad command lines. */
+export const IOTHUB_MAIN_USAGE = `Usage: npx ts-node --transpile-only sandbox/src/iothub-main.ts [--port N] [--state-dir DIR]
+         [--hub-name NAME] [--json]
+
+  Runs the sandbox IoT Hub (MQTT and HTTPS on one TLS port) and prints its host name, CA file and the
+  iothubowner connection string.
+
+  --port N          TLS port (default SANDBOX_IOTHUB_PORT, else the previous run's port when free)
+  --state-dir DIR   CA and hub state kept between runs (default SANDBOX_STATE_DIR, else .sandbox-state)
+  --hub-name NAME   3-50 letters, digits or dashes (default sandbox-hub)
+  --json            print one JSON line instead of the banner
+${STANDARD_USAGE_LINES}`;
+
+/** The hub process's options (node:util parseArgs definitions). */
+export const IOTHUB_MAIN_OPTIONS = {
+  port: { type: 'string' },
+  'state-dir': { type: 'string' },
+  'hub-name': { type: 'string' },
+  json: { type: 'boolean' },
+} as const satisfies OptionSpecs;
+
+/** Parses argv (after the script name) and the environment (SANDBOX_IOTHUB_PORT, SANDBOX_STATE_DIR); throws UsageError. */
 export function parseIotHubMainArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): IotHubMainArgs {
-  let port = Number(env.SANDBOX_IOTHUB_PORT ?? 0);
-  let stateDir = env.SANDBOX_STATE_DIR ?? '.sandbox-state';
-  let hubName = 'sandbox-hub';
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] ?? '';
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--port') port = Number(value());
-    else if (flag === '--state-dir') stateDir = value();
-    else if (flag === '--hub-name') hubName = value();
-    else if (flag === '--json') json = true;
-    else throw new Error(`unknown option ${flag}`);
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0-65535');
+  const line = parseCommandLine(argv, IOTHUB_MAIN_OPTIONS);
+  if (line.kind === 'error') throw new UsageError(line.error);
+  const values = line.kind === 'run' ? line.values : {};
+  const port = Number(stringFlag(values, 'port') ?? env.SANDBOX_IOTHUB_PORT ?? 0);
+  const stateDir = stringFlag(values, 'state-dir') ?? env.SANDBOX_STATE_DIR ?? '.sandbox-state';
+  const hubName = stringFlag(values, 'hub-name') ?? 'sandbox-hub';
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
   if (!/^[a-z0-9-]{3,50}$/i.test(hubName))
-    throw new Error('--hub-name must be 3-50 letters, digits or dashes');
-  return { port, stateDir: resolve(stateDir), hubName, json };
+    throw new UsageError('--hub-name must be 3-50 letters, digits or dashes');
+  return { port, stateDir: resolve(stateDir), hubName, json: values.json === true };
 }
 
 /** Starts the hub with the shared sandbox PKI and its state file; returns it and what to print. */
@@ -95,8 +112,9 @@ export function formatIotHubBanner(info: IotHubMainInfo): string {
 }
 
 if (require.main === module) {
-  runSandboxProcess('sandbox IoT Hub', async () => {
-    const args = parseIotHubMainArgs(process.argv.slice(2));
+  const command = { name: 'sandbox IoT Hub', usage: IOTHUB_MAIN_USAGE, options: IOTHUB_MAIN_OPTIONS };
+  runSandboxProcess(command, async (argv) => {
+    const args = parseIotHubMainArgs(argv);
     const { hub, info } = await startIotHubProcess(args);
     return { stop: () => hub.stop(), output: args.json ? JSON.stringify(info) : formatIotHubBanner(info) };
   });

@@ -7,6 +7,14 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import {
+  parseCommandLine,
+  STANDARD_USAGE_LINES,
+  stringFlag,
+  stringsFlag,
+  type OptionSpecs,
+} from '../../modules/common/src/cli/command-line';
+import { UsageError } from '../../modules/common/src/cli/cli-error';
 import { createLogger } from '../../modules/common/src/log';
 import { generateKey, ROOT_RULE_NAME } from './relay/namespace-registry';
 import { runSandboxProcess } from './process-main';
@@ -38,50 +46,69 @@ export interface RelayMainInfo {
   readonly hybridConnections: readonly string[];
 }
 
-/** Parses argv (after the script name) and the environment (SANDBOX_RELAY_PORT, SANDBOX_STATE_DIR, SANDBOX_RELAY_HCS, SANDBOX_RELAY_TLS_FRONTS). */
+/** Usage text for --help and bad command lines. */
+export const RELAY_MAIN_USAGE = `Usage: npx ts-node --transpile-only sandbox/src/relay-main.ts [--port N] [--hc NAME]...
+         [--latency none|azure] [--accept-timeout-ms N] [--tls-fronts N] [--state-dir DIR] [--json]
+
+  Runs the sandbox Azure Relay on loopback and prints its namespace, CA file and a Manage connection string.
+
+  --port N               TLS port (default SANDBOX_RELAY_PORT, else any free port)
+  --hc NAME              create this hybrid connection (repeatable; also SANDBOX_RELAY_HCS=a,b)
+  --latency none|azure   add Azure-like round trips (default none)
+  --accept-timeout-ms N  how long a listener may take to accept (default the relay's)
+  --tls-fronts N         terminate TLS in N child processes, 0-16 (default SANDBOX_RELAY_TLS_FRONTS, else 0)
+  --state-dir DIR        CA, certificate and root key kept between runs (default SANDBOX_STATE_DIR, else .sandbox-state)
+  --json                 print one JSON line instead of the banner
+${STANDARD_USAGE_LINES}`;
+
+/** The relay process's options (node:util parseArgs definitions). */
+export const RELAY_MAIN_OPTIONS = {
+  port: { type: 'string' },
+  'state-dir': { type: 'string' },
+  hc: { type: 'string', multiple: true },
+  latency: { type: 'string' },
+  'accept-timeout-ms': { type: 'string' },
+  'tls-fronts': { type: 'string' },
+  json: { type: 'boolean' },
+} as const satisfies OptionSpecs;
+
+/**
+ * Parses argv (after the script name) and the environment (SANDBOX_RELAY_PORT, SANDBOX_STATE_DIR,
+ * SANDBOX_RELAY_HCS, SANDBOX_RELAY_TLS_FRONTS); throws UsageError naming what is wrong.
+ */
 export function parseRelayMainArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): RelayMainArgs {
-  let port = Number(env.SANDBOX_RELAY_PORT ?? 0);
-  let stateDir = env.SANDBOX_STATE_DIR ?? '.sandbox-state';
-  const hcs = (env.SANDBOX_RELAY_HCS ?? '').split(',').filter((s) => s.trim() !== '');
-  let latencyProfile: 'none' | 'azure' = 'none';
-  let acceptTimeoutMs: number | undefined;
-  let json = false;
-  let tlsFronts = Number(env.SANDBOX_RELAY_TLS_FRONTS ?? DEFAULT_TLS_FRONTS);
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--port') port = Number(value());
-    else if (flag === '--state-dir') stateDir = value();
-    else if (flag === '--hc') hcs.push(value());
-    else if (flag === '--latency') {
-      const v = value();
-      if (v !== 'none' && v !== 'azure') throw new Error('--latency must be none or azure');
-      latencyProfile = v;
-    } else if (flag === '--accept-timeout-ms') acceptTimeoutMs = Number(value());
-    else if (flag === '--tls-fronts') tlsFronts = Number(value());
-    else if (flag === '--json') json = true;
-    else throw new Error(`unknown option ${flag}`);
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0-65535');
+  const line = parseCommandLine(argv, RELAY_MAIN_OPTIONS);
+  if (line.kind === 'error') throw new UsageError(line.error);
+  const values = line.kind === 'run' ? line.values : {};
+  const port = Number(stringFlag(values, 'port') ?? env.SANDBOX_RELAY_PORT ?? 0);
+  const stateDir = stringFlag(values, 'state-dir') ?? env.SANDBOX_STATE_DIR ?? '.sandbox-state';
+  const hcs = [
+    ...(env.SANDBOX_RELAY_HCS ?? '').split(',').filter((s) => s.trim() !== ''),
+    ...stringsFlag(values, 'hc'),
+  ];
+  const latency = stringFlag(values, 'latency') ?? 'none';
+  if (latency !== 'none' && latency !== 'azure') throw new UsageError('--latency must be none or azure');
+  const timeout = stringFlag(values, 'accept-timeout-ms');
+  const acceptTimeoutMs = timeout === undefined ? undefined : Number(timeout);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
+  const tlsFronts = Number(
+    stringFlag(values, 'tls-fronts') ?? env.SANDBOX_RELAY_TLS_FRONTS ?? DEFAULT_TLS_FRONTS,
+  );
   if (!Number.isInteger(tlsFronts) || tlsFronts < 0 || tlsFronts > 16)
-    throw new Error('--tls-fronts must be 0-16');
+    throw new UsageError('--tls-fronts must be 0-16');
   if (acceptTimeoutMs !== undefined && !(acceptTimeoutMs > 0))
-    throw new Error('--accept-timeout-ms must be positive');
+    throw new UsageError('--accept-timeout-ms must be positive');
   return {
     port,
     stateDir: resolve(stateDir),
     hybridConnections: hcs.map((s) => s.trim()),
-    latencyProfile,
+    latencyProfile: latency,
     tlsFronts,
     ...(acceptTimeoutMs !== undefined && { acceptTimeoutMs }),
-    json,
+    json: values.json === true,
   };
 }
 
@@ -140,8 +167,9 @@ async function loadOrCreateRootKey(dir: string): Promise<string> {
 }
 
 if (require.main === module) {
-  runSandboxProcess('sandbox relay', async () => {
-    const args = parseRelayMainArgs(process.argv.slice(2));
+  const command = { name: 'sandbox relay', usage: RELAY_MAIN_USAGE, options: RELAY_MAIN_OPTIONS };
+  runSandboxProcess(command, async (argv) => {
+    const args = parseRelayMainArgs(argv);
     const { relay, info } = await startRelayProcess(args);
     return { stop: () => relay.stop(), output: args.json ? JSON.stringify(info) : formatBanner(info) };
   });

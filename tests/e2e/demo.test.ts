@@ -36,6 +36,10 @@ describe('npm run demo:tunnel (the sandbox tunnel demo)', () => {
     const out = demo.output();
     expect({ code, signal, out }).toMatchObject({ code: 0, signal: null });
     expect(out).toMatch(/sandbox relay {4}127\.0\.0\.1:\d+ {2}\(CA .*ca\.pem\)/);
+    expect(out).toMatch(/^ {2}… sandbox relay, sample services, relay-forwarder and relay-gateway$/m);
+    expect(out).toMatch(
+      /^ {2}✓ sandbox relay, sample services, relay-forwarder and relay-gateway \(\d+\.\d s\)$/m,
+    );
     // Health endpoints on loopback ephemeral ports, not the deployment defaults 8080/8081 on every interface.
     expect(out).toMatch(/relay-gateway {4}pid \d+ {2}config .* {2}health http:\/\/127\.0\.0\.1:\d+\/readyz/);
     expect(out).toMatch(

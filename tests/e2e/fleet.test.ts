@@ -166,6 +166,15 @@ describe('npm start (the whole fleet) as a process', () => {
       expect(out).toMatch(new RegExp(`^ {2}${location} +\\d+\\.\\d s {2}\\(DPS registration`, 'm'));
     }
     expect(out).toMatch(/^ {2}curl http:\/\/127\.0\.0\.1:\d+\/ +# berlin \/ web$/m);
+    // Not a terminal: every boot step is a plain line when it starts and when it is done.
+    expect(out).toMatch(/^ {2}… sandbox Relay, Relay ARM, IoT Hub and DPS$/m);
+    expect(out).toMatch(/^ {2}✓ sandbox Relay, Relay ARM, IoT Hub and DPS \(\d+\.\d s\)$/m);
+    expect(out).toMatch(/^ {2}✓ automatic deployments \(\d+\.\d s\): /m);
+    expect(out).toMatch(/^ {2}✓ gateway device \S+: provisioned, booted through DPS, relay-gateway started/m);
+    for (const location of ['berlin', 'oslo', 'lyon'])
+      expect(out).toMatch(
+        new RegExp(`^ {2}✓ location ${location}: .* reachable through the gateway \\(`, 'm'),
+      );
     expect(out).toContain('Check passed: 6 of 6 services answered through the gateway.');
     expect(out).toContain('Check passed: 2 of 2 services answered through the gateway.');
     expect(out).toMatch(/Stopped\.\n$/);
@@ -189,6 +198,8 @@ describe('npm start (the whole fleet) as a process', () => {
       expect(await add.exited).toEqual({ code: 0, signal: null });
       const added = add.output();
       expect(added).toMatch(/Location nice is reachable: boot → reachable \d+\.\d s/);
+      expect(added).toMatch(/^ {2}… location nice: provisioned/m);
+      expect(added).toMatch(/^ {2}✓ location nice: .* \(\d+\.\d s\)$/m);
       const curl = /^ {2}(curl http:\/\/127\.0\.0\.1:(\d+)\/) +# nice \/ web$/m.exec(added)!;
       expect(curl).not.toBeNull();
       if (onPath('curl')) {
@@ -199,7 +210,7 @@ describe('npm start (the whole fleet) as a process', () => {
         expect((await httpGetLoopback(Number(curl[2]))).body).toContain('Hello from nice / web');
       }
       const again = runCommand('npm', ['run', '--silent', 'sandbox:add-location', '--', 'nice'], env);
-      expect((await again.exited).code).toBe(1);
+      expect((await again.exited).code).toBe(65);
       expect(again.output()).toContain('location nice exists already');
       await fleet.waitFor(/Added location nice: boot → reachable/, 90_000);
 

@@ -50,3 +50,53 @@ describe('provision CLI process', () => {
     expect(twin.tags).toEqual({ relay: { role: 'gateway', pool: 'default' } });
   });
 });
+
+describe('provision checks what is cheap before anything is written', () => {
+  let world: ProvisioningWorld;
+  beforeAll(async () => {
+    world = await startProvisioningWorld();
+  });
+  afterAll(() => world?.close());
+
+  const registered = (id: string): boolean => world.dps.registrations().some((r) => r.registrationId === id);
+
+  it('a wrong IoT Hub key: exit 77 with one line naming the variable, and no DPS registration happened', async () => {
+    const wrongKey = world.env.IOTHUB_CONNECTION_STRING!.replace(
+      /SharedAccessKey=[^;]+/,
+      `SharedAccessKey=${Buffer.from('not the hub key at all, 32 bytes').toString('base64')}`,
+    );
+    const run = await world.cli(['location', 'loc-key', '--service', 'web=10.0.0.5:80'], {
+      IOTHUB_CONNECTION_STRING: wrongKey,
+    });
+    expect(run.code).toBe(77);
+    expect(run.stderr).toMatch(/^provision: IoT Hub refused the credential .*IOTHUB_CONNECTION_STRING/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(registered('loc-key')).toBe(false);
+  });
+
+  it('refuses a pool the controller does not have (CONTROLLER_POOLS), exit 64, before DPS', async () => {
+    const pools = JSON.stringify([{ name: 'default', ports: '20000-20099', allow: ['10.0.0.0/8'] }]);
+    const run = await world.cli(
+      ['location', 'loc-pool', '--service', 'web=10.0.0.5:80', '--pool', 'nosuch'],
+      {
+        CONTROLLER_POOLS: pools,
+      },
+    );
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain(
+      `pool "nosuch" is not one of the controller's pools (--pools / CONTROLLER_POOLS): default`,
+    );
+    expect(registered('loc-pool')).toBe(false);
+  });
+
+  it('without the controller pools, refuses a pool no gateway device serves', async () => {
+    expect((await world.cli(['gateway', 'gw-eu', '--pool', 'eu'])).code).toBe(0);
+    const run = await world.cli(['location', 'loc-us', '--service', 'web=10.0.0.5:80', '--pool', 'us']);
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain('pool "us" is not one of the pools of the gateway devices in IoT Hub: eu');
+    expect(registered('loc-us')).toBe(false);
+    const ok = await world.cli(['location', 'loc-eu', '--service', 'web=10.0.0.5:80', '--pool', 'eu']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^ {2}✓ registering loc-eu through DPS \(\d+\.\d s\)/m);
+  });
+});

@@ -7,6 +7,7 @@ import { deriveDeviceKey } from '../../provisioning/src/location/device-key';
 import { createProvisioningServiceClient } from '../../sandbox/src/dps';
 import { startSandboxEdgeDevice, type SandboxEdgeDevice } from '../../sandbox/src/edge-agent';
 import { startProvisioningWorld, type ProvisioningWorld } from '../support/provisioning-world';
+import { startSandboxIotHub } from '../../sandbox/src/iothub';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -160,26 +161,30 @@ describe('provision location: DPS enrollment, registration, tags and config.toml
     expect(refused.stderr).toContain('enrollment group paused is disabled');
   });
 
-  it('exits 69 when DPS refuses the service key, 65 when DPS assigns another hub; never prints a key', async () => {
+  it('exits 77 when DPS refuses the service key, 65 when DPS assigns another hub; never prints a key', async () => {
     const wrongKey = world.dps.serviceConnectionString.replace(
       /SharedAccessKey=[^;]+/,
       'SharedAccessKey=d3Jvbmc=',
     );
     const refused = await world.cli(['gateway', 'gw-2'], { DPS_SERVICE_CONNECTION_STRING: wrongKey });
-    expect(refused.code).toBe(69);
+    expect(refused.code).toBe(77);
     expect(refused.stderr).toMatch(
       /^provision: read enrollment group relay-fleet: UnauthorizedError \(HTTP 401\)/,
     );
     expect(refused.stderr).not.toContain('d3Jvbmc=');
 
-    const otherHub = world.hub.ownerConnectionString.replace(
-      /HostName=[^;]+/,
-      'HostName=other-hub.azure-devices.net',
-    );
-    const mismatch = await world.cli(['gateway', 'gw-3'], { IOTHUB_CONNECTION_STRING: otherHub });
-    expect(mismatch.code).toBe(65);
-    expect(mismatch.stderr).toContain(
-      `DPS assigned gw-3 to "${world.hub.hostName}", but the IoT Hub connection string is for "other-hub.azure-devices.net"`,
-    );
+    // A second, reachable hub (the credential check before DPS passes there) that DPS does not assign to.
+    const other = await startSandboxIotHub({ pki: world.pki });
+    try {
+      const mismatch = await world.cli(['gateway', 'gw-3'], {
+        IOTHUB_CONNECTION_STRING: other.ownerConnectionString,
+      });
+      expect(mismatch.code).toBe(65);
+      expect(mismatch.stderr).toContain(
+        `DPS assigned gw-3 to "${world.hub.hostName}", but the IoT Hub connection string is for "${other.hostName}"`,
+      );
+    } finally {
+      await other.stop();
+    }
   });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { runProvisionCli } from '../../provisioning/src/cli/run';
 import { startSandboxDps, type SandboxDps } from '../../sandbox/src/dps';
 import { createIotHubServiceClients, startSandboxIotHub, type SandboxIotHub } from '../../sandbox/src/iothub';
-import { generateSandboxPki } from '../../sandbox/src/tls/pki';
+import { generateSandboxPki, type SandboxPki } from '../../sandbox/src/tls/pki';
 import { TEMPLATE_VARIABLES } from './provisioning-fixtures';
 
 /** What a CLI run printed and returned. */
@@ -22,6 +22,8 @@ export interface ProvisioningWorld {
   readonly hub: SandboxIotHub;
   readonly dps: SandboxDps;
   readonly registry: Registry;
+  /** The CA and server certificate both services use (for a second service the CLI trusts too). */
+  readonly pki: SandboxPki;
   readonly dir: string;
   /** The CA as a file (what NODE_EXTRA_CA_CERTS or trust_bundle_cert would name). */
   readonly caFile: string;
@@ -52,6 +54,7 @@ export async function startProvisioningWorld(): Promise<ProvisioningWorld> {
     hub,
     dps,
     registry: clients.registry,
+    pki,
     dir,
     caFile,
     env,

@@ -1,4 +1,5 @@
 import pino, { DestinationStream, Logger } from 'pino';
+import type PinoPretty from 'pino-pretty';
 import { redactSecrets, scrubSecrets } from './telemetry/redact';
 
 /** The structured logger every component uses (pino). */
@@ -25,10 +26,28 @@ export const REDACTED_FIELDS: readonly string[] = [
   'sig',
 ];
 
+/** How log lines look: one JSON object a line (machines), or one readable line (a person at a terminal). */
+export type LogFormat = 'json' | 'pretty';
+
 /** Options beyond name and level. */
 export interface LoggerOptions {
   /** Where lines go; stdout by default. Tests pass a capturing stream. */
   readonly destination?: DestinationStream;
+  /** The format; by default {@link logFormatFor} the environment and stdout, but JSON for a `destination`. */
+  readonly format?: LogFormat;
+}
+
+/**
+ * LOG_FORMAT=json or pretty forces a format; otherwise pretty when stdout is a terminal, JSON when it is not
+ * (a container, a pipe, a log file), so log collectors always get JSON.
+ */
+export function logFormatFor(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  stdoutIsTty: boolean = process.stdout.isTTY === true,
+): LogFormat {
+  const forced = env.LOG_FORMAT?.trim().toLowerCase();
+  if (forced === 'json' || forced === 'pretty') return forced;
+  return stdoutIsTty ? 'pretty' : 'json';
 }
 
 // formatters.log has already turned Error objects (under any key) into plain, scrubbed `{ type, message, stack, … }`;
@@ -54,6 +73,22 @@ export function createLogger(name: string, level?: string, options: LoggerOption
     },
     hooks: { streamWrite: scrubSecrets },
   };
+  // A given destination is a capturing stream or a file: machine-read unless the caller asks otherwise.
+  const format = options.format ?? (options.destination ? 'json' : logFormatFor());
+  if (format === 'pretty') {
+    // The pretty stream parses the finished line, i.e. after both nets above: it shows only what JSON would.
+    // Loaded only here: JSON processes (every container) never pay for pino-pretty's start-up.
+    const pinoPretty = require('pino-pretty') as typeof PinoPretty;
+    const pretty = pinoPretty({
+      sync: true,
+      destination: options.destination ?? 1,
+      colorize: !options.destination && process.stdout.isTTY === true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      singleLine: true,
+    });
+    return pino(settings, pretty);
+  }
   // Without a destination pino picks stdout with its own flush-on-exit handling; keep that default.
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }

@@ -3,6 +3,8 @@
 // cloud/src/cli.ts configured by the module's environment (the deployment manifest's env, e.g. GATEWAY_PORT_RANGE_*)
 // and its module twin's desired settings (twin-settings.ts), plus /healthz and /readyz on HEALTH_PORT (8082).
 import { EventEmitter } from 'node:events';
+import { wantsDebug } from '../../common/src/cli/command-line';
+import { failureExit } from '../../common/src/cli/failure';
 import { createLogger } from '../../common/src/log';
 import {
   healthSettingsFromEnv,
@@ -20,6 +22,14 @@ const CONTROLLER_HEALTH_PORT = 8082;
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
+  // --help and --version are answered before anything starts (no health port, no twin).
+  if (argv.some((a) => a === '--help' || a === '-h' || a === '--version'))
+    return runControllerCli(argv, {
+      env: process.env,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      signals: process,
+    });
   const log = createLogger('fleet-controller-module', process.env.LOG_LEVEL);
   const readiness = new ReadinessTracker();
   const health = await startHealthServer({
@@ -79,8 +89,6 @@ async function report(twin: ControllerTwin, applied: Record<string, string>, pro
 main().then(
   // The Azure Monitor exporter may keep timers after its bounded shutdown: exit explicitly.
   (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`fleet-controller: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(70);
-  },
+  (err: unknown) =>
+    process.exit(failureExit('fleet-controller', err, process.stderr, wantsDebug(process.argv.slice(2)))),
 );

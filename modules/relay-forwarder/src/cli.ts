@@ -9,6 +9,7 @@ import {
 } from '../../common/src/telemetry/module-observability';
 import { startForwarderFromFile, StartupError, type ForwarderFileApp } from './file-app';
 import type { Forwarder } from './forwarder';
+import { STANDARD_USAGE_LINES } from '../../common/src/cli/command-line';
 
 /** Something started beside the forwarder once it runs (health endpoint, telemetry), stopped after it. */
 export type ForwarderExtensionFactory = ModuleExtensionFactory<Forwarder>;
@@ -24,7 +25,7 @@ export const USAGE = `Usage: relay-forwarder --config <file.json> [--relay-ca <c
   --relay-ca    extra CA certificate to trust for the relay (the sandbox); NODE_EXTRA_CA_CERTS also works
   --log-level   fatal|error|warn|info|debug|trace|silent (default LOG_LEVEL, else info; the file's
                 logLevel wins once applied)
-`;
+${STANDARD_USAGE_LINES}`;
 
 /** Parsed command line. */
 export interface CliArgs {

@@ -9,6 +9,7 @@ import {
 } from '../../common/src/twin/twin-process';
 import { ExitCode, type CliIo } from './cli';
 import { startForwarderFromTwin } from './twin-app';
+import { STANDARD_USAGE_LINES } from '../../common/src/cli/command-line';
 
 /** Default upper bound of the shutdown drain in twin mode (IoT Edge stops a module with SIGKILL 10 s after SIGTERM). */
 export const SHUTDOWN_DRAIN_CAP_MS = 8_000;
@@ -20,8 +21,9 @@ export const TWIN_USAGE = `Usage: relay-forwarder [--relay-ca <ca.pem>] [--log-l
 Without --config the forwarder is configured by its module twin (desired properties, same schema as the
 file) through ModuleClient.fromEnvironment: the IoT Edge workload API, or EdgeHubConnectionString /
 IotHubConnectionString with EdgeModuleCACertificateFile outside IoT Edge. Environment: REPORTED_DEBOUNCE_MS,
-REPORTED_REFRESH_MS, STATS_INTERVAL_MS, LOCATION, LOG_LEVEL (see docs/twin-configuration.md).
-`;
+REPORTED_REFRESH_MS, STATS_INTERVAL_MS, LOCATION, LOG_LEVEL, LOG_FORMAT=json|pretty
+(see docs/twin-configuration.md, docs/observability.md).
+${STANDARD_USAGE_LINES}`;
 
 /**
  * Runs relay-forwarder in twin mode until SIGINT or SIGTERM (control channels close, tunnels drain for the
@@ -33,7 +35,7 @@ export async function runForwarderTwinCli(argv: readonly string[], io: CliIo): P
   const env = twinSettingsFromEnv(process.env);
   if (!env.ok) {
     io.stderr.write(`relay-forwarder: ${env.error}\n`);
-    return ExitCode.USAGE;
+    return ExitCode.CONFIG;
   }
   const unusable = checkModuleEnvironment(process.env);
   if (unusable !== undefined) {

@@ -10,6 +10,7 @@ import {
   type GatewayFileApp,
 } from './file-app';
 import type { Gateway } from './gateway';
+import { STANDARD_USAGE_LINES } from '../../common/src/cli/command-line';
 
 /** Exit codes of the relay-gateway process (sysexits.h values, the same as relay-forwarder's). */
 export const ExitCode = ModuleExitCode;
@@ -25,7 +26,7 @@ export const USAGE = `Usage: relay-gateway --config <file.json> [--relay-ca <ca.
                        logLevel wins once applied)
   --shutdown-drain-ms  on SIGINT/SIGTERM, how long live connections may finish (default: the smaller of the
                        file's drainTimeoutMs and 8000, inside Docker's default 10 s stop grace period)
-`;
+${STANDARD_USAGE_LINES}`;
 
 /** Default upper bound of the drain at shutdown: `docker stop` (and IoT Edge) kill after 10 s by default. */
 export const DEFAULT_SHUTDOWN_DRAIN_MS = 8_000;

@@ -8,6 +8,7 @@ import {
 } from '../../common/src/twin/twin-process';
 import { ExitCode, gatewayStopHandlers, type GatewayCliIo } from './cli';
 import { startGatewayFromTwin } from './twin-app';
+import { STANDARD_USAGE_LINES } from '../../common/src/cli/command-line';
 
 /** Usage of twin mode (the IoT Edge default: no arguments). */
 export const TWIN_USAGE = `Usage: relay-gateway [--relay-ca <ca.pem>] [--log-level <level>] [--shutdown-drain-ms <ms>]
@@ -16,8 +17,9 @@ export const TWIN_USAGE = `Usage: relay-gateway [--relay-ca <ca.pem>] [--log-lev
 Without --config the gateway is configured by its module twin (desired properties, same schema as the
 file) through ModuleClient.fromEnvironment: the IoT Edge workload API, or EdgeHubConnectionString /
 IotHubConnectionString with EdgeModuleCACertificateFile outside IoT Edge. Environment: REPORTED_DEBOUNCE_MS,
-REPORTED_REFRESH_MS, STATS_INTERVAL_MS, LOG_LEVEL (see docs/twin-configuration.md).
-`;
+REPORTED_REFRESH_MS, STATS_INTERVAL_MS, LOG_LEVEL, LOG_FORMAT=json|pretty
+(see docs/twin-configuration.md, docs/observability.md).
+${STANDARD_USAGE_LINES}`;
 
 /**
  * Runs relay-gateway in twin mode until SIGINT or SIGTERM (ports close, live connections drain; a second signal
@@ -29,7 +31,7 @@ export async function runGatewayTwinCli(argv: readonly string[], io: GatewayCliI
   const env = twinSettingsFromEnv(process.env);
   if (!env.ok) {
     io.stderr.write(`relay-gateway: ${env.error}\n`);
-    return ExitCode.USAGE;
+    return ExitCode.CONFIG;
   }
   const unusable = checkModuleEnvironment(process.env);
   if (unusable !== undefined) {

@@ -1,4 +1,9 @@
-import { parseArgs } from 'node:util';
+import {
+  parseCommandLine,
+  STANDARD_USAGE_LINES,
+  stringFlag,
+  stringsFlag,
+} from '../../../modules/common/src/cli/command-line';
 import { ProvisioningError } from '../errors';
 import {
   gatewayDeclaration,
@@ -14,6 +19,8 @@ export interface ConnectionFlags {
   readonly idScope?: string;
   readonly globalEndpoint?: string;
   readonly group?: string;
+  /** The controller's pools (its `--pools` JSON): a location's or gateway's pool must be one of them. */
+  readonly pools?: string;
 }
 
 /** `provision location|gateway <registrationId> …` */
@@ -47,7 +54,12 @@ export interface DeploymentsCommand {
 }
 
 /** A parsed command line. */
-export type ProvisionCommand = DeviceCommand | DeploymentsCommand | RemoveCommand | { readonly kind: 'help' };
+export type ProvisionCommand =
+  | DeviceCommand
+  | DeploymentsCommand
+  | RemoveCommand
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' };
 
 /** Usage text (no secrets, no defaults that depend on the environment). */
 export const USAGE = `Usage:
@@ -69,42 +81,62 @@ Connection flags (prefer the environment variables: flags are visible in the pro
   --id-scope                DPS_ID_SCOPE
   --global-endpoint         DPS_GLOBAL_ENDPOINT            default https://global.azure-devices-provisioning.net
   --group                   DPS_ENROLLMENT_GROUP           default relay-fleet
+  --pools                   CONTROLLER_POOLS               the controller's pools (JSON, as its --pools): --pool
+                                                           must name one; without it, one a gateway device has
 Extra trusted CA (the sandbox): NODE_EXTRA_CA_CERTS=ca.pem. Output: --json prints one JSON object.
-Exit codes: 0 done, 64 bad input, 65 conflicting state, 69 DPS or IoT Hub failed, 73 cannot write, 75 concurrent change (run again).
-`;
+Before anything is written the IoT Hub credential is checked and --pool is matched against the known pools.
+Exit codes: 0 done, 64 bad input, 65 conflicting state, 69 DPS or IoT Hub failed, 73 cannot write,
+75 concurrent change (run again), 77 credential refused.
+${STANDARD_USAGE_LINES}`;
 
 /** Parses the command line (without node and script); throws PROVISION_BAD_INPUT with the reason. */
 export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        service: { type: 'string', multiple: true },
-        location: { type: 'string' },
-        pool: { type: 'string' },
-        out: { type: 'string' },
-        'trust-bundle': { type: 'string' },
-        platform: { type: 'string' },
-        dotenv: { type: 'string' },
-        prefix: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        json: { type: 'boolean' },
-        'dps-connection-string': { type: 'string' },
-        'iothub-connection-string': { type: 'string' },
-        'id-scope': { type: 'string' },
-        'global-endpoint': { type: 'string' },
-        group: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw bad((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) return { kind: 'help' };
+  const line = parseCommandLine(
+    argv,
+    {
+      service: { type: 'string', multiple: true },
+      location: { type: 'string' },
+      pool: { type: 'string' },
+      out: { type: 'string' },
+      'trust-bundle': { type: 'string' },
+      platform: { type: 'string' },
+      dotenv: { type: 'string' },
+      prefix: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      'dps-connection-string': { type: 'string' },
+      'iothub-connection-string': { type: 'string' },
+      'id-scope': { type: 'string' },
+      'global-endpoint': { type: 'string' },
+      group: { type: 'string' },
+      pools: { type: 'string' },
+    },
+    { positionals: true },
+  );
+  if (line.kind === 'error') throw bad(line.error);
+  if (line.kind === 'help') return { kind: 'help' };
+  if (line.kind === 'version') return { kind: 'version' };
+  const { positionals } = line;
+  if (positionals.length === 0) return { kind: 'help' };
+  const flag = (name: string): string | undefined => stringFlag(line.values, name);
+  const values = {
+    json: line.values.json === true,
+    'dry-run': line.values['dry-run'] === true,
+    service: stringsFlag(line.values, 'service'),
+    location: flag('location'),
+    pool: flag('pool'),
+    out: flag('out'),
+    'trust-bundle': flag('trust-bundle'),
+    platform: flag('platform'),
+    dotenv: flag('dotenv'),
+    prefix: flag('prefix'),
+    'dps-connection-string': flag('dps-connection-string'),
+    'iothub-connection-string': flag('iothub-connection-string'),
+    'id-scope': flag('id-scope'),
+    'global-endpoint': flag('global-endpoint'),
+    group: flag('group'),
+    pools: flag('pools'),
+  };
   const [command, ...rest] = positionals;
   const connection: ConnectionFlags = {
     ...(values['dps-connection-string'] !== undefined && {
@@ -116,10 +148,11 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
     ...(values['id-scope'] !== undefined && { idScope: values['id-scope'] }),
     ...(values['global-endpoint'] !== undefined && { globalEndpoint: values['global-endpoint'] }),
     ...(values.group !== undefined && { group: values.group }),
+    ...(values.pools !== undefined && { pools: values.pools }),
   };
   const json = values.json === true;
   const only = (allowed: readonly string[]): void => {
-    const given = Object.keys(values).filter((k) => !COMMON.includes(k) && !allowed.includes(k));
+    const given = Object.keys(line.values).filter((k) => !COMMON.includes(k) && !allowed.includes(k));
     if (given.length > 0) throw bad(`${command} does not take ${given.map((k) => `--${k}`).join(', ')}`);
   };
   if (command === 'deployments') {
@@ -175,7 +208,10 @@ const COMMON = [
   'id-scope',
   'global-endpoint',
   'group',
+  'pools',
   'help',
+  'version',
+  'debug',
 ];
 
 function bad(message: string): ProvisioningError {

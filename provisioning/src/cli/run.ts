@@ -1,13 +1,23 @@
 import { ConnectionString } from 'azure-iothub';
 import path from 'node:path';
+import { wantsDebug } from '../../../modules/common/src/cli/command-line';
+import { projectVersion } from '../../../modules/common/src/cli/version';
+import { createProgress } from '../../../modules/common/src/cli/progress';
 import { createProvisioningServiceClient } from '../../../cloud/src/azure/dps-clients';
 import { createIotHubServiceClients } from '../../../cloud/src/azure/iothub-service-clients';
 import type { DeploymentResult } from '../adm/apply';
 import { provisionDeployments } from '../adm/provision-deployments';
-import { findRepoRoot, formatProblems, isDeploymentError, loadVariables } from '../deployment';
+import {
+  commonPlatforms,
+  findRepoRoot,
+  formatProblems,
+  isDeploymentError,
+  loadModules,
+  loadVariables,
+} from '../deployment';
 import { isProvisioningError, ProvisioningError, type ProvisioningErrorCode } from '../errors';
 import { writeRelayTag } from '../location/device-twin';
-import { provisionDevice, type ProvisionDeviceResult } from '../location/provision-device';
+import { endpointHost, provisionDevice, type ProvisionDeviceResult } from '../location/provision-device';
 import { relayTagValue } from '../location/tags';
 import {
   parseProvisionArgs,
@@ -16,6 +26,7 @@ import {
   type DeviceCommand,
   type RemoveCommand,
 } from './args';
+import { checkDeclaredPool, gatewayPoolsInHub, poolNamesOf } from './preflight';
 import { requireSettings, resolveConnection } from './settings';
 
 /** Process exit codes (sysexits.h). */
@@ -27,6 +38,7 @@ export const EXIT = {
   SOFTWARE: 70,
   CANT_CREATE: 73,
   TEMP_FAIL: 75,
+  NO_PERM: 77,
 } as const;
 
 const EXIT_BY_CODE: Record<ProvisioningErrorCode, number> = {
@@ -36,6 +48,7 @@ const EXIT_BY_CODE: Record<ProvisioningErrorCode, number> = {
   PROVISION_DEPLOYMENT_CONFLICT: EXIT.DATA,
   PROVISION_DPS_FAILED: EXIT.UNAVAILABLE,
   PROVISION_IOTHUB_FAILED: EXIT.UNAVAILABLE,
+  PROVISION_CREDENTIAL_REFUSED: EXIT.NO_PERM,
   PROVISION_DEVICE_NOT_FOUND: EXIT.DATA,
   PROVISION_WRITE_FAILED: EXIT.CANT_CREATE,
   PROVISION_CONCURRENT_CHANGE: EXIT.TEMP_FAIL,
@@ -44,8 +57,8 @@ const EXIT_BY_CODE: Record<ProvisioningErrorCode, number> = {
 /** What the CLI runs with: its environment, output streams and working directory. */
 export interface ProvisionCliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly cwd: string;
   /** Extra CA for DPS and IoT Hub (in-process callers; a process uses NODE_EXTRA_CA_CERTS). */
   readonly ca?: string;
@@ -53,11 +66,23 @@ export interface ProvisionCliIo {
 
 /** Runs `provision …` and resolves with the exit code; errors are printed, never thrown. Never prints a key. */
 export async function runProvisionCli(argv: readonly string[], io: ProvisionCliIo): Promise<number> {
+  let command: ReturnType<typeof parseProvisionArgs>;
   try {
-    const command = parseProvisionArgs(argv);
+    command = parseProvisionArgs(argv);
+  } catch (err) {
+    if (!isProvisioningError(err, 'PROVISION_BAD_INPUT')) throw err;
+    // A bad command line is answered with the usage, like every command of the project.
+    io.stderr.write(`provision: ${err.message}\n\n${USAGE}`);
+    return EXIT.USAGE;
+  }
+  try {
     if (command.kind === 'help') {
       io.stdout.write(USAGE);
       return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
+    }
+    if (command.kind === 'version') {
+      io.stdout.write(`provision ${projectVersion()}\n`);
+      return EXIT.OK;
     }
     if (command.kind === 'deployments') await runDeployments(command, io);
     else if (command.kind === 'remove') await runRemove(command, io);
@@ -67,6 +92,7 @@ export async function runProvisionCli(argv: readonly string[], io: ProvisionCliI
     if (isProvisioningError(err)) {
       io.stderr.write(`provision: ${err.message}${err.retryable ? ' (retryable)' : ''}\n`);
       if (err.code === 'PROVISION_BAD_INPUT') io.stderr.write('Run with --help for usage.\n');
+      if (wantsDebug(argv)) io.stderr.write(`${err.stack ?? ''}\n`);
       return EXIT_BY_CODE[err.code];
     }
     if (isDeploymentError(err)) {
@@ -74,7 +100,9 @@ export async function runProvisionCli(argv: readonly string[], io: ProvisionCliI
       if (err.problems.length > 0) io.stderr.write(`${formatProblems(err.problems)}\n`);
       return EXIT.DATA;
     }
-    io.stderr.write(`provision: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr.write(
+      `provision: unexpected failure: ${err instanceof Error ? err.message : String(err)}${wantsDebug(argv) ? `\n${(err as Error).stack ?? ''}` : ' (run again with --debug for the stack trace)'}\n`,
+    );
     return EXIT.SOFTWARE;
   }
 }
@@ -87,7 +115,18 @@ async function runDevice(command: DeviceCommand, io: ProvisionCliIo): Promise<vo
   ]);
   const ca = io.ca !== undefined ? { ca: io.ca } : {};
   const hub = createIotHubServiceClients(settings.iothubConnectionString, ca);
+  // With --json stdout carries exactly one object: progress goes to stderr then.
+  const progress = createProgress(command.json ? io.stderr : io.stdout);
   try {
+    const hubHostName = hostNameOf(settings.iothubConnectionString);
+    endpointHost(settings.globalEndpoint);
+    const controllerPools = command.connection.pools ?? io.env.CONTROLLER_POOLS;
+    const known = controllerPools ? poolNamesOf(controllerPools) : undefined;
+    // Cheap checks before DPS: a wrong hub key or pool must not leave a registration behind.
+    const gatewayPools = await progress.step(`IoT Hub ${hubHostName}: credential and gateway pools`, () =>
+      gatewayPoolsInHub(hub.registry),
+    );
+    checkDeclaredPool(command.declaration, known, gatewayPools);
     const result = await provisionDevice({
       registrationId: command.registrationId,
       declaration: command.declaration,
@@ -96,29 +135,39 @@ async function runDevice(command: DeviceCommand, io: ProvisionCliIo): Promise<vo
       globalEndpoint: settings.globalEndpoint,
       idScope: settings.idScope,
       registry: hub.registry,
-      hubHostName: hostNameOf(settings.iothubConnectionString),
+      hubHostName,
+      progress,
       outDir: path.resolve(io.cwd, command.outDir ?? path.join('config', 'devices', command.registrationId)),
       ...(command.trustBundleFile !== undefined && {
         trustBundleFile: path.resolve(io.cwd, command.trustBundleFile),
       }),
       ...ca,
     });
+    progress.close();
     io.stdout.write(
       command.json ? `${JSON.stringify(deviceJson(command, result))}\n` : deviceText(command, result, io.cwd),
     );
   } finally {
+    progress.close();
     hub.close();
   }
 }
 
 async function runDeployments(command: DeploymentsCommand, io: ProvisionCliIo): Promise<void> {
   const settings = requireSettings(resolveConnection(command.connection, io.env), ['iothubConnectionString']);
+  const platform = command.platform ?? 'amd64';
+  const platforms = commonPlatforms(Object.values(loadModules(findRepoRoot())));
+  if (!platforms.includes(platform))
+    throw new ProvisioningError(
+      'PROVISION_BAD_INPUT',
+      `--platform ${platform}: not one of ${platforms.join(', ')}`,
+      false,
+    );
   const hub = createIotHubServiceClients(
     settings.iothubConnectionString,
     io.ca !== undefined ? { ca: io.ca } : {},
   );
   try {
-    const platform = command.platform ?? 'amd64';
     const results = await provisionDeployments({
       registry: hub.registry,
       fleet: {

@@ -2,6 +2,7 @@ import { applyCreateOptions } from './create-options';
 import { childPointer, DeploymentError, formatProblems } from './errors';
 import { ModuleMetadata, moduleImageResolver } from './module-metadata';
 import { expandPlaceholders } from './placeholders';
+import { dropEmptyRegistryCredentials } from './registry-credentials';
 import { validateManifest } from './validate';
 
 /** A deployment manifest as `az iot edge set-modules --content` takes it. */
@@ -41,7 +42,7 @@ export function generateManifest(template: unknown, options: GenerateOptions): D
     variables: options.variables,
     resolveModuleImage: moduleImageResolver(options.modules, options.platform),
   });
-  const manifest = chunkAllCreateOptions(expanded);
+  const manifest = chunkAllCreateOptions(dropEmptyRegistryCredentials(expanded));
   const problems = validateManifest(manifest);
   if (problems.length > 0) {
     throw new DeploymentError(

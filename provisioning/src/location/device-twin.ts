@@ -61,6 +61,13 @@ export function hubError(what: string, err: unknown): ProvisioningError {
     return new ProvisioningError('PROVISION_DEVICE_NOT_FOUND', `${what}: no such device in IoT Hub`, false, {
       cause: err,
     });
+  if (status === 401 || status === 403)
+    return new ProvisioningError(
+      'PROVISION_CREDENTIAL_REFUSED',
+      `${what}: ${describeSdkError(err)} — check --iothub-connection-string / IOTHUB_CONNECTION_STRING`,
+      false,
+      { cause: err },
+    );
   const retryable = status === undefined || status >= 500 || status === 429;
   return new ProvisioningError('PROVISION_IOTHUB_FAILED', `${what}: ${describeSdkError(err)}`, retryable, {
     cause: err,

@@ -119,6 +119,13 @@ function dpsError(what: string, err: unknown): ProvisioningError {
       true,
       { cause: err },
     );
+  if (status === 401 || status === 403)
+    return new ProvisioningError(
+      'PROVISION_CREDENTIAL_REFUSED',
+      `${what}: ${describeSdkError(err)} — check --dps-connection-string / DPS_SERVICE_CONNECTION_STRING (a policy with enrollment write)`,
+      false,
+      { cause: err },
+    );
   const retryable = status === undefined || status >= 500 || status === 429;
   return new ProvisioningError('PROVISION_DPS_FAILED', `${what}: ${describeSdkError(err)}`, retryable, {
     cause: err,

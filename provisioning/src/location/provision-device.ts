@@ -8,6 +8,7 @@ import { deriveDeviceKey } from './device-key';
 import { writeRelayTag, type TagOutcome } from './device-twin';
 import { DEFAULT_ENROLLMENT_GROUP, ensureEnrollmentGroup, type EnrollmentOutcome } from './enrollment';
 import { relayTagValue, type RelayDeclaration } from './tags';
+import { SILENT_PROGRESS, type Progress } from '../../../modules/common/src/cli/progress';
 
 /** Registers a device with DPS (the unmodified device SDK) and says where it landed. */
 export type DeviceRegistrar = (request: {
@@ -41,6 +42,8 @@ export interface ProvisionDeviceOptions {
   readonly register?: DeviceRegistrar;
   /** Extra CA for the default registrar. */
   readonly ca?: string;
+  /** Reports each step as it runs (the CLI's progress lines); silent by default. */
+  readonly progress?: Progress;
 }
 
 /** What provisionDevice did (no secrets). */
@@ -71,7 +74,12 @@ export async function provisionDevice(options: ProvisionDeviceOptions): Promise<
   checkDpsId('registration id', options.registrationId);
   checkDpsId('enrollment group id', groupId);
   const provisioningHost = endpointHost(options.globalEndpoint);
-  const enrollment = await ensureEnrollmentGroup(options.provisioningService, groupId);
+  const progress = options.progress ?? SILENT_PROGRESS;
+  const enrollment = await progress.step(
+    `DPS enrollment group ${groupId}`,
+    () => ensureEnrollmentGroup(options.provisioningService, groupId),
+    (e) => e.outcome,
+  );
   const symmetricKey = deriveDeviceKey(enrollment.primaryKey, options.registrationId);
   const register =
     options.register ??
@@ -82,6 +90,7 @@ export async function provisionDevice(options: ProvisionDeviceOptions): Promise<
         ...(options.ca !== undefined && { ca: options.ca }),
       }));
   let registered: Awaited<ReturnType<DeviceRegistrar>>;
+  const dpsStep = progress.start(`registering ${options.registrationId} through DPS`);
   try {
     registered = await register({
       provisioningHost,
@@ -89,7 +98,9 @@ export async function provisionDevice(options: ProvisionDeviceOptions): Promise<
       registrationId: options.registrationId,
       symmetricKey,
     });
+    dpsStep.done(registered.assignedHub);
   } catch (err) {
+    dpsStep.fail(describeSdkError(err));
     throw new ProvisioningError(
       'PROVISION_DPS_FAILED',
       `register ${options.registrationId} with DPS at ${provisioningHost} (scope ${options.idScope}): ${describeSdkError(err)}`,
@@ -106,7 +117,11 @@ export async function provisionDevice(options: ProvisionDeviceOptions): Promise<
       false,
     );
   }
-  const tags = await writeRelayTag(options.registry, deviceId, relayTagValue(options.declaration));
+  const tags = await progress.step(
+    `tags.relay of ${deviceId}`,
+    () => writeRelayTag(options.registry, deviceId, relayTagValue(options.declaration)),
+    (outcome) => outcome,
+  );
   const configTomlPath = join(options.outDir, 'config.toml');
   const config: EdgeDpsConfig = {
     globalEndpoint: options.globalEndpoint,
@@ -115,7 +130,7 @@ export async function provisionDevice(options: ProvisionDeviceOptions): Promise<
     symmetricKey,
     ...(options.trustBundleFile !== undefined && { trustBundleFile: options.trustBundleFile }),
   };
-  await writeEdgeConfigToml(configTomlPath, config);
+  await progress.step('config.toml', () => writeEdgeConfigToml(configTomlPath, config));
   return {
     registrationId: options.registrationId,
     deviceId,

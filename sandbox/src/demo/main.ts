@@ -6,23 +6,27 @@
 import { DEMO_USAGE, parseDemoArgs } from './options';
 import { formatBanner, formatCheck, onPath, tryItLines } from './print';
 import { runSelfCheck } from './self-check';
-import { startDemo, type Demo } from './world';
+import type { Demo } from './world';
+import { answerParseFailure, wantsDebug } from '../../../modules/common/src/cli/command-line';
+import { ExitCode } from '../../../modules/common/src/cli/exit-codes';
+import { failureExit } from '../../../modules/common/src/cli/failure';
+import { createProgress } from '../../../modules/common/src/cli/progress';
 
 /** Exit codes of the demo. */
-export const DemoExitCode = { OK: 0, FAILED: 1, USAGE: 64 } as const;
+export const DemoExitCode = {
+  OK: ExitCode.OK,
+  /** The check failed, or a module exited on its own. */
+  FAILED: ExitCode.FAILED,
+  USAGE: ExitCode.USAGE,
+  /** The demo could not start (one line; the stack trace with --debug). */
+  SOFTWARE: ExitCode.SOFTWARE,
+} as const;
 
 const out = (text: string): void => void process.stdout.write(`${text}\n`);
 
 async function main(): Promise<number> {
   const parsed = parseDemoArgs(process.argv.slice(2));
-  if (!parsed.ok) {
-    if (parsed.help) {
-      process.stdout.write(DEMO_USAGE);
-      return DemoExitCode.OK;
-    }
-    process.stderr.write(`demo: ${parsed.error}\n${DEMO_USAGE}`);
-    return DemoExitCode.USAGE;
-  }
+  if (!parsed.ok) return answerParseFailure('demo', DEMO_USAGE, parsed, process);
   const { args } = parsed;
 
   // Signals are taken from the start: Ctrl-C during start-up must still stop the children.
@@ -36,12 +40,19 @@ async function main(): Promise<number> {
 
   out('Starting the sandbox relay, two sample services, relay-forwarder and relay-gateway…');
   let demo: Demo;
+  const progress = createProgress(process.stdout);
   try {
-    demo = await startDemo({ stateDir: args.stateDir });
+    demo = await progress.step('sandbox relay, sample services, relay-forwarder and relay-gateway', () =>
+      // Loaded only now: --help and a bad flag need not wait for the relay's and modules' code.
+      import('./world').then(({ startDemo }) => startDemo({ stateDir: args.stateDir })),
+    );
   } catch (err) {
     if (signalled) return DemoExitCode.OK;
     process.stderr.write(`demo: could not start: ${(err as Error).message}\n`);
-    return DemoExitCode.FAILED;
+    if (wantsDebug(process.argv)) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    return DemoExitCode.SOFTWARE;
+  } finally {
+    progress.close();
   }
 
   const stop = async (why: string): Promise<boolean> => {
@@ -113,8 +124,5 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`demo: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(DemoExitCode.FAILED);
-  },
+  (err: unknown) => process.exit(failureExit('demo', err, process.stderr, wantsDebug(process.argv))),
 );

@@ -5,7 +5,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FleetLocation } from './location';
-import { FleetRequestError } from './world';
+import { FleetRequestError } from './request-error';
 
 /** What `admin.json` holds. */
 export interface AdminFile {

@@ -25,31 +25,37 @@ import {
   type CheckLine,
 } from './print';
 import { probeService } from './probe';
-import { startFleet, type Fleet } from './world';
+import type { Fleet } from './world';
+import { answerParseFailure, wantsDebug } from '../../../modules/common/src/cli/command-line';
+import { ExitCode } from '../../../modules/common/src/cli/exit-codes';
+import { failureExit } from '../../../modules/common/src/cli/failure';
+import { createProgress } from '../../../modules/common/src/cli/progress';
 import type { FleetDocument } from '../../../cloud/src/status';
 
 /** Exit codes of `npm start`. */
-export const FleetExitCode = { OK: 0, FAILED: 1, USAGE: 64 } as const;
+export const FleetExitCode = {
+  OK: ExitCode.OK,
+  /** --check: a service, the added location or the status view failed. */
+  FAILED: ExitCode.FAILED,
+  USAGE: ExitCode.USAGE,
+  /** The fleet could not start (one line; the stack trace with --debug). */
+  SOFTWARE: ExitCode.SOFTWARE,
+  /** A fleet already runs with this state directory. */
+  TEMP_FAIL: ExitCode.TEMP_FAIL,
+} as const;
 
 const out = (text: string): void => void process.stdout.write(`${text}\n`);
 
 async function main(): Promise<number> {
   const parsed = parseFleetArgs(process.argv.slice(2));
-  if (!parsed.ok) {
-    if (parsed.help) {
-      process.stdout.write(FLEET_USAGE);
-      return FleetExitCode.OK;
-    }
-    process.stderr.write(`fleet: ${parsed.error}\n${FLEET_USAGE}`);
-    return FleetExitCode.USAGE;
-  }
+  if (!parsed.ok) return answerParseFailure('fleet', FLEET_USAGE, parsed, process);
   const { args } = parsed;
   const running = await readAdminFile(args.stateDir).catch(() => undefined);
   if (running && isAlive(running.pid) && running.pid !== process.pid) {
     process.stderr.write(
       `fleet: a fleet is already running with this state directory (pid ${running.pid}); stop it first, or use --state-dir\n`,
     );
-    return FleetExitCode.FAILED;
+    return FleetExitCode.TEMP_FAIL;
   }
 
   // Signals are taken from the start: Ctrl-C during start-up must still stop the children.
@@ -68,21 +74,30 @@ async function main(): Promise<number> {
   out(
     'a gateway device and three locations booting through DPS (each a relay-forwarder and two sample services)…',
   );
+  // What boots now and what is done (a live line on a terminal): start-up takes 15-20 s.
+  const progress = createProgress(process.stdout);
   let fleet: Fleet;
   try {
+    // Loaded only now: the whole fleet's code takes seconds to load, which --help and a bad flag need not wait for.
+    const { startFleet } = await import('./world');
     fleet = await startFleet({
       stateDir: args.stateDir,
       // SANDBOX_RELAY_AUTH=entra: the modules use their machines' Entra ID identities, the relay refuses SAS.
       ...(process.env.SANDBOX_RELAY_AUTH === 'entra' && { relayAuth: 'entra' as const }),
+      progress,
       onReconcile: (result) => {
         const line = live ? formatReconcile(result) : undefined;
         if (line) out(line);
       },
     });
   } catch (err) {
+    progress.close();
     if (signalled) return FleetExitCode.OK;
     process.stderr.write(`fleet: could not start: ${(err as Error).message}\n`);
-    return FleetExitCode.FAILED;
+    if (wantsDebug(process.argv)) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    return FleetExitCode.SOFTWARE;
+  } finally {
+    progress.close();
   }
   let admin: AdminServer | undefined;
   const stop = async (why: string): Promise<void> => {
@@ -238,8 +253,5 @@ function controllerLine(fleet: Fleet): string {
 
 main().then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`fleet: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(FleetExitCode.FAILED);
-  },
+  (err: unknown) => process.exit(failureExit('fleet', err, process.stderr, wantsDebug(process.argv))),
 );

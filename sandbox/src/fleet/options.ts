@@ -1,6 +1,11 @@
 // The fleet's command lines and environment: `npm start [-- --check]` and `npm run sandbox:add-location -- NAME`.
 import { resolve } from 'node:path';
-import { parseCheckRunArgs } from '../demo/options';
+import {
+  parseCommandLine,
+  STANDARD_USAGE_LINES,
+  stringFlag,
+} from '../../../modules/common/src/cli/command-line';
+import { notRun, parseCheckRunArgs, type ParsedSandboxArgs } from '../demo/options';
 
 /** Parsed `npm start` settings. */
 export interface FleetArgs {
@@ -28,6 +33,9 @@ export const FLEET_USAGE = `Usage: npm start [-- --check] [-- --state-dir <dir>]
                 identities (sandbox managed identity endpoints) and the relay refuses SAS (docs/entra-id.md)
 
   The tunnel-only demo (no IoT Hub, modules on configuration files): npm run demo:tunnel
+${STANDARD_USAGE_LINES}
+Exit codes: 0 ran (and --check passed), 1 the check failed, 64 bad command line, 70 could not start,
+75 a fleet already runs with this state directory.
 `;
 
 /** Usage text of `npm run sandbox:add-location`. */
@@ -36,9 +44,14 @@ export const ADD_LOCATION_USAGE = `Usage: npm run sandbox:add-location -- NAME [
   Asks the running fleet (npm start) to add location NAME (lower-case letters, digits, inner hyphens): it is
   onboarded with the provisioning functions, boots through DPS with its derived key, gets relay-forwarder from
   the automatic deployment and two sample services; the command prints its rows once they are reachable.
+
+  --state-dir   the running fleet's state directory (default SANDBOX_STATE_DIR, else .sandbox-state)
+${STANDARD_USAGE_LINES}
+Exit codes: 0 added and reachable, 1 it did not become reachable, 64 bad command line, 65 the fleet refused
+the name (invalid or taken), 69 no fleet is running.
 `;
 
-type Parsed<T> = { ok: true; args: T } | { ok: false; help: boolean; error?: string };
+type Parsed<T> = ParsedSandboxArgs<T>;
 
 /** Parses `npm start`'s argv (after the script) and the environment. */
 export function parseFleetArgs(
@@ -59,19 +72,12 @@ export function parseAddLocationArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Parsed<AddLocationArgs> {
-  let stateDir = env.SANDBOX_STATE_DIR || '.sandbox-state';
-  const names: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return { ok: false, help: true };
-    if (arg === '--state-dir') {
-      const value = argv[++i];
-      if (value === undefined || value === '')
-        return { ok: false, help: false, error: '--state-dir needs a value' };
-      stateDir = value;
-    } else if (arg.startsWith('-')) return { ok: false, help: false, error: `unknown option ${arg}` };
-    else names.push(arg);
-  }
+  const line = parseCommandLine(argv, { 'state-dir': { type: 'string' } }, { positionals: true });
+  if (line.kind !== 'run') return notRun(line);
+  const stateDirFlag = stringFlag(line.values, 'state-dir');
+  if (stateDirFlag === '') return { ok: false, help: false, error: '--state-dir needs a value' };
+  const stateDir = stateDirFlag ?? (env.SANDBOX_STATE_DIR || '.sandbox-state');
+  const names = line.positionals;
   if (names.length !== 1)
     return { ok: false, help: false, error: names.length === 0 ? 'give the location NAME' : 'give one NAME' };
   return { ok: true, args: { name: names[0]!, stateDir: resolve(stateDir) } };

@@ -23,6 +23,8 @@ import {
   POOL_PORT_COUNT,
 } from './plan';
 import { findFreePortRange, type PortRange } from './ports';
+import { SILENT_PROGRESS, type Progress } from '../../../modules/common/src/cli/progress';
+import { FleetRequestError } from './request-error';
 
 /** Options of {@link startFleet}. */
 export interface FleetOptions {
@@ -39,6 +41,8 @@ export interface FleetOptions {
   readonly dpsRetryAfterSeconds?: number;
   /** `entra`: modules use their machines' Entra ID identities and the relay refuses SAS (default `sas`). */
   readonly relayAuth?: 'sas' | 'entra';
+  /** Reports each boot step (what runs now, what is done); silent by default. */
+  readonly progress?: Progress;
 }
 
 /** Counters of the controller since start. */
@@ -74,16 +78,8 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-/** A location name the fleet refuses, with the reason. */
-export class FleetRequestError extends Error {
-  readonly code: 'INVALID_NAME' | 'LOCATION_EXISTS' | 'STOPPING';
-  readonly retryable = false;
-  constructor(code: FleetRequestError['code'], message: string) {
-    super(message);
-    this.name = 'FleetRequestError';
-    this.code = code;
-  }
-}
+// Its own small file so the admin endpoint's clients (add-location, --help) need not load the whole fleet.
+export { FleetRequestError } from './request-error';
 
 /** Starts everything on loopback; on any failure stops what was started and rejects. */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
@@ -113,15 +109,18 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       await logs.close();
     })());
 
+  const progress = options.progress ?? SILENT_PROGRESS;
   try {
-    const infra = await startFleetInfrastructure({
-      stateDir: options.stateDir,
-      logs,
-      ...(options.dpsRetryAfterSeconds !== undefined && {
-        dpsRetryAfterSeconds: options.dpsRetryAfterSeconds,
+    const infra = await progress.step('sandbox Relay, Relay ARM, IoT Hub and DPS', () =>
+      startFleetInfrastructure({
+        stateDir: options.stateDir,
+        logs,
+        ...(options.dpsRetryAfterSeconds !== undefined && {
+          dpsRetryAfterSeconds: options.dpsRetryAfterSeconds,
+        }),
+        ...(options.relayAuth !== undefined && { relayAuth: options.relayAuth }),
       }),
-      ...(options.relayAuth !== undefined && { relayAuth: options.relayAuth }),
-    });
+    );
     cleanups.push(() => infra.stop());
     const pool = await findFreePortRange(POOL_PORT_COUNT);
     const poolSettings = {
@@ -168,10 +167,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     });
     controller.controller.on('reconcileFailed', () => (summary.failedReconciles += 1));
 
-    const deployments = await provisionDeployments({
-      registry: infra.registry,
-      fleet: { variables: deploymentVariables(pool) },
-    });
+    const deployments = await progress.step(
+      'automatic deployments',
+      () =>
+        provisionDeployments({ registry: infra.registry, fleet: { variables: deploymentVariables(pool) } }),
+      (results) => results.map((r) => `${r.id} ${r.outcome}`).join(', '),
+    );
 
     const ctx: DeviceContext = {
       infra,
@@ -180,13 +181,18 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       moduleLogDir: join(dir, 'logs', 'devices'),
       agentLogger: logs.logger('sandbox-edge-agent'),
     };
-    const gatewayProvisioned = await provisionFleetDevice(
-      ctx,
-      GATEWAY_DEVICE_ID,
-      gatewayDeclaration(FLEET_POOL),
+    const gateway = await progress.step(
+      `gateway device ${GATEWAY_DEVICE_ID}: provisioned, booted through DPS, relay-gateway started`,
+      async () => {
+        const provisioned = await provisionFleetDevice(
+          ctx,
+          GATEWAY_DEVICE_ID,
+          gatewayDeclaration(FLEET_POOL),
+        );
+        const gatewayIdentity = await infra.entra?.deviceEnvironment(provisioned.deviceId, GATEWAY_ROLES);
+        return bootFleetDevice(ctx, provisioned.configTomlPath, gatewayIdentity);
+      },
     );
-    const gatewayIdentity = await infra.entra?.deviceEnvironment(gatewayProvisioned.deviceId, GATEWAY_ROLES);
-    const gateway = await bootFleetDevice(ctx, gatewayProvisioned.configTomlPath, gatewayIdentity);
     cleanups.push(() => gateway.stop());
 
     const addLocation = async (name: string): Promise<FleetLocation> => {
@@ -214,7 +220,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 
     // The initial locations boot together; they are listed in the given order.
     const initial = await Promise.allSettled(
-      (options.locations ?? DEFAULT_FLEET_LOCATIONS).map((name) => addLocation(name)),
+      (options.locations ?? DEFAULT_FLEET_LOCATIONS).map((name) =>
+        progress.step(
+          `location ${name}: provisioned, booted through DPS, relay-forwarder up, reachable through the gateway`,
+          () => addLocation(name),
+        ),
+      ),
     );
     const failed = initial.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

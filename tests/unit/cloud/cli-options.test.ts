@@ -143,3 +143,35 @@ describe('fleet-controller options: --relay-auth', () => {
     });
   });
 });
+
+describe('fleet-controller options: cheap checks before anything runs', () => {
+  it('refuses a --default-pool that is not one of --pools, naming them', () => {
+    const r = parseControllerOptions(['--default-pool', 'nosuch'], ENV);
+    expect(r).toMatchObject({ ok: false, help: false });
+    expect(!r.ok && r.problems).toContain(
+      '--default-pool (or DEFAULT_POOL) "nosuch" is not one of --pools: default',
+    );
+    expect(parseControllerOptions(['--default-pool', 'default'], ENV).ok).toBe(true);
+  });
+
+  it('refuses a connection string without its parts, without echoing it', () => {
+    const r = parseControllerOptions(
+      ['--iothub-connection-string', 'HostName=h;SharedAccessKey=c2VjcmV0'],
+      ENV,
+    );
+    const text = r.ok ? '' : r.problems.join('\n');
+    expect(text).toContain('lacks SharedAccessKeyName');
+    expect(text).not.toContain('c2VjcmV0');
+  });
+
+  it('refuses an unknown --log-level; answers --version', () => {
+    const r = parseControllerOptions(['--log-level', 'loud'], ENV);
+    expect(!r.ok && r.problems.join('\n')).toMatch(/--log-level \(or LOG_LEVEL\) must be one of/);
+    expect(parseControllerOptions(['--version'], ENV)).toEqual({
+      ok: false,
+      help: false,
+      version: true,
+      problems: [],
+    });
+  });
+});

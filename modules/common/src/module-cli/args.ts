@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../cli/command-line';
 import { LOG_LEVELS } from '../log';
 
 /** A module command line: `configPath` only in file mode, `shutdownDrainMs` only where the mode offers it. */
@@ -9,8 +9,12 @@ export interface ModuleCliArgs {
   readonly shutdownDrainMs?: number;
 }
 
-/** The parsed command line, or why not (`help`: --help was asked for; `error`: what is wrong). */
-export type ParsedModuleArgs<T> = { ok: true; args: T } | { ok: false; help: boolean; error?: string };
+/**
+ * The parsed command line, or why not (`help`: --help was asked for; `version`: --version; `error`: what is
+ * wrong). `--debug` is accepted (stack traces on unexpected failures) and read by the entry point.
+ */
+export type ParsedModuleArgs<T> =
+  { ok: true; args: T } | { ok: false; help: boolean; version?: boolean; error?: string };
 
 /** Which options a mode accepts. */
 export interface ModuleArgsOptions {
@@ -25,24 +29,16 @@ export function parseModuleArgs(
   argv: readonly string[],
   accepts: ModuleArgsOptions,
 ): ParsedModuleArgs<ModuleCliArgs> {
-  let values: { [name: string]: string | boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        ...(accepts.config && { config: { type: 'string', short: 'c' } as const }),
-        'relay-ca': { type: 'string' },
-        'log-level': { type: 'string' },
-        ...(accepts.shutdownDrain && { 'shutdown-drain-ms': { type: 'string' } as const }),
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return { ok: false, help: false, error: (err as Error).message };
-  }
-  if (values.help) return { ok: false, help: true };
+  const line = parseCommandLine(argv, {
+    ...(accepts.config && { config: { type: 'string', short: 'c' } as const }),
+    'relay-ca': { type: 'string' },
+    'log-level': { type: 'string' },
+    ...(accepts.shutdownDrain && { 'shutdown-drain-ms': { type: 'string' } as const }),
+  });
+  if (line.kind === 'error') return { ok: false, help: false, error: line.error };
+  if (line.kind === 'help') return { ok: false, help: true };
+  if (line.kind === 'version') return { ok: false, help: false, version: true };
+  const { values } = line;
   const config = values.config as string | undefined;
   if (accepts.config && !config) return { ok: false, help: false, error: '--config is required' };
   const level = values['log-level'] as string | undefined;

@@ -1,12 +1,14 @@
-/** Exit codes of both module processes (sysexits.h values, so scripts can tell them apart). */
+import { ExitCode } from '../cli/exit-codes';
+
+/** Exit codes of both module processes: the project's sysexits.h values (modules/common/src/cli/exit-codes.ts). */
 export const ModuleExitCode = {
-  OK: 0,
+  OK: ExitCode.OK,
   /** Bad command line. */
-  USAGE: 64,
+  USAGE: ExitCode.USAGE,
   /** A file named on the command line could not be read. */
-  NO_INPUT: 66,
+  NO_INPUT: ExitCode.NO_INPUT,
   /** Internal software error: the entry point caught what the CLI threw. */
-  SOFTWARE: 70,
+  SOFTWARE: ExitCode.SOFTWARE,
   /** The first configuration was invalid: nothing was started. */
-  CONFIG: 78,
+  CONFIG: ExitCode.CONFIG,
 } as const;

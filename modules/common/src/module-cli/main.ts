@@ -1,5 +1,6 @@
+import { wantsDebug } from '../cli/command-line';
+import { failureExit } from '../cli/failure';
 import { selectModuleMode } from '../twin/twin-process';
-import { ModuleExitCode } from './exit-codes';
 
 /** The io a module's CLIs take from its entry point. */
 export interface ModuleMainIo<E> {
@@ -23,7 +24,7 @@ export interface ModuleMainOptions<E> {
 
 /**
  * Runs a module process: file mode with `--config`, else twin mode (how IoT Edge starts it); exits with the
- * CLI's code, or 70 when it threw.
+ * CLI's code, or 70 when it threw (one line; the stack trace with --debug).
  */
 export function runModuleMain<E>(options: ModuleMainOptions<E>): void {
   const argv = process.argv.slice(2);
@@ -41,9 +42,9 @@ export function runModuleMain<E>(options: ModuleMainOptions<E>): void {
       process.exit(code);
     },
     async (err: unknown) => {
-      process.stderr.write(`${options.name}: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
+      const code = failureExit(options.name, err, process.stderr, wantsDebug(argv));
       await observability.shutdown();
-      process.exit(ModuleExitCode.SOFTWARE);
+      process.exit(code);
     },
   );
 }

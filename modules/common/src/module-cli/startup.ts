@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { projectVersion } from '../cli/version';
 import type { ConfigProblem } from '../config/schema-validator';
 import { ModuleExitCode } from './exit-codes';
 import type { ParsedModuleArgs } from './args';
@@ -9,7 +10,10 @@ export interface ModuleCliOutput {
   readonly stderr: { write(text: string): unknown };
 }
 
-/** For a command line that did not parse: prints the usage (to stdout for --help) and returns the exit code. */
+/**
+ * For a command line that did not parse: prints the usage (to stdout for --help), or the version for --version,
+ * and returns the exit code (0, or 64 for a bad command line).
+ */
 export function parseFailureExit(
   name: string,
   usage: string,
@@ -18,6 +22,10 @@ export function parseFailureExit(
 ): number {
   if (parsed.help) {
     out.stdout.write(usage);
+    return ModuleExitCode.OK;
+  }
+  if (parsed.version) {
+    out.stdout.write(`${name} ${projectVersion()}\n`);
     return ModuleExitCode.OK;
   }
   out.stderr.write(`${name}: ${parsed.error}\n${usage}`);

@@ -31,9 +31,9 @@ describe('parseCliArgs', () => {
 
   it.each([
     [[], '--config is required'],
-    [['--config'], "Option '-c, --config <value>' argument missing"],
-    [['--config', 'f', '--bogus'], "Unknown option '--bogus'"],
-    [['--config', 'f', 'extra'], 'Unexpected argument'],
+    [['--config'], '--config needs a value'],
+    [['--config', 'f', '--bogus'], 'unknown option --bogus'],
+    [['--config', 'f', 'extra'], 'unexpected argument extra'],
     [['--config', 'f', '--log-level', 'loud'], '--log-level must be one of'],
   ])('refuses %j', (argv, message) => {
     const parsed = parseCliArgs(argv);

@@ -87,7 +87,7 @@ describe('parseProvisionArgs', () => {
     [['deployments', 'extra'], /takes no arguments/],
     [['remove'], /exactly one device id/],
     [['remove', 'a', '--pool', 'p'], /remove does not take --pool/],
-    [['location', 'a', '--nope'], /Unknown option '--nope'/],
+    [['location', 'a', '--nope'], /unknown option --nope/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseProvisionArgs(argv)).toThrow(message);
   });

@@ -48,6 +48,14 @@ describe('runProvisionCli before any service is called', () => {
     expect(r.stderr).toContain('must be an https:// URL');
   });
 
+  it('exits 64 for an unknown --platform of deployments, before IoT Hub is called', async () => {
+    const r = await run(['deployments', '--platform', 'sparc'], {
+      IOTHUB_CONNECTION_STRING: 'HostName=h.invalid;SharedAccessKeyName=p;SharedAccessKey=a2V5',
+    });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--platform sparc: not one of amd64, arm64v8');
+  });
+
   it('exits 65 with every problem when a template variable is missing', async () => {
     const r = await run(['deployments'], {
       IOTHUB_CONNECTION_STRING: 'HostName=h.azure-devices.net;SharedAccessKeyName=p;SharedAccessKey=a2V5',

@@ -53,18 +53,44 @@ describe('deployment:gen CLI', () => {
     expect(out.join('')).not.toContain(VARIABLES['CONTAINER_REGISTRY_PASSWORD']);
   });
 
-  it('exits 1 naming the missing variable, writing nothing for it', () => {
+  it('exits 65 naming the missing variable, writing nothing for it', () => {
     const env = { ...VARIABLES, CONTAINER_REGISTRY_PASSWORD: undefined };
     const code = main(
       ['--dotenv', path.join(dir, 'absent.env'), '--out-dir', dir, '--platform', 'amd64'],
       env,
       ROOT,
     );
-    expect(code).toBe(1);
+    expect(code).toBe(65);
     expect(err.join('')).toContain('missing variable CONTAINER_REGISTRY_PASSWORD');
     expect(err.join('')).toContain(
       '/modulesContent/$edgeAgent/properties.desired/runtime/settings/registryCredentials/fleetRegistry/password',
     );
     expect(existsSync(path.join(dir, 'deployment.amd64.json'))).toBe(false);
+  });
+
+  it('takes an empty registry password (a public registry): no registryCredentials, a valid manifest', () => {
+    const env = { ...VARIABLES, CONTAINER_REGISTRY_PASSWORD: '' };
+    const code = main(
+      ['--dotenv', path.join(dir, 'absent.env'), '--out-dir', dir, '--platform', 'amd64'],
+      env,
+      ROOT,
+    );
+    expect(err.join('')).toBe('');
+    expect(code).toBe(0);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'deployment.amd64.json'), 'utf8'));
+    const runtime = manifest.modulesContent.$edgeAgent['properties.desired'].runtime;
+    expect(runtime.settings).not.toHaveProperty('registryCredentials');
+    expect(validateManifest(manifest)).toEqual([]);
+  });
+
+  it('answers --help (0), an unknown flag and an unknown --platform with the usage (64), writing nothing', () => {
+    expect(main(['--help'], {}, ROOT)).toBe(0);
+    expect(out.join('')).toContain('Usage: npm run deployment:gen');
+    expect(main(['--bogus'], {}, ROOT)).toBe(64);
+    expect(err.join('')).toContain('deployment:gen: unknown option --bogus');
+    err.length = 0;
+    expect(main(['--platform', 'sparc', '--out-dir', dir], VARIABLES, ROOT)).toBe(64);
+    expect(err.join('')).toMatch(/--platform sparc: not one of amd64, arm64v8/);
+    expect(existsSync(path.join(dir, 'deployment.sparc.json'))).toBe(false);
   });
 });

@@ -19,11 +19,11 @@ describe('parseModuleArgs', () => {
   });
 
   it.each([
-    [['--config', 'f'], { config: false, shutdownDrain: true }, "Unknown option '--config'"],
+    [['--config', 'f'], { config: false, shutdownDrain: true }, 'unknown option --config'],
     [
       ['--config', 'f', '--shutdown-drain-ms', '5'],
       { config: true, shutdownDrain: false },
-      "Unknown option '--shutdown-drain-ms'",
+      'unknown option --shutdown-drain-ms',
     ],
     [[], { config: true, shutdownDrain: false }, '--config is required'],
     [
