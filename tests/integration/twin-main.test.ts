@@ -124,13 +124,13 @@ describe('main.ts without arguments runs in twin mode', () => {
     }
   });
 
-  it('--config still selects file mode; a bad twin-mode setting exits 64, no IoT Hub identity at all 78', async () => {
+  it('--config still selects file mode; a bad twin-mode setting and no IoT Hub identity at all both exit 78 (configuration)', async () => {
     const file = runModule('relay-gateway', ['--config', join(dir, 'missing.json')], {});
     const badEnv = runModule('relay-forwarder', [], { STATS_INTERVAL_MS: 'soon' });
     const noIdentity = runModule('relay-gateway', [], {});
     processes.push(file, badEnv, noIdentity);
     expect((await file.exited)[0]).toBe(66);
-    expect((await badEnv.exited)[0]).toBe(64);
+    expect((await badEnv.exited)[0]).toBe(78);
     expect(badEnv.out.stderr).toContain('STATS_INTERVAL_MS must be a whole number');
     expect((await noIdentity.exited)[0]).toBe(78);
     expect(noIdentity.out.stderr).toContain(
