@@ -1,8 +1,10 @@
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
+import type { createConnection } from 'node:net';
 import { abortedError } from './backoff';
 import type { RelayTlsOptions } from './endpoint';
 import { RelayError } from './errors';
+import { relayTlsSessions, type TlsSessionCache } from './tls-sessions';
 import {
   errorForHandshakeStatus,
   errorForNetworkFailure,
@@ -18,6 +20,8 @@ export interface OpenRelaySocketOptions {
   /** The whole handshake (TCP, TLS, HTTP upgrade, and for a sender the listener's accept) must finish within this. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** Where TLS sessions are kept for resumption (the process-wide cache by default); false: always full handshakes. */
+  readonly tlsSessions?: TlsSessionCache | false;
 }
 
 /**
@@ -29,6 +33,11 @@ export function openRelaySocket(options: OpenRelaySocketOptions): Promise<WebSoc
   const { action, signal } = options;
   return new Promise<WebSocket>((resolve, reject) => {
     if (signal?.aborted) return reject(abortedError(signal));
+    // Only wss:// URLs go through TLS; ws's own connect handles plain sockets.
+    const sessions =
+      options.url.startsWith('wss:') && options.tlsSessions !== false
+        ? (options.tlsSessions ?? relayTlsSessions)
+        : undefined;
     let ws: WebSocket;
     try {
       ws = new WebSocket(options.url, {
@@ -37,6 +46,8 @@ export function openRelaySocket(options: OpenRelaySocketOptions): Promise<WebSoc
         perMessageDeflate: false,
         followRedirects: false,
         ...(options.tls?.ca !== undefined && { ca: options.tls.ca }),
+        // ws always calls createConnection with one options object; its type lists net's other overloads too.
+        ...(sessions && { createConnection: sessions.connect as unknown as typeof createConnection }),
       });
     } catch (error) {
       return reject(
