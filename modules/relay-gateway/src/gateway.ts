@@ -7,7 +7,7 @@ import { normalizeGatewayConfig } from './config/normalize';
 import type { GatewayConfig, GatewayHybridConnection } from './config/types';
 import type { GatewayEvents } from './events';
 import { RouteRuntime, type RouteContext, type RouteState } from './route';
-import type { TunnelOpener } from './tunnel-opener';
+import type { TunnelOpener, TunnelRequest } from './tunnel-opener';
 
 /** Headers for one connection's relay connect request, by connection id (the `sb-hc-id`). */
 export type ConnectHeaderSource = (connectionId: string) => Readonly<Record<string, string>> | undefined;
@@ -66,10 +66,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     super();
     this.initialLogLevel = options.logger.level;
     this.routeContext = {
-      opener: (request) => {
-        const headers = this.connectHeaders?.(request.connectionId);
-        return options.opener(headers ? { ...request, headers } : request);
-      },
+      opener: Object.assign(
+        (request: TunnelRequest) => {
+          const headers = this.connectHeaders?.(request.connectionId);
+          return options.opener(headers ? { ...request, headers } : request);
+        },
+        { releaseRoute: (routeId: string) => options.opener.releaseRoute?.(routeId) },
+      ),
       globalBudget: this.globalBudget,
       logger: options.logger,
       events: this,
