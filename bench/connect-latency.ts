@@ -1,7 +1,7 @@
 // Connect + 1-byte echo latency through the real relay-gateway and relay-forwarder (in this process) and the
 // sandbox relay over TLS, with the relay's `none` and `azure` latency profiles: cold connections with full TLS
 // handshakes, cold connections resuming TLS sessions, and pre-warmed connections. Prints a table and JSON.
-// Run: npm run bench:connect [-- --samples 40 --gap-ms 100]
+// Run: npm run bench:connect [-- --samples 40 --gap-ms 100 --profiles none,azure]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,8 @@ import { summarize, type LatencySummary } from './workloads/percentiles';
 
 type Mode = 'cold-full-tls' | 'cold-resumed-tls' | 'warm';
 const MODES: readonly Mode[] = ['cold-full-tls', 'cold-resumed-tls', 'warm'];
+/** Clients per mode before measuring (the first profile of a run otherwise pays the JIT's warm-up). */
+const WARMUP = 15;
 
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -105,14 +107,16 @@ async function measureProfile(
     for (const mode of MODES) {
       const port = portOf(mode === 'warm' ? 'warm' : 'cold');
       const times: number[] = [];
-      // Three unmeasured clients first: TLS sessions cached, the warm pool filled.
-      for (let i = 0; i < samples + 3; i++) {
+      // Unmeasured clients first: JIT warmed up, TLS sessions cached, the warm pool filled.
+      for (let i = 0; i < samples + WARMUP; i++) {
         if (mode === 'cold-full-tls') relayTlsSessions.clear();
         const ms = await connectAndEcho(port);
-        if (i >= 3) times.push(ms);
+        if (i >= WARMUP) times.push(ms);
         await sleep(gapMs);
       }
       results[mode] = summarize(times);
+      const warmSeen = forwarder.forwarder.state().hybridConnections.bench?.warmConnections ?? 0;
+      process.stderr.write(`${profile} ${mode}: forwarder has seen ${warmSeen} warm connections so far\n`);
     }
   } finally {
     await gateway.stop(0);
@@ -128,8 +132,9 @@ async function main(): Promise<void> {
   const samples = arg('samples', 40);
   const gapMs = arg('gap-ms', 100);
   const all: Record<string, Record<Mode, LatencySummary | undefined>> = {};
-  for (const profile of ['none', 'azure'] as const)
-    all[profile] = await measureProfile(profile, samples, gapMs);
+  const at = process.argv.indexOf('--profiles');
+  const profiles = (at > 0 ? process.argv[at + 1]! : 'none,azure').split(',') as ('none' | 'azure')[];
+  for (const profile of profiles) all[profile] = await measureProfile(profile, samples, gapMs);
   process.stdout.write(
     `connect + 1-byte echo through gateway → relay → forwarder → target (${samples} clients each, ${gapMs} ms apart)\n`,
   );
