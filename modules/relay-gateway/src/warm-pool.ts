@@ -54,7 +54,7 @@ export type WarmOpen = (signal: AbortSignal) => Promise<{ ws: WebSocket; id: str
 
 /**
  * A route's pre-opened relay connections: `take()` hands one to a client at once, and the pool refills in the
- * background up to a target that follows the observed client rate (rate × open time, plus one) within
+ * background up to a target that follows the observed client rate (1 + rate × open time) within
  * `maxSize`, and falls to 0 when no client came for a while. Idle members are pinged and recycled after
  * `maxIdleMs`, before a peer's preamble timeout or the relay would end them.
  */
@@ -131,8 +131,8 @@ export class WarmPool {
     if (this.settings.maxSize <= 0 || now - this.lastDemandAtMs > this.timing.idleAfterMs) return 0;
     while (this.demand.length > 0 && now - this.demand[0] > this.timing.rateWindowMs) this.demand.shift();
     const perMs = this.demand.length / this.timing.rateWindowMs;
-    // Enough to cover the clients arriving while a replacement opens, plus one for a burst.
-    const wanted = Math.ceil(perMs * this.openMsEstimate) + 1;
+    // One for the next client, plus the clients expected to arrive while a replacement opens.
+    const wanted = 1 + Math.floor(perMs * this.openMsEstimate);
     return Math.min(this.settings.maxSize, wanted);
   }
 
