@@ -157,3 +157,29 @@ it('opens everything cold when warmConnections is 0', async () => {
     opener.close!();
   }
 });
+
+it('recycles an unused warm connection after maxIdleMs and opens a fresh one while clients keep coming', async () => {
+  const opener = createRelayTunnelOpener({ tls: { ca: relay.caPem } });
+  const before = arrivals.length;
+  try {
+    const first = await opener({
+      routeId: 'recycle',
+      connectionId: 'recycle-1',
+      hybridConnection,
+      service: 'echo',
+      timeoutMs: 20_000,
+      signal: new AbortController().signal,
+      warm: { maxSize: 1, maxIdleMs: 1_000 },
+    });
+    first.duplex.destroy();
+    const mine = () => arrivals.slice(before).filter((a) => a.warm);
+    await until(() => mine().length >= 1, 20_000, 'a warm connection');
+    const original = mine()[0]!;
+    // Closed unused by the gateway (never given a preamble), and replaced by a new one.
+    await until(() => original.ws.readyState === 3, 20_000, 'the warm connection to be recycled');
+    expect(original.preambleRead).toBe(false);
+    await until(() => mine().some((a) => a !== original && a.ws.readyState === 1), 20_000, 'its replacement');
+  } finally {
+    opener.close!();
+  }
+});
