@@ -202,7 +202,9 @@ describe('relay-gateway configuration file (sandbox relay, TLS)', () => {
       path: 'site-a',
       sasToken: token,
     });
-    await start(doc({ echo: route('echo') }, tokenHc(world.sendToken(60_000))));
+    // Without warm connections: one opened before the key changed would still carry a client (like a live tunnel,
+    // it was authorized when it was opened); this test is about new handshakes.
+    await start(doc({ echo: route('echo', { warmConnections: 0 }) }, tokenHc(world.sendToken(60_000))));
     const port = routePort(app!.gateway, 'echo');
     const live = await connectClient(port);
     live.socket.write('old ');
@@ -214,7 +216,9 @@ describe('relay-gateway configuration file (sandbox relay, TLS)', () => {
     expect((await refused.ended).errorCode).toBe('ECONNRESET');
     expect(app!.gateway.state().routes.echo!.counters.failed).toEqual({ unauthorized: 1 });
 
-    const verdict = await rewrite(doc({ echo: route('echo') }, tokenHc(world.sendToken(120_000))));
+    const verdict = await rewrite(
+      doc({ echo: route('echo', { warmConnections: 0 }) }, tokenHc(world.sendToken(120_000))),
+    );
     expect(verdict).toMatchObject({ diff: { credentialsChanged: ['siteA'], routesUnchanged: ['echo'] } });
     expect(await echoes(port, 'new token')).toBe(true);
     live.socket.end('tunnel');

@@ -56,7 +56,9 @@ export class MiniForwarder {
   ): Promise<void> {
     let request;
     try {
-      request = await acceptListenerTunnel(ws, headers);
+      // Like relay-forwarder: a connection the gateway opened ahead of a client waits longer for its preamble.
+      const warm = headers['x-hrf-warm'] === '1';
+      request = await acceptListenerTunnel(ws, headers, warm ? { preambleTimeoutMs: 120_000 } : {});
     } catch {
       return;
     }

@@ -37,6 +37,8 @@ export interface ForwarderOptions {
   readonly tokenLifetimeMs?: number;
   /** How long a sender may take to send its preamble. */
   readonly preambleTimeoutMs?: number;
+  /** The same for a connection a gateway opened ahead of a client (`x-hrf-warm`); default 120 s. */
+  readonly warmPreambleTimeoutMs?: number;
   /** Clock for the token expiry check. */
   readonly nowMs?: () => number;
 }
@@ -145,6 +147,9 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
         ...(this.options.tokenLifetimeMs !== undefined && { tokenLifetimeMs: this.options.tokenLifetimeMs }),
         ...(this.options.preambleTimeoutMs !== undefined && {
           preambleTimeoutMs: this.options.preambleTimeoutMs,
+        }),
+        ...(this.options.warmPreambleTimeoutMs !== undefined && {
+          warmPreambleTimeoutMs: this.options.warmPreambleTimeoutMs,
         }),
       });
       this.runtimes.set(hc.name, runtime);

@@ -74,6 +74,7 @@ export function startGatewayFromFile(options: GatewayFileAppOptions): Promise<Ga
     stop: async (drainTimeoutMs) => {
       watch?.close();
       await gateway.stop(drainTimeoutMs);
+      opener.close?.();
       for (const extension of extensions.splice(0).reverse()) await extension.stop();
     },
     hurry: () => gateway.closeAllConnections(),
@@ -98,6 +99,7 @@ export function startGatewayFromFile(options: GatewayFileAppOptions): Promise<Ga
         if (!applied.ok) {
           watch?.close();
           await gateway.stop(0);
+          opener.close?.();
           const message = invalidConfigurationMessage(result.path, applied.problems.length);
           reject(new GatewayStartupError('CONFIG_INVALID', message, applied.problems));
           return;

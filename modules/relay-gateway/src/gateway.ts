@@ -15,7 +15,7 @@ import {
   type RouteState,
   type RouteStatus,
 } from './route';
-import type { TunnelOpener } from './tunnel-opener';
+import type { TunnelOpener, TunnelRequest } from './tunnel-opener';
 
 /** Headers for one connection's relay connect request, by connection id (the `sb-hc-id`). */
 export type ConnectHeaderSource = (connectionId: string) => Readonly<Record<string, string>> | undefined;
@@ -78,10 +78,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     super();
     this.initialLogLevel = options.logger.level;
     this.routeContext = {
-      opener: (request) => {
-        const headers = this.connectHeaders?.(request.connectionId);
-        return options.opener(headers ? { ...request, headers } : request);
-      },
+      opener: Object.assign(
+        (request: TunnelRequest) => {
+          const headers = this.connectHeaders?.(request.connectionId);
+          return options.opener(headers ? { ...request, headers } : request);
+        },
+        { releaseRoute: (routeId: string) => options.opener.releaseRoute?.(routeId) },
+      ),
       globalBudget: this.globalBudget,
       logger: options.logger,
       refusalLog: new RepeatLog(options.logger, {

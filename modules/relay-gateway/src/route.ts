@@ -192,6 +192,8 @@ export class RouteRuntime {
   releasePort(): void {
     this.listener?.close();
     this.listener = undefined;
+    // Warm relay connections serve only new clients: none are held for a port that is closed.
+    this.ctx.opener.releaseRoute?.(this.route.id);
   }
 
   // Not a child logger: the gateway changes the root logger's level when the configuration says so.
@@ -232,6 +234,7 @@ export class RouteRuntime {
         service: route.service,
         connectTimeoutMs: route.connectTimeoutMs,
         idleTimeoutMs: route.idleTimeoutMs,
+        warm: { maxSize: route.warmConnections, maxIdleMs: route.warmMaxIdleMs },
       },
       this.ctx.opener,
     );

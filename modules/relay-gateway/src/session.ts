@@ -10,6 +10,7 @@ import {
 } from './reasons';
 import type { LiveBytes } from './stats';
 import type { TunnelOpener } from './tunnel-opener';
+import type { WarmPoolSettings } from './warm-pool';
 
 /** What one client connection needs from its route, fixed when the client is admitted. */
 export interface SessionSettings {
@@ -19,6 +20,8 @@ export interface SessionSettings {
   readonly connectTimeoutMs: number;
   /** 0 disables. */
   readonly idleTimeoutMs: number;
+  /** The route's warm pool settings (absent: always cold). */
+  readonly warm?: WarmPoolSettings;
 }
 
 /** How a client connection ended. */
@@ -125,6 +128,7 @@ export class ClientSession implements LiveBytes {
           this.relayConnected = true;
           onRelayConnected();
         },
+        ...(settings.warm && { warm: settings.warm }),
       });
       // The opener may have won a race against an abort: the tunnel is not wanted any more.
       if (this.opening.signal.aborted) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { HybridConnectionEndpoint, RelayTlsOptions } from '../../common/src/hc/endpoint';
 import type { RelayLogger } from '../../common/src/hc/logger';
@@ -6,6 +7,8 @@ import { tokenProviderForCredential } from '../../common/src/config/relay-token-
 import { halfCloseOfferHeaders } from '../../common/src/tunnel/half-close';
 import { openSenderTunnel } from '../../common/src/tunnel/sender-tunnel';
 import type { GatewayHybridConnection } from './config/types';
+import { isStaleWarmFailure, WarmPools, type WarmPoolTiming } from './warm-pools';
+import { WARM_HEADER, type WarmPoolSettings } from './warm-pool';
 
 /** What a route asks for when a client is admitted. */
 export interface TunnelRequest {
@@ -23,6 +26,8 @@ export interface TunnelRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** Called once the relay accepted the connect request (what is left is the forwarder's dial and reply). */
   readonly onRelayConnected?: () => void;
+  /** The route's pre-warmed connection pool (absent or maxSize 0: every tunnel opens cold). */
+  readonly warm?: WarmPoolSettings;
 }
 
 /** An open tunnel: a byte stream to the forwarder's target. */
@@ -30,10 +35,18 @@ export interface OpenedTunnel {
   readonly duplex: Duplex;
   /** Whether the forwarder agreed to carry half-close. */
   readonly halfClose: boolean;
+  /** The relay tracking id of the connection used: a warm connection has its own, not the client's. */
+  readonly relayConnectionId?: string;
 }
 
 /** Opens one tunnel per admitted client; rejects with a RelayError or TunnelError (see reasons.ts). */
-export type TunnelOpener = (request: TunnelRequest) => Promise<OpenedTunnel>;
+export interface TunnelOpener {
+  (request: TunnelRequest): Promise<OpenedTunnel>;
+  /** Closes the route's warm connections (route removed, disabled or rebound). */
+  releaseRoute?(routeId: string): void;
+  /** Closes every warm connection and keeps no more (shutdown). */
+  close?(): void;
+}
 
 /** Options for createRelayTunnelOpener. */
 export interface RelayTunnelOpenerOptions {
@@ -42,6 +55,8 @@ export interface RelayTunnelOpenerOptions {
   /** Lifetime of tokens minted from a SAS key. */
   readonly tokenLifetimeMs?: number;
   readonly logger?: RelayLogger;
+  /** Warm pool timing (tests shorten it). */
+  readonly warmTiming?: WarmPoolTiming;
 }
 
 /**
@@ -69,7 +84,7 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
     return endpoint;
   };
 
-  return async (request) => {
+  const cold = async (request: TunnelRequest): Promise<OpenedTunnel> => {
     const ws = await connectHybridConnection(endpointFor(request.hybridConnection), {
       id: request.connectionId,
       // The half-close offer wins over an extra header of the same name.
@@ -87,4 +102,48 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
     });
     return { duplex: tunnel.duplex, halfClose: tunnel.halfClose };
   };
+
+  const pools = new WarmPools(
+    async (request, signal) => {
+      const id = randomUUID();
+      const ws = await connectHybridConnection(endpointFor(request.hybridConnection), {
+        id,
+        headers: { ...halfCloseOfferHeaders(), [WARM_HEADER]: '1' },
+        timeoutMs: 30_000,
+        signal,
+        ...(options.logger && { logger: options.logger }),
+      });
+      return { ws, id };
+    },
+    options.logger,
+    options.warmTiming,
+  );
+
+  const opener: TunnelOpener = async (request) => {
+    const warm = pools.take(request);
+    if (warm) {
+      try {
+        // The relay accepted this connection when it was warmed: only the forwarder's reply is left.
+        request.onRelayConnected?.();
+        const tunnel = await openSenderTunnel(warm.ws, {
+          portName: request.service,
+          replyTimeoutMs: request.timeoutMs,
+          signal: request.signal,
+        });
+        options.logger?.debug(
+          { connectionId: request.connectionId, relayConnectionId: warm.id },
+          'tunnel opened on a warm connection',
+        );
+        return { duplex: tunnel.duplex, halfClose: tunnel.halfClose, relayConnectionId: warm.id };
+      } catch (err) {
+        // A warm connection that died unseen is replaced by a cold one: the client never sent a byte on it.
+        if (request.signal.aborted || !isStaleWarmFailure(err)) throw err;
+        options.logger?.debug({ err: String(err) }, 'warm connection was dead; opening cold');
+      }
+    }
+    return cold(request);
+  };
+  opener.releaseRoute = (routeId) => pools.release(routeId);
+  opener.close = () => pools.close();
+  return opener;
 }

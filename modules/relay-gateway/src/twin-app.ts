@@ -68,6 +68,7 @@ export async function startGatewayFromTwin(options: GatewayTwinAppOptions): Prom
     for (const factory of options.extensions ?? []) extensions.push(await factory(gateway));
   } catch (err) {
     await gateway.stop(0);
+    opener.close?.();
     for (const extension of extensions.reverse()) await extension.stop();
     throw err;
   }
@@ -81,6 +82,7 @@ export async function startGatewayFromTwin(options: GatewayTwinAppOptions): Prom
       (stopping ??= (async () => {
         await runner.stop();
         await gateway.stop(drainTimeoutMs);
+        opener.close?.();
         for (const extension of extensions.splice(0).reverse()) await extension.stop();
       })()),
     hurry: () => gateway.closeAllConnections(),

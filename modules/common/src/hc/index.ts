@@ -15,3 +15,4 @@ export * from './rendezvous';
 export * from './listener-options';
 export * from './listener';
 export * from './sender';
+export * from './tls-sessions';

@@ -1,8 +1,10 @@
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
+import type { createConnection } from 'node:net';
 import { abortedError } from './backoff';
 import type { RelayTlsOptions } from './endpoint';
 import { RelayError } from './errors';
+import { relayTlsSessions, type TlsSessionCache } from './tls-sessions';
 import {
   errorForHandshakeStatus,
   errorForNetworkFailure,
@@ -36,6 +38,8 @@ export interface OpenRelaySocketOptions {
   readonly signal?: AbortSignal;
   /** Largest message accepted (default {@link MAX_RELAY_MESSAGE_BYTES}). */
   readonly maxPayloadBytes?: number;
+  /** Where TLS sessions are kept for resumption (the process-wide cache by default); false: always full handshakes. */
+  readonly tlsSessions?: TlsSessionCache | false;
 }
 
 /**
@@ -47,6 +51,11 @@ export function openRelaySocket(options: OpenRelaySocketOptions): Promise<WebSoc
   const { action, signal } = options;
   return new Promise<WebSocket>((resolve, reject) => {
     if (signal?.aborted) return reject(abortedError(signal));
+    // Only wss:// URLs go through TLS; ws's own connect handles plain sockets.
+    const sessions =
+      options.url.startsWith('wss:') && options.tlsSessions !== false
+        ? (options.tlsSessions ?? relayTlsSessions)
+        : undefined;
     let ws: WebSocket;
     // `closeTimeout` is ws 8.23's (package.json asks for ^8.23); @types/ws does not list it yet.
     const wsOptions: WebSocket.ClientOptions & { closeTimeout: number } = {
@@ -57,6 +66,8 @@ export function openRelaySocket(options: OpenRelaySocketOptions): Promise<WebSoc
       maxPayload: options.maxPayloadBytes ?? MAX_RELAY_MESSAGE_BYTES,
       closeTimeout: RELAY_CLOSE_TIMEOUT_MS,
       ...(options.tls?.ca !== undefined && { ca: options.tls.ca }),
+      // ws always calls createConnection with one options object; its type lists net's other overloads too.
+      ...(sessions && { createConnection: sessions.connect as unknown as typeof createConnection }),
     };
     try {
       ws = new WebSocket(options.url, wsOptions);

@@ -31,6 +31,8 @@ import {
   type TunnelSessionHost,
 } from './tunnel-session';
 
+/** Default wait for the preamble on a warm connection: above the gateway's default recycle time (50 s). */
+export const DEFAULT_WARM_PREAMBLE_TIMEOUT_MS = 120_000;
 /** Listener settings the runtime passes through (tests shorten pings and backoff). */
 export type ListenerTuning = Omit<HybridConnectionListenerOptions, 'acceptHandler' | 'logger' | 'id'>;
 
@@ -59,6 +61,8 @@ export interface HybridConnectionRuntimeOptions {
   readonly tokenLifetimeMs?: number;
   /** How long a sender may take to send its preamble. */
   readonly preambleTimeoutMs?: number;
+  /** The same for a connection a gateway opened ahead of a client (`x-hrf-warm`); default 120 s. */
+  readonly warmPreambleTimeoutMs?: number;
 }
 
 /**
@@ -83,6 +87,7 @@ export class HybridConnectionRuntime {
   private readonly drains = new Set<Promise<unknown>>();
   /** Counters of control channels already closed, so totals stay monotonic. */
   private retired = { reconnects: 0, tokenRenewals: 0 };
+  private warmConnections = 0;
   private lastError: ListenerErrorInfo | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -240,6 +245,7 @@ export class HybridConnectionRuntime {
       refused: { ...this.refused },
       services,
       drainingTunnels: draining.length,
+      ...(this.warmConnections > 0 && { warmConnections: this.warmConnections }),
     };
   }
 
@@ -377,6 +383,10 @@ export class HybridConnectionRuntime {
       ...(this.options.preambleTimeoutMs !== undefined && {
         preambleTimeoutMs: this.options.preambleTimeoutMs,
       }),
+      warmPreambleTimeoutMs: this.options.warmPreambleTimeoutMs ?? DEFAULT_WARM_PREAMBLE_TIMEOUT_MS,
+      countWarm: () => {
+        this.warmConnections += 1;
+      },
     };
   }
 }

@@ -88,6 +88,8 @@ export interface HybridConnectionState {
   >;
   /** Tunnels of removed services still draining. */
   readonly drainingTunnels: number;
+  /** Relay connections a gateway opened ahead of a client (`x-hrf-warm`), used or not; absent while 0. */
+  readonly warmConnections?: number;
 }
 
 /** State of the whole forwarder, for twin reporting and metrics. */

@@ -33,6 +33,10 @@ export interface TunnelSessionHost {
   readonly events: TunnelEventSink;
   /** How long a sender may take to send its preamble. */
   readonly preambleTimeoutMs?: number;
+  /** The same for a warm connection (the gateway opened it ahead of a client and sends the preamble later). */
+  readonly warmPreambleTimeoutMs?: number;
+  /** Counts a warm connection on arrival. */
+  countWarm?(): void;
   /** Aborted when the hybrid connection shuts down: stops waiting for preambles. */
   readonly signal: AbortSignal;
   /** Dials a target; `dialTarget` unless a test needs a peer that never answers. */
@@ -137,11 +141,14 @@ export async function runTunnelSession(
   const traceHeaders = traceHeadersOf(request.connectHeaders);
   const origin = { acceptedAtMs, ...(traceHeaders && { traceHeaders }) };
   const log = host.log.child({ tunnelId });
+  const warm = isWarm(request.connectHeaders);
+  if (warm) host.countWarm?.();
+  const preambleTimeoutMs = warm ? host.warmPreambleTimeoutMs : host.preambleTimeoutMs;
   let tunnelRequest: ListenerTunnelRequest;
   try {
     tunnelRequest = await acceptListenerTunnel(ws, request.connectHeaders, {
       signal: host.signal,
-      ...(host.preambleTimeoutMs !== undefined && { preambleTimeoutMs: host.preambleTimeoutMs }),
+      ...(preambleTimeoutMs !== undefined && { preambleTimeoutMs }),
     });
   } catch (err) {
     const code = isTunnelError(err) ? err.code : 'unknown';
@@ -344,4 +351,13 @@ function traceHeadersOf(headers: Readonly<Record<string, string>> | undefined): 
     if (TRACE_HEADER_NAMES.includes(lower)) (found ??= {})[lower] = value;
   }
   return found;
+}
+
+/** Header a gateway sets on a connection it opens ahead of a client (see the gateway's warm pool). */
+export const WARM_CONNECT_HEADER = 'x-hrf-warm';
+
+function isWarm(headers: Readonly<Record<string, string>>): boolean {
+  return Object.entries(headers).some(
+    ([name, value]) => name.toLowerCase() === WARM_CONNECT_HEADER && value === '1',
+  );
 }

@@ -12,7 +12,9 @@ export type RouteField =
   | 'maxConnections'
   | 'connectTimeoutMs'
   | 'idleTimeoutMs'
-  | 'enabled';
+  | 'enabled'
+  | 'warmConnections'
+  | 'warmMaxIdleMs';
 
 const ROUTE_FIELDS: readonly RouteField[] = [
   'port',
@@ -24,6 +26,8 @@ const ROUTE_FIELDS: readonly RouteField[] = [
   'connectTimeoutMs',
   'idleTimeoutMs',
   'enabled',
+  'warmConnections',
+  'warmMaxIdleMs',
 ];
 
 /** A route present in both configurations whose own fields differ. */

@@ -117,6 +117,8 @@ function normalizeRoute(
     connectTimeoutMs: numberOr(entry.connectTimeoutMs, routeDefaults.connectTimeoutMs.default),
     idleTimeoutMs: numberOr(entry.idleTimeoutMs, routeDefaults.idleTimeoutMs.default),
     enabled: typeof entry.enabled === 'boolean' ? entry.enabled : routeDefaults.enabled.default,
+    warmConnections: numberOr(entry.warmConnections, routeDefaults.warmConnections.default),
+    warmMaxIdleMs: numberOr(entry.warmMaxIdleMs, routeDefaults.warmMaxIdleMs.default),
   };
 }
 

@@ -40,6 +40,10 @@ export interface GatewayRoute {
   /** 0 disables the idle timeout. */
   readonly idleTimeoutMs: number;
   readonly enabled: boolean;
+  /** Upper bound of pre-opened relay connections kept for new clients; 0 turns pre-warming off. */
+  readonly warmConnections: number;
+  /** An unused warm connection is closed after this long. */
+  readonly warmMaxIdleMs: number;
 }
 
 /** A validated gateway configuration: every default applied, every reference resolved. */
@@ -78,4 +82,6 @@ export interface RouteDocument {
   readonly connectTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly enabled?: boolean;
+  readonly warmConnections?: number;
+  readonly warmMaxIdleMs?: number;
 }

@@ -51,6 +51,8 @@ describe('normalizeGatewayConfig', () => {
       connectTimeoutMs: 15000,
       idleTimeoutMs: 0,
       enabled: true,
+      warmConnections: 2,
+      warmMaxIdleMs: 50_000,
     });
     expect(route.allowList.allows('10.1.2.3')).toBe(true);
     expect(config.hybridConnections.get('site-a')).toEqual({
