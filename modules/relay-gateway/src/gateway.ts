@@ -80,7 +80,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.routeContext = {
       opener: (request) => {
         const headers = this.connectHeaders?.(request.connectionId);
-        return options.opener(headers ? { ...request, headers } : request);
+        return options.opener(
+          headers ? { ...request, headers: { ...request.headers, ...headers } } : request,
+        );
       },
       globalBudget: this.globalBudget,
       logger: options.logger,

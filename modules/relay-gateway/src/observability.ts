@@ -42,7 +42,8 @@ export const DEFAULT_LIVE_BYTES_INTERVAL_MS = 10_000;
 
 /** Refusal reason attribute for a client refused at admission. */
 export function refusalMetricReason(reason: RefusalReason): MetricRefusalReason {
-  if (reason === 'client-aborted') return 'other';
+  if (reason === 'client-aborted' || reason === 'proxy-untrusted' || reason === 'proxy-malformed')
+    return 'other';
   return reason === 'not-allowed' ? 'allow_list' : 'limit';
 }
 

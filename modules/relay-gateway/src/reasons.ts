@@ -2,10 +2,12 @@ import { isRelayError } from '../../common/src/hc/errors';
 import { isTunnelError } from '../../common/src/tunnel/errors';
 
 /**
- * Why a client was refused before any relay work: allow-list, a connection limit, or `client-aborted` (it reset
- * before the gateway got to it, so the socket has no address left to judge).
+ * Why a client was refused before any relay work: allow-list, a connection limit, `client-aborted` (it reset
+ * before the gateway got to it, so the socket has no address left to judge), or a PROXY protocol header from a
+ * source not trusted to send one (`proxy-untrusted`) or one that is invalid, cut short or late (`proxy-malformed`).
  */
-export type RefusalReason = 'not-allowed' | 'route-limit' | 'global-limit' | 'client-aborted';
+export type RefusalReason =
+  'not-allowed' | 'route-limit' | 'global-limit' | 'client-aborted' | 'proxy-untrusted' | 'proxy-malformed';
 
 /** Why a tunnel could not be opened for an admitted client; the client is closed at once. */
 export type TunnelFailureReason =

@@ -1,11 +1,14 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../common/src/log';
+import type { SocketEndpoint } from '../../common/src/net/proxy-protocol';
 import type { RepeatLog } from '../../common/src/repeat-log';
 import { admitClient, ConnectionBudget } from './admission';
 import type { RouteChange } from './config/diff';
 import type { GatewayHybridConnection, GatewayRoute } from './config/types';
 import type { GatewayEvents } from './events';
+import { readProxyIntake } from './proxy-intake';
+import type { RefusalReason } from './reasons';
 import { ListenError, RouteListener, type ListenErrorCode } from './route-listener';
 import { ClientSession, type SessionCloseReason, type SessionResult } from './session';
 import { RouteCounters, type RouteCountersSnapshot } from './stats';
@@ -200,27 +203,24 @@ export class RouteRuntime {
   }
 
   private onConnection(socket: Socket): void {
+    const intake = this.route.acceptProxyProtocol;
+    if (!intake) return this.admit(socket, undefined);
+    // A trusted front announces the real client first (PROXY protocol); the allow-list then judges that client.
+    const ignore = (): void => undefined;
+    socket.on('error', ignore);
+    void readProxyIntake(socket, intake).then((result) => {
+      socket.off('error', ignore);
+      if (result.ok && socket.destroyed) this.refuse(socket, 'client-aborted', result.client?.address);
+      else if (result.ok) this.admit(socket, result.client);
+      else this.refuse(socket, result.reason, socket.remoteAddress, result.message);
+    });
+  }
+
+  private admit(socket: Socket, client: SocketEndpoint | undefined): void {
     const route = this.route;
-    const admission = admitClient(socket.remoteAddress, route.allowList, this.budget, this.ctx.globalBudget);
-    if (!admission.ok) {
-      this.counters.countRefused(admission.reason);
-      // Summarised (one line per route and reason per interval): refusals come as fast as clients can connect.
-      // Allow-list refusals and clients that left stay at debug (scanners would flood the log).
-      this.ctx.refusalLog.record(
-        admission.reason === 'route-limit' || admission.reason === 'global-limit' ? 'warn' : 'debug',
-        `${route.id}\n${admission.reason}`,
-        { routeId: route.id, reason: admission.reason, remoteAddress: socket.remoteAddress },
-        'client refused',
-      );
-      this.ctx.events.emit('refused', {
-        routeId: route.id,
-        remoteAddress: socket.remoteAddress,
-        reason: admission.reason,
-      });
-      socket.on('error', () => undefined);
-      socket.resetAndDestroy();
-      return;
-    }
+    const remoteAddress = client?.address ?? socket.remoteAddress;
+    const admission = admitClient(remoteAddress, route.allowList, this.budget, this.ctx.globalBudget);
+    if (!admission.ok) return this.refuse(socket, admission.reason, remoteAddress);
     const hybridConnection = this.ctx.hybridConnection(route.hybridConnection);
     if (!hybridConnection)
       throw new Error(`route ${route.id}: hybrid connection ${route.hybridConnection} vanished`);
@@ -232,6 +232,7 @@ export class RouteRuntime {
         service: route.service,
         connectTimeoutMs: route.connectTimeoutMs,
         idleTimeoutMs: route.idleTimeoutMs,
+        ...(client && { client }),
       },
       this.ctx.opener,
     );
@@ -256,6 +257,29 @@ export class RouteRuntime {
         for (const wake of this.idleWaiters) wake();
         this.idleWaiters.clear();
       });
+  }
+
+  private refuse(
+    socket: Socket,
+    reason: RefusalReason,
+    remoteAddress: string | undefined,
+    detail?: string,
+  ): void {
+    const route = this.route;
+    this.counters.countRefused(reason);
+    // Summarised (one line per route and reason per interval): refusals come as fast as clients can connect.
+    // Allow-list refusals and clients that left stay at debug (scanners would flood the log).
+    this.ctx.refusalLog.record(
+      reason === 'route-limit' || reason === 'global-limit' || reason === 'proxy-malformed'
+        ? 'warn'
+        : 'debug',
+      `${route.id}\n${reason}`,
+      { routeId: route.id, reason, remoteAddress, ...(detail !== undefined && { detail }) },
+      'client refused',
+    );
+    this.ctx.events.emit('refused', { routeId: route.id, remoteAddress, reason });
+    socket.on('error', () => undefined);
+    socket.resetAndDestroy();
   }
 
   private onSessionEnd(session: ClientSession, result: SessionResult, base: ConnectionBase): void {

@@ -12,7 +12,8 @@ export type RouteField =
   | 'maxConnections'
   | 'connectTimeoutMs'
   | 'idleTimeoutMs'
-  | 'enabled';
+  | 'enabled'
+  | 'acceptProxyProtocol';
 
 const ROUTE_FIELDS: readonly RouteField[] = [
   'port',
@@ -24,6 +25,7 @@ const ROUTE_FIELDS: readonly RouteField[] = [
   'connectTimeoutMs',
   'idleTimeoutMs',
   'enabled',
+  'acceptProxyProtocol',
 ];
 
 /** A route present in both configurations whose own fields differ. */
@@ -107,6 +109,11 @@ export function isEmptyDiff(diff: GatewayConfigDiff): boolean {
 
 function sameField(a: GatewayRoute, b: GatewayRoute, field: RouteField): boolean {
   if (field === 'allow') return a.allow.length === b.allow.length && a.allow.every((entry, i) => entry === b.allow[i]);
+  if (field === 'acceptProxyProtocol') {
+    const [x, y] = [a.acceptProxyProtocol, b.acceptProxyProtocol];
+    if (!x || !y) return x === y;
+    return x.headerTimeoutMs === y.headerTimeoutMs && x.trustedSources.join() === y.trustedSources.join();
+  }
   return a[field] === b[field];
 }
 

@@ -6,7 +6,7 @@ import { asRecord, numberOr, sortProblems, type Unchecked } from '../../../commo
 import { resolveHybridConnection } from './hybrid-connection';
 import { findPortConflicts, type Binding } from './port-conflicts';
 import schema from './schema.json';
-import type { GatewayConfig, GatewayConfigDocument, GatewayHybridConnection, GatewayRoute, RouteDocument } from './types';
+import type { AcceptProxyProtocol, GatewayConfig, GatewayConfigDocument, GatewayHybridConnection, GatewayRoute, RouteDocument } from './types';
 
 /** Options for normalizeGatewayConfig. */
 export interface NormalizeGatewayOptions {
@@ -103,6 +103,8 @@ function normalizeRoute(
     else for (const p of compiled.problems) problems.push({ path: at('allow', p.index), message: p.message });
   }
 
+  const acceptProxyProtocol = normalizeProxyIntake(asRecord(entry.acceptProxyProtocol), at, problems);
+
   if (problems.length > before || typeof port !== 'number' || typeof hybridConnection !== 'string') return undefined;
   if (typeof service !== 'string' || !allow || !allowList) return undefined;
   return {
@@ -117,6 +119,28 @@ function normalizeRoute(
     connectTimeoutMs: numberOr(entry.connectTimeoutMs, routeDefaults.connectTimeoutMs.default),
     idleTimeoutMs: numberOr(entry.idleTimeoutMs, routeDefaults.idleTimeoutMs.default),
     enabled: typeof entry.enabled === 'boolean' ? entry.enabled : routeDefaults.enabled.default,
+    ...(acceptProxyProtocol && { acceptProxyProtocol }),
+  };
+}
+
+// The trusted ranges are checked like the allow-list, each bad entry named by its pointer.
+function normalizeProxyIntake(
+  entry: Record<string, unknown> | undefined,
+  at: (...rest: Array<string | number>) => string,
+  problems: ConfigProblem[],
+): AcceptProxyProtocol | undefined {
+  const sources = entry?.trustedSources;
+  if (!Array.isArray(sources) || !sources.every((s) => typeof s === 'string')) return undefined;
+  const compiled = CidrAllowList.compile(sources);
+  if (!compiled.ok) {
+    for (const p of compiled.problems)
+      problems.push({ path: at('acceptProxyProtocol', 'trustedSources', p.index), message: p.message });
+    return undefined;
+  }
+  return {
+    trustedSources: sources as string[],
+    trustedList: compiled.list,
+    headerTimeoutMs: numberOr(entry?.headerTimeoutMs, routeDefaults.acceptProxyProtocol.properties.headerTimeoutMs.default),
   };
 }
 

@@ -40,6 +40,17 @@ export interface GatewayRoute {
   /** 0 disables the idle timeout. */
   readonly idleTimeoutMs: number;
   readonly enabled: boolean;
+  /** Set when a trusted front announces each client with the PROXY protocol. */
+  readonly acceptProxyProtocol?: AcceptProxyProtocol;
+}
+
+/** PROXY protocol intake of a route, with defaults applied. */
+export interface AcceptProxyProtocol {
+  /** The ranges as written (compared by the diff). */
+  readonly trustedSources: readonly string[];
+  /** The compiled ranges. */
+  readonly trustedList: CidrAllowList;
+  readonly headerTimeoutMs: number;
 }
 
 /** A validated gateway configuration: every default applied, every reference resolved. */
@@ -78,4 +89,5 @@ export interface RouteDocument {
   readonly connectTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly enabled?: boolean;
+  readonly acceptProxyProtocol?: { readonly trustedSources: readonly string[]; readonly headerTimeoutMs?: number };
 }
