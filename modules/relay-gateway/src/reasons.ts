@@ -4,10 +4,19 @@ import { isTunnelError } from '../../common/src/tunnel/errors';
 /**
  * Why a client was refused before any relay work: allow-list, a connection limit, `client-aborted` (it reset
  * before the gateway got to it, so the socket has no address left to judge), or a PROXY protocol header from a
- * source not trusted to send one (`proxy-untrusted`) or one that is invalid, cut short or late (`proxy-malformed`).
+ * source not trusted to send one (`proxy-untrusted`) or one that is invalid, cut short or late (`proxy-malformed`),
+ * or on an SNI route a ClientHello that is not one, cut short or late (`sni-malformed`) or names no configured
+ * server (`sni-unknown`).
  */
 export type RefusalReason =
-  'not-allowed' | 'route-limit' | 'global-limit' | 'client-aborted' | 'proxy-untrusted' | 'proxy-malformed';
+  | 'not-allowed'
+  | 'route-limit'
+  | 'global-limit'
+  | 'client-aborted'
+  | 'proxy-untrusted'
+  | 'proxy-malformed'
+  | 'sni-malformed'
+  | 'sni-unknown';
 
 /** Why a tunnel could not be opened for an admitted client; the client is closed at once. */
 export type TunnelFailureReason =

@@ -8,6 +8,7 @@ import type { RouteChange } from './config/diff';
 import type { GatewayHybridConnection, GatewayRoute } from './config/types';
 import type { GatewayEvents } from './events';
 import { readProxyIntake } from './proxy-intake';
+import { peekServerName, pickSniTarget, type SniTarget } from './sni/sni-routing';
 import type { RefusalReason } from './reasons';
 import { ListenError, RouteListener, type ListenErrorCode } from './route-listener';
 import { ClientSession, type SessionCloseReason, type SessionResult } from './session';
@@ -206,10 +207,9 @@ export class RouteRuntime {
     const intake = this.route.acceptProxyProtocol;
     if (!intake) return this.admit(socket, undefined);
     // A trusted front announces the real client first (PROXY protocol); the allow-list then judges that client.
-    const ignore = (): void => undefined;
-    socket.on('error', ignore);
+    socket.on('error', noop);
     void readProxyIntake(socket, intake).then((result) => {
-      socket.off('error', ignore);
+      socket.off('error', noop);
       if (result.ok && socket.destroyed) this.refuse(socket, 'client-aborted', result.client?.address);
       else if (result.ok) this.admit(socket, result.client);
       else this.refuse(socket, result.reason, socket.remoteAddress, result.message);
@@ -221,15 +221,43 @@ export class RouteRuntime {
     const remoteAddress = client?.address ?? socket.remoteAddress;
     const admission = admitClient(remoteAddress, route.allowList, this.budget, this.ctx.globalBudget);
     if (!admission.ok) return this.refuse(socket, admission.reason, remoteAddress);
-    const hybridConnection = this.ctx.hybridConnection(route.hybridConnection);
-    if (!hybridConnection)
-      throw new Error(`route ${route.id}: hybrid connection ${route.hybridConnection} vanished`);
+    if (!route.sni) return this.startSession(socket, admission.release, client, route);
+    const sni = route.sni;
+    // Holds its slot while the ClientHello arrives (bounded by helloTimeoutMs), so slow hellos count as clients.
+    socket.on('error', noop);
+    void peekServerName(socket, sni.helloTimeoutMs).then((peek) => {
+      socket.off('error', noop);
+      const target = peek.ok ? pickSniTarget(sni, peek.serverName) : undefined;
+      if (!target || socket.destroyed) {
+        admission.release();
+        if (socket.destroyed) return this.refuse(socket, 'client-aborted', remoteAddress);
+        if (!peek.ok) return this.refuse(socket, 'sni-malformed', remoteAddress, peek.message);
+        const name = peek.serverName === undefined ? 'no server name' : `server name "${peek.serverName}"`;
+        return this.refuse(socket, 'sni-unknown', remoteAddress, `${name} is not configured`);
+      }
+      this.startSession(socket, admission.release, client, target === 'default' ? route : target);
+    });
+  }
+
+  private startSession(
+    socket: Socket,
+    release: () => void,
+    client: SocketEndpoint | undefined,
+    target: SniTarget,
+  ): void {
+    const route = this.route;
+    const hybridConnection = this.ctx.hybridConnection(target.hybridConnection);
+    if (!hybridConnection) {
+      // Only possible when an apply removed it while this client's ClientHello was arriving.
+      release();
+      return this.refuse(socket, 'sni-unknown', socket.remoteAddress, 'hybrid connection removed');
+    }
     const session = new ClientSession(
       socket,
       {
         routeId: route.id,
         hybridConnection,
-        service: route.service,
+        service: target.service,
         connectTimeoutMs: route.connectTimeoutMs,
         idleTimeoutMs: route.idleTimeoutMs,
         ...(client && { client }),
@@ -250,7 +278,7 @@ export class RouteRuntime {
       )
       .then((result) => this.onSessionEnd(session, result, base))
       .finally(() => {
-        admission.release();
+        release();
         this.sessions.delete(session);
         if (this.sessions.size > 0) return;
         clearTimeout(this.disabledDrainTimer);
@@ -341,6 +369,8 @@ export class RouteRuntime {
     this.ctx.events.emit('route-state', this.state());
   }
 }
+
+const noop = (): void => undefined;
 
 interface ConnectionBase {
   readonly routeId: string;

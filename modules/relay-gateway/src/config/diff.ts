@@ -13,7 +13,8 @@ export type RouteField =
   | 'connectTimeoutMs'
   | 'idleTimeoutMs'
   | 'enabled'
-  | 'acceptProxyProtocol';
+  | 'acceptProxyProtocol'
+  | 'sni';
 
 const ROUTE_FIELDS: readonly RouteField[] = [
   'port',
@@ -26,6 +27,7 @@ const ROUTE_FIELDS: readonly RouteField[] = [
   'idleTimeoutMs',
   'enabled',
   'acceptProxyProtocol',
+  'sni',
 ];
 
 /** A route present in both configurations whose own fields differ. */
@@ -114,6 +116,7 @@ function sameField(a: GatewayRoute, b: GatewayRoute, field: RouteField): boolean
     if (!x || !y) return x === y;
     return x.headerTimeoutMs === y.headerTimeoutMs && x.trustedSources.join() === y.trustedSources.join();
   }
+  if (field === 'sni') return a.sni?.text === b.sni?.text;
   return a[field] === b[field];
 }
 

@@ -3,6 +3,7 @@ import { compileConfigSchema, type ConfigProblem, type ValidationResult } from '
 import { CidrAllowList } from '../../../common/src/net/cidr';
 import { jsonPointer } from '../../../common/src/config/json-pointer';
 import { asRecord, numberOr, sortProblems, type Unchecked } from '../../../common/src/config/unchecked';
+import { normalizeSniRouting } from '../sni/sni-config';
 import { resolveHybridConnection } from './hybrid-connection';
 import { findPortConflicts, type Binding } from './port-conflicts';
 import schema from './schema.json';
@@ -104,6 +105,7 @@ function normalizeRoute(
   }
 
   const acceptProxyProtocol = normalizeProxyIntake(asRecord(entry.acceptProxyProtocol), at, problems);
+  const sni = normalizeSniRouting(asRecord(entry.sni), hcEntries, at, problems);
 
   if (problems.length > before || typeof port !== 'number' || typeof hybridConnection !== 'string') return undefined;
   if (typeof service !== 'string' || !allow || !allowList) return undefined;
@@ -120,6 +122,7 @@ function normalizeRoute(
     idleTimeoutMs: numberOr(entry.idleTimeoutMs, routeDefaults.idleTimeoutMs.default),
     enabled: typeof entry.enabled === 'boolean' ? entry.enabled : routeDefaults.enabled.default,
     ...(acceptProxyProtocol && { acceptProxyProtocol }),
+    ...(sni && { sni }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { LogLevel } from '../../../common/src/log';
 import type { HybridConnectionCredentialsDocument, RelayCredential } from '../../../common/src/config/credentials';
 import type { CidrAllowList } from '../../../common/src/net/cidr';
+import type { SniRouting } from '../sni/sni-routing';
 
 /** Log levels the configuration may set. */
 export type GatewayLogLevel = LogLevel;
@@ -42,6 +43,8 @@ export interface GatewayRoute {
   readonly enabled: boolean;
   /** Set when a trusted front announces each client with the PROXY protocol. */
   readonly acceptProxyProtocol?: AcceptProxyProtocol;
+  /** Set when connections are routed by TLS server name; hybridConnection/service are then the default target. */
+  readonly sni?: SniRouting;
 }
 
 /** PROXY protocol intake of a route, with defaults applied. */
@@ -90,4 +93,5 @@ export interface RouteDocument {
   readonly idleTimeoutMs?: number;
   readonly enabled?: boolean;
   readonly acceptProxyProtocol?: { readonly trustedSources: readonly string[]; readonly headerTimeoutMs?: number };
+  readonly sni?: object;
 }
