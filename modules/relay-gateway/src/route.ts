@@ -7,6 +7,7 @@ import { admitClient, ConnectionBudget } from './admission';
 import type { RouteChange } from './config/diff';
 import type { GatewayHybridConnection, GatewayRoute } from './config/types';
 import type { GatewayEvents } from './events';
+import { terminateMtls, type ClientIdentity } from './mtls/mtls-handshake';
 import { readProxyIntake } from './proxy-intake';
 import { peekServerName, pickSniTarget, type SniTarget } from './sni/sni-routing';
 import type { RefusalReason } from './reasons';
@@ -221,6 +222,17 @@ export class RouteRuntime {
     const remoteAddress = client?.address ?? socket.remoteAddress;
     const admission = admitClient(remoteAddress, route.allowList, this.budget, this.ctx.globalBudget);
     if (!admission.ok) return this.refuse(socket, admission.reason, remoteAddress);
+    if (route.mtls) {
+      // The handshake and certificate checks finish before any relay work; the slot is held meanwhile.
+      const endpoint = client ?? peerOf(socket);
+      void terminateMtls(socket, route.mtls).then((result) => {
+        if (result.ok)
+          return this.startSession(result.socket, admission.release, endpoint, route, result.identity);
+        admission.release();
+        this.refuse(socket, result.reason, remoteAddress, result.message);
+      });
+      return;
+    }
     if (!route.sni) return this.startSession(socket, admission.release, client, route);
     const sni = route.sni;
     // Holds its slot while the ClientHello arrives (bounded by helloTimeoutMs), so slow hellos count as clients.
@@ -244,6 +256,7 @@ export class RouteRuntime {
     release: () => void,
     client: SocketEndpoint | undefined,
     target: SniTarget,
+    clientCertificate?: ClientIdentity,
   ): void {
     const route = this.route;
     const hybridConnection = this.ctx.hybridConnection(target.hybridConnection);
@@ -261,6 +274,7 @@ export class RouteRuntime {
         connectTimeoutMs: route.connectTimeoutMs,
         idleTimeoutMs: route.idleTimeoutMs,
         ...(client && { client }),
+        ...(clientCertificate && { clientCertificate }),
       },
       this.ctx.opener,
     );
@@ -298,9 +312,7 @@ export class RouteRuntime {
     // Summarised (one line per route and reason per interval): refusals come as fast as clients can connect.
     // Allow-list refusals and clients that left stay at debug (scanners would flood the log).
     this.ctx.refusalLog.record(
-      reason === 'route-limit' || reason === 'global-limit' || reason === 'proxy-malformed'
-        ? 'warn'
-        : 'debug',
+      WARN_REFUSALS.has(reason) ? 'warn' : 'debug',
       `${route.id}\n${reason}`,
       { routeId: route.id, reason, remoteAddress, ...(detail !== undefined && { detail }) },
       'client refused',
@@ -371,6 +383,23 @@ export class RouteRuntime {
 }
 
 const noop = (): void => undefined;
+
+// Limits, a misbehaving trusted front and a revoked certificate in use are worth a warning; the rest is what
+// scanners and stray clients cause all day.
+const WARN_REFUSALS: ReadonlySet<RefusalReason> = new Set([
+  'route-limit',
+  'global-limit',
+  'proxy-malformed',
+  'mtls-revoked',
+]);
+
+// The raw peer, kept for the session: a TLSSocket wrapping a socket reports it through its parent.
+function peerOf(socket: Socket): SocketEndpoint | undefined {
+  const { remoteAddress, remotePort } = socket;
+  return remoteAddress !== undefined && remotePort !== undefined
+    ? { address: remoteAddress, port: remotePort }
+    : undefined;
+}
 
 interface ConnectionBase {
   readonly routeId: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { SocketEndpoint } from '../../common/src/net/proxy-protocol';
-import { clientAddressHeaders } from '../../common/src/tunnel/client-address';
+import { clientAddressHeaders, clientCertHeaders } from '../../common/src/tunnel/client-address';
 import { pumpTunnel, type TunnelPump } from '../../common/src/tunnel/pump';
 import type { GatewayHybridConnection } from './config/types';
 import {
@@ -23,6 +23,8 @@ export interface SessionSettings {
   readonly idleTimeoutMs: number;
   /** The original client a trusted front announced with the PROXY protocol (else the socket's peer). */
   readonly client?: SocketEndpoint;
+  /** The client certificate an mTLS route verified. */
+  readonly clientCertificate?: { readonly subject: string; readonly serial: string };
 }
 
 /** How a client connection ended. */
@@ -126,7 +128,10 @@ export class ClientSession implements LiveBytes {
         timeoutMs: settings.connectTimeoutMs,
         signal: this.opening.signal,
         // The forwarder learns who the client is (logs, PROXY protocol to its target): docs/tunnel-protocol.md.
-        headers: clientAddressHeaders(this.remoteAddress, this.remotePort),
+        headers: {
+          ...clientAddressHeaders(this.remoteAddress, this.remotePort),
+          ...clientCertHeaders(settings.clientCertificate),
+        },
         onRelayConnected: () => {
           this.relayConnected = true;
           onRelayConnected();

@@ -49,3 +49,24 @@ export function readClientAddress(headers: ConnectHeaders): ClientAddressClaim {
     return { kind: 'malformed', message: `${CLIENT_ADDRESS_HEADER} is not address:port or [ipv6]:port` };
   return { kind: 'valid', endpoint: { address, port } };
 }
+
+/** Header with the client certificate the gateway verified (mTLS routes): `serial=<hex>; subject=<CN=…,O=…>`. */
+export const CLIENT_CERT_HEADER = 'x-hrf-client-cert';
+
+/** Connect headers announcing a verified client certificate; `;` and non-printable characters become `?`. */
+export function clientCertHeaders(
+  identity: { subject: string; serial: string } | undefined,
+): Record<string, string> {
+  if (!identity) return {};
+  const subject = identity.subject.replace(/[^\x20-\x7e]|;/g, '?').slice(0, 512);
+  return { [CLIENT_CERT_HEADER]: `serial=${identity.serial}; subject=${subject}` };
+}
+
+/** Reads {@link CLIENT_CERT_HEADER}: the value when it has the expected shape, else undefined (ignored). */
+export function readClientCert(headers: ConnectHeaders): string | undefined {
+  if (!headers) return undefined;
+  const name = Object.keys(headers).find((n) => n.toLowerCase() === CLIENT_CERT_HEADER);
+  const value = name === undefined ? undefined : headers[name];
+  if (typeof value !== 'string' || value.length > 600) return undefined;
+  return /^serial=[0-9A-F]{1,128}; subject=[\x20-\x3a\x3c-\x7e]*$/.test(value) ? value : undefined;
+}

@@ -9,6 +9,7 @@ import { acceptListenerTunnel, type ListenerTunnelRequest } from '../../../commo
 import { pumpTunnel, type TunnelPump } from '../../../common/src/tunnel/pump';
 import type { ServiceConfig } from '../config/types';
 import type { Drainable } from './drain';
+import { readClientCert } from '../../../common/src/tunnel/client-address';
 import { clientOfTunnel, sendProxyHeader } from './client-origin';
 import type { ConnectionRefusalReason, ServiceCounters, ServiceRefusalReason } from './stats';
 
@@ -140,7 +141,12 @@ export async function runTunnelSession(
   const origin = { acceptedAtMs, ...(traceHeaders && { traceHeaders }) };
   // The gateway's claim of the public client: logged with every line of this tunnel, never trusted for access.
   const client = clientOfTunnel(request.connectHeaders, host.log, tunnelId);
-  const log = host.log.child({ tunnelId, ...(client && { clientAddress: client.text }) });
+  const clientCert = readClientCert(request.connectHeaders);
+  const log = host.log.child({
+    tunnelId,
+    ...(client && { clientAddress: client.text }),
+    ...(clientCert !== undefined && { clientCert }),
+  });
   let tunnelRequest: ListenerTunnelRequest;
   try {
     tunnelRequest = await acceptListenerTunnel(ws, request.connectHeaders, {

@@ -14,7 +14,8 @@ export type RouteField =
   | 'idleTimeoutMs'
   | 'enabled'
   | 'acceptProxyProtocol'
-  | 'sni';
+  | 'sni'
+  | 'mtls';
 
 const ROUTE_FIELDS: readonly RouteField[] = [
   'port',
@@ -28,6 +29,7 @@ const ROUTE_FIELDS: readonly RouteField[] = [
   'enabled',
   'acceptProxyProtocol',
   'sni',
+  'mtls',
 ];
 
 /** A route present in both configurations whose own fields differ. */
@@ -117,6 +119,7 @@ function sameField(a: GatewayRoute, b: GatewayRoute, field: RouteField): boolean
     return x.headerTimeoutMs === y.headerTimeoutMs && x.trustedSources.join() === y.trustedSources.join();
   }
   if (field === 'sni') return a.sni?.text === b.sni?.text;
+  if (field === 'mtls') return a.mtls?.fingerprint === b.mtls?.fingerprint;
   return a[field] === b[field];
 }
 

@@ -3,6 +3,7 @@ import { compileConfigSchema, type ConfigProblem, type ValidationResult } from '
 import { CidrAllowList } from '../../../common/src/net/cidr';
 import { jsonPointer } from '../../../common/src/config/json-pointer';
 import { asRecord, numberOr, sortProblems, type Unchecked } from '../../../common/src/config/unchecked';
+import { normalizeMtls } from '../mtls/mtls-config';
 import { normalizeSniRouting } from '../sni/sni-config';
 import { resolveHybridConnection } from './hybrid-connection';
 import { findPortConflicts, type Binding } from './port-conflicts';
@@ -106,6 +107,9 @@ function normalizeRoute(
 
   const acceptProxyProtocol = normalizeProxyIntake(asRecord(entry.acceptProxyProtocol), at, problems);
   const sni = normalizeSniRouting(asRecord(entry.sni), hcEntries, at, problems);
+  const mtls = normalizeMtls(asRecord(entry.mtls), at, problems);
+  if (entry.sni !== undefined && entry.mtls !== undefined)
+    problems.push({ path: at('mtls'), message: 'mtls terminates TLS, sni routes TLS it does not terminate: use one' });
 
   if (problems.length > before || typeof port !== 'number' || typeof hybridConnection !== 'string') return undefined;
   if (typeof service !== 'string' || !allow || !allowList) return undefined;
@@ -123,6 +127,7 @@ function normalizeRoute(
     enabled: typeof entry.enabled === 'boolean' ? entry.enabled : routeDefaults.enabled.default,
     ...(acceptProxyProtocol && { acceptProxyProtocol }),
     ...(sni && { sni }),
+    ...(mtls && { mtls }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { LogLevel } from '../../../common/src/log';
 import type { HybridConnectionCredentialsDocument, RelayCredential } from '../../../common/src/config/credentials';
 import type { CidrAllowList } from '../../../common/src/net/cidr';
+import type { MtlsSettings } from '../mtls/mtls-config';
 import type { SniRouting } from '../sni/sni-routing';
 
 /** Log levels the configuration may set. */
@@ -45,6 +46,8 @@ export interface GatewayRoute {
   readonly acceptProxyProtocol?: AcceptProxyProtocol;
   /** Set when connections are routed by TLS server name; hybridConnection/service are then the default target. */
   readonly sni?: SniRouting;
+  /** Set when the route terminates TLS and requires client certificates. */
+  readonly mtls?: MtlsSettings;
 }
 
 /** PROXY protocol intake of a route, with defaults applied. */
@@ -94,4 +97,5 @@ export interface RouteDocument {
   readonly enabled?: boolean;
   readonly acceptProxyProtocol?: { readonly trustedSources: readonly string[]; readonly headerTimeoutMs?: number };
   readonly sni?: object;
+  readonly mtls?: object;
 }

@@ -1,6 +1,8 @@
 import {
   clientAddressHeaders,
+  clientCertHeaders,
   readClientAddress,
+  readClientCert,
 } from '../../../../../modules/common/src/tunnel/client-address';
 
 describe('x-hrf-client header', () => {
@@ -34,5 +36,14 @@ describe('x-hrf-client header', () => {
     expect(readClientAddress({ 'x-hrf-client': ['1.2.3.4:1', '5.6.7.8:2'] })).toMatchObject({
       kind: 'malformed',
     });
+  });
+
+  it('carries a verified client certificate as serial and printable subject; odd values are ignored', () => {
+    const headers = clientCertHeaders({ serial: '1F2', subject: 'CN=scada;1,O=plant\u00e9' });
+    expect(headers).toEqual({ 'x-hrf-client-cert': 'serial=1F2; subject=CN=scada?1,O=plant?' });
+    expect(readClientCert(headers)).toBe('serial=1F2; subject=CN=scada?1,O=plant?');
+    expect(readClientCert({ 'x-hrf-client-cert': 'serial=1F2; subject=a;b' })).toBeUndefined();
+    expect(readClientCert({ 'x-hrf-client-cert': 'CN=root' })).toBeUndefined();
+    expect(clientCertHeaders(undefined)).toEqual({});
   });
 });
