@@ -65,6 +65,7 @@ export class RouteRuntime {
   private status: RouteStatus = 'starting';
   private listenError: ListenError | undefined;
   private readonly sessions = new Set<ClientSession>();
+  private readonly preludes = new Set<Socket>();
   private readonly budget: ConnectionBudget;
   private readonly counters = new RouteCounters();
   private readonly idleWaiters = new Set<() => void>();
@@ -134,6 +135,7 @@ export class RouteRuntime {
     clearTimeout(this.disabledDrainTimer);
     this.releasePort();
     this.setStatus('draining');
+    this.dropPreludes();
     if (this.sessions.size > 0) {
       this.log('info', { active: this.sessions.size, drainTimeoutMs }, 'route removed: draining connections');
       const timer = setTimeout(() => this.closeAll('drain-timeout'), drainTimeoutMs);
@@ -145,6 +147,7 @@ export class RouteRuntime {
 
   /** Ends every connection now (shutdown after the drain time, or a forced stop). */
   closeAll(reason: SessionCloseReason): void {
+    this.dropPreludes();
     for (const session of this.sessions) session.close(reason);
   }
 
@@ -209,9 +212,13 @@ export class RouteRuntime {
     if (!intake) return this.admit(socket, undefined);
     // A trusted front announces the real client first (PROXY protocol); the allow-list then judges that client.
     socket.on('error', noop);
+    const done = this.trackPrelude(socket);
     void readProxyIntake(socket, intake).then((result) => {
+      done();
       socket.off('error', noop);
-      if (result.ok && socket.destroyed) this.refuse(socket, 'client-aborted', result.client?.address);
+      // Destroyed: the client left, or the route was removed while the header was arriving.
+      if (socket.destroyed)
+        this.refuse(socket, 'client-aborted', result.ok ? result.client?.address : socket.remoteAddress);
       else if (result.ok) this.admit(socket, result.client);
       else this.refuse(socket, result.reason, socket.remoteAddress, result.message);
     });
@@ -225,7 +232,9 @@ export class RouteRuntime {
     if (route.mtls) {
       // The handshake and certificate checks finish before any relay work; the slot is held meanwhile.
       const endpoint = client ?? peerOf(socket);
+      const done = this.trackPrelude(socket);
       void terminateMtls(socket, route.mtls).then((result) => {
+        done();
         if (result.ok)
           return this.startSession(result.socket, admission.release, endpoint, route, result.identity);
         admission.release();
@@ -237,7 +246,9 @@ export class RouteRuntime {
     const sni = route.sni;
     // Holds its slot while the ClientHello arrives (bounded by helloTimeoutMs), so slow hellos count as clients.
     socket.on('error', noop);
+    const done = this.trackPrelude(socket);
     void peekServerName(socket, sni.helloTimeoutMs).then((peek) => {
+      done();
       socket.off('error', noop);
       const target = peek.ok ? pickSniTarget(sni, peek.serverName) : undefined;
       if (!target || socket.destroyed) {
@@ -299,6 +310,18 @@ export class RouteRuntime {
         for (const wake of this.idleWaiters) wake();
         this.idleWaiters.clear();
       });
+  }
+
+  /** Tracks a client still in its prelude (PROXY header, ClientHello, mTLS handshake): it has no session yet. */
+  private trackPrelude(socket: Socket): () => void {
+    this.preludes.add(socket);
+    return () => this.preludes.delete(socket);
+  }
+
+  // A removed route or a stopping gateway does not wait for preludes: they hold no tunnel, so they are cut.
+  private dropPreludes(): void {
+    for (const socket of this.preludes) socket.resetAndDestroy();
+    this.preludes.clear();
   }
 
   private refuse(

@@ -48,6 +48,15 @@ class Terminator {
 
   run(raw: Socket): Promise<MtlsResult> {
     const key = `${raw.remoteAddress}|${raw.remotePort}`;
+    // Handshakes are matched back by the peer's address and port; a socket already reset has neither.
+    if (raw.destroyed || raw.remoteAddress === undefined || this.pending.has(key)) {
+      raw.destroy();
+      return Promise.resolve({
+        ok: false,
+        reason: 'mtls-handshake-failed',
+        message: 'client left before TLS began',
+      });
+    }
     return new Promise((resolve) => {
       const onClose = (): void =>
         settle(undefined, {
