@@ -56,6 +56,19 @@ describe('gateway preludes are released with their route', () => {
     20_000,
   );
 
+  it('disabling the route cuts a client in its prelude', async () => {
+    const proxy = { acceptProxyProtocol: { trustedSources: ['127.0.0.0/8'], headerTimeoutMs: 60_000 } };
+    await gateway.applyDocument(gatewayDocument({ r: loopbackRoute(proxy) }));
+    const client = await connectClient(routePort(gateway, 'r'));
+    client.socket.write('PROXY ');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(
+      (await gateway.applyDocument(gatewayDocument({ r: loopbackRoute({ ...proxy, enabled: false }) }))).ok,
+    ).toBe(true);
+    await client.ended;
+    expect(opener.requests).toHaveLength(0);
+  }, 20_000);
+
   it('stop() cuts a client in its prelude', async () => {
     await gateway.applyDocument(
       gatewayDocument({

@@ -115,6 +115,7 @@ export class RouteRuntime {
     if (!route.enabled) {
       if (this.status !== 'disabled') {
         this.releasePort();
+        this.dropPreludes();
         this.setStatus('disabled');
         this.scheduleDisabledDrain(drainTimeoutMs);
       }
