@@ -2,6 +2,7 @@
 // the gateway takes it from a trusted front's PROXY header. Real gateway and forwarder through the sandbox relay;
 // the target parses the PROXY header itself (independent of the module's parser).
 import { createHash } from 'node:crypto';
+import pino from 'pino';
 import type { RefusedEvent } from '../../modules/relay-gateway/src/events';
 import { e2eRoute, startE2eWorld, type E2eWorld } from '../support/e2e-world';
 import { connectClient, eventually } from '../support/relay-gateway-harness';
@@ -69,11 +70,16 @@ describe('e2e client address downstream (PROXY protocol)', () => {
   let plain: TestTcpServer;
   const refused: RefusedEvent[] = [];
   let relayConnects = 0;
+  const forwarderLines: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
     target = await startProxyAwareTarget();
     plain = await startProxyAwareTarget();
     world = await startE2eWorld({
+      forwarderLog: pino(
+        { level: 'debug' },
+        { write: (line: string) => forwarderLines.push(JSON.parse(line)) },
+      ),
       services: () => ({
         v1: { target: `127.0.0.1:${target.port}`, proxyProtocol: 'v1' },
         v2: { target: `127.0.0.1:${target.port}`, proxyProtocol: 'v2' },
@@ -124,6 +130,11 @@ describe('e2e client address downstream (PROXY protocol)', () => {
     const payload = patternBytes(256 * 1024 + 7, version);
     const { local, seen } = await send(route, payload);
     expect(seen).toEqual({ version, source: local, sha256: sha(payload) });
+    // The forwarder's log lines of this tunnel carry the original client address.
+    await eventually(
+      () => forwarderLines.some((l) => l.msg === 'tunnel closed' && l.clientAddress === local),
+      'the forwarder logging the client address',
+    );
   });
 
   it('a service without proxyProtocol gets the bytes untouched (no header)', async () => {
