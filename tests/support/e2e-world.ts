@@ -47,6 +47,8 @@ export interface E2eWorldOptions {
   readonly services?: (targets: E2eTargets) => Record<string, unknown>;
   /** Gateway routes: id → route; default {@link defaultRoutes}. */
   readonly routes?: Record<string, Record<string, unknown>>;
+  /** The forwarder's logger (default: silent unless LOG_LEVEL is set). */
+  readonly forwarderLog?: pino.Logger;
   /** Extra top-level gateway fields (limits, drainTimeoutMs). */
   readonly gatewayExtra?: Record<string, unknown>;
   /** Credential fields of each side's `site-a` entry (e.g. Entra ID `auth`); default the SAS connection strings. */
@@ -190,7 +192,7 @@ export async function startE2eWorld(options: E2eWorldOptions = {}): Promise<E2eW
     const watch = { debounceMs: 20, pollIntervalMs: 0 };
     const forwarder = await startForwarderFromFile({
       configPath: forwarderConfigPath,
-      log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+      log: options.forwarderLog ?? pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
       tls: { ca: relay.caPem },
       watch,
     });

@@ -81,7 +81,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       opener: Object.assign(
         (request: TunnelRequest) => {
           const headers = this.connectHeaders?.(request.connectionId);
-          return options.opener(headers ? { ...request, headers } : request);
+          return options.opener(
+            headers ? { ...request, headers: { ...request.headers, ...headers } } : request,
+          );
         },
         { releaseRoute: (routeId: string) => options.opener.releaseRoute?.(routeId) },
       ),

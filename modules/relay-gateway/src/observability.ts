@@ -42,8 +42,8 @@ export const DEFAULT_LIVE_BYTES_INTERVAL_MS = 10_000;
 
 /** Refusal reason attribute for a client refused at admission. */
 export function refusalMetricReason(reason: RefusalReason): MetricRefusalReason {
-  if (reason === 'client-aborted') return 'other';
-  return reason === 'not-allowed' ? 'allow_list' : 'limit';
+  if (reason === 'not-allowed') return 'allow_list';
+  return reason === 'route-limit' || reason === 'global-limit' ? 'limit' : 'other';
 }
 
 const FAILURE_REASONS: Readonly<Partial<Record<TunnelFailureReason, MetricRefusalReason>>> = {

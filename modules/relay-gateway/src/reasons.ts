@@ -1,11 +1,25 @@
 import { isRelayError } from '../../common/src/hc/errors';
 import { isTunnelError } from '../../common/src/tunnel/errors';
+import type { MtlsRefusal } from './mtls/mtls-handshake';
 
 /**
- * Why a client was refused before any relay work: allow-list, a connection limit, or `client-aborted` (it reset
- * before the gateway got to it, so the socket has no address left to judge).
+ * Why a client was refused before any relay work: allow-list, a connection limit, `client-aborted` (it reset
+ * before the gateway got to it, so the socket has no address left to judge), or a PROXY protocol header from a
+ * source not trusted to send one (`proxy-untrusted`) or one that is invalid, cut short or late (`proxy-malformed`),
+ * or on an SNI route a ClientHello that is not one, cut short or late (`sni-malformed`) or names no configured
+ * server (`sni-unknown`), or on an mTLS route a failed handshake, a missing, untrusted or revoked client
+ * certificate (`mtls-…`).
  */
-export type RefusalReason = 'not-allowed' | 'route-limit' | 'global-limit' | 'client-aborted';
+export type RefusalReason =
+  | 'not-allowed'
+  | 'route-limit'
+  | 'global-limit'
+  | 'client-aborted'
+  | 'proxy-untrusted'
+  | 'proxy-malformed'
+  | 'sni-malformed'
+  | 'sni-unknown'
+  | MtlsRefusal;
 
 /** Why a tunnel could not be opened for an admitted client; the client is closed at once. */
 export type TunnelFailureReason =

@@ -1,11 +1,16 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../common/src/log';
+import type { SocketEndpoint } from '../../common/src/net/proxy-protocol';
 import type { RepeatLog } from '../../common/src/repeat-log';
 import { admitClient, ConnectionBudget } from './admission';
 import type { RouteChange } from './config/diff';
 import type { GatewayHybridConnection, GatewayRoute } from './config/types';
 import type { GatewayEvents } from './events';
+import { terminateMtls, type ClientIdentity } from './mtls/mtls-handshake';
+import { readProxyIntake } from './proxy-intake';
+import { peekServerName, pickSniTarget, type SniTarget } from './sni/sni-routing';
+import type { RefusalReason } from './reasons';
 import { ListenError, RouteListener, type ListenErrorCode } from './route-listener';
 import { ClientSession, type SessionCloseReason, type SessionResult } from './session';
 import { RouteCounters, type RouteCountersSnapshot } from './stats';
@@ -60,6 +65,7 @@ export class RouteRuntime {
   private status: RouteStatus = 'starting';
   private listenError: ListenError | undefined;
   private readonly sessions = new Set<ClientSession>();
+  private readonly preludes = new Set<Socket>();
   private readonly budget: ConnectionBudget;
   private readonly counters = new RouteCounters();
   private readonly idleWaiters = new Set<() => void>();
@@ -109,6 +115,7 @@ export class RouteRuntime {
     if (!route.enabled) {
       if (this.status !== 'disabled') {
         this.releasePort();
+        this.dropPreludes();
         this.setStatus('disabled');
         this.scheduleDisabledDrain(drainTimeoutMs);
       }
@@ -129,6 +136,7 @@ export class RouteRuntime {
     clearTimeout(this.disabledDrainTimer);
     this.releasePort();
     this.setStatus('draining');
+    this.dropPreludes();
     if (this.sessions.size > 0) {
       this.log('info', { active: this.sessions.size, drainTimeoutMs }, 'route removed: draining connections');
       const timer = setTimeout(() => this.closeAll('drain-timeout'), drainTimeoutMs);
@@ -140,6 +148,7 @@ export class RouteRuntime {
 
   /** Ends every connection now (shutdown after the drain time, or a forced stop). */
   closeAll(reason: SessionCloseReason): void {
+    this.dropPreludes();
     for (const session of this.sessions) session.close(reason);
   }
 
@@ -202,39 +211,85 @@ export class RouteRuntime {
   }
 
   private onConnection(socket: Socket): void {
+    const intake = this.route.acceptProxyProtocol;
+    if (!intake) return this.admit(socket, undefined);
+    // A trusted front announces the real client first (PROXY protocol); the allow-list then judges that client.
+    socket.on('error', noop);
+    const done = this.trackPrelude(socket);
+    void readProxyIntake(socket, intake).then((result) => {
+      done();
+      socket.off('error', noop);
+      // Destroyed: the client left, or the route was removed while the header was arriving.
+      if (socket.destroyed)
+        this.refuse(socket, 'client-aborted', result.ok ? result.client?.address : socket.remoteAddress);
+      else if (result.ok) this.admit(socket, result.client);
+      else this.refuse(socket, result.reason, socket.remoteAddress, result.message);
+    });
+  }
+
+  private admit(socket: Socket, client: SocketEndpoint | undefined): void {
     const route = this.route;
-    const admission = admitClient(socket.remoteAddress, route.allowList, this.budget, this.ctx.globalBudget);
-    if (!admission.ok) {
-      this.counters.countRefused(admission.reason);
-      // Summarised (one line per route and reason per interval): refusals come as fast as clients can connect.
-      // Allow-list refusals and clients that left stay at debug (scanners would flood the log).
-      this.ctx.refusalLog.record(
-        admission.reason === 'route-limit' || admission.reason === 'global-limit' ? 'warn' : 'debug',
-        `${route.id}\n${admission.reason}`,
-        { routeId: route.id, reason: admission.reason, remoteAddress: socket.remoteAddress },
-        'client refused',
-      );
-      this.ctx.events.emit('refused', {
-        routeId: route.id,
-        remoteAddress: socket.remoteAddress,
-        reason: admission.reason,
+    const remoteAddress = client?.address ?? socket.remoteAddress;
+    const admission = admitClient(remoteAddress, route.allowList, this.budget, this.ctx.globalBudget);
+    if (!admission.ok) return this.refuse(socket, admission.reason, remoteAddress);
+    if (route.mtls) {
+      // The handshake and certificate checks finish before any relay work; the slot is held meanwhile.
+      const endpoint = client ?? peerOf(socket);
+      const done = this.trackPrelude(socket);
+      void terminateMtls(socket, route.mtls).then((result) => {
+        done();
+        if (result.ok)
+          return this.startSession(result.socket, admission.release, endpoint, route, result.identity);
+        admission.release();
+        this.refuse(socket, result.reason, remoteAddress, result.message);
       });
-      socket.on('error', () => undefined);
-      socket.resetAndDestroy();
       return;
     }
-    const hybridConnection = this.ctx.hybridConnection(route.hybridConnection);
-    if (!hybridConnection)
-      throw new Error(`route ${route.id}: hybrid connection ${route.hybridConnection} vanished`);
+    if (!route.sni) return this.startSession(socket, admission.release, client, route);
+    const sni = route.sni;
+    // Holds its slot while the ClientHello arrives (bounded by helloTimeoutMs), so slow hellos count as clients.
+    socket.on('error', noop);
+    const done = this.trackPrelude(socket);
+    void peekServerName(socket, sni.helloTimeoutMs).then((peek) => {
+      done();
+      socket.off('error', noop);
+      const target = peek.ok ? pickSniTarget(sni, peek.serverName) : undefined;
+      if (!target || socket.destroyed) {
+        admission.release();
+        if (socket.destroyed) return this.refuse(socket, 'client-aborted', remoteAddress);
+        if (!peek.ok) return this.refuse(socket, 'sni-malformed', remoteAddress, peek.message);
+        const name = peek.serverName === undefined ? 'no server name' : `server name "${peek.serverName}"`;
+        return this.refuse(socket, 'sni-unknown', remoteAddress, `${name} is not configured`);
+      }
+      this.startSession(socket, admission.release, client, target === 'default' ? route : target);
+    });
+  }
+
+  private startSession(
+    socket: Socket,
+    release: () => void,
+    client: SocketEndpoint | undefined,
+    target: SniTarget,
+    clientCertificate?: ClientIdentity,
+  ): void {
+    const route = this.route;
+    const hybridConnection = this.ctx.hybridConnection(target.hybridConnection);
+    if (!hybridConnection) {
+      // Only possible when an apply removed it while this client's ClientHello was arriving.
+      release();
+      return this.refuse(socket, 'sni-unknown', socket.remoteAddress, 'hybrid connection removed');
+    }
     const session = new ClientSession(
       socket,
       {
         routeId: route.id,
         hybridConnection,
-        service: route.service,
+        service: target.service,
         connectTimeoutMs: route.connectTimeoutMs,
         idleTimeoutMs: route.idleTimeoutMs,
         warm: { maxSize: route.warmConnections, maxIdleMs: route.warmMaxIdleMs },
+        ...(client && { client }),
+        ...(clientCertificate && { clientCertificate }),
       },
       this.ctx.opener,
     );
@@ -252,13 +307,46 @@ export class RouteRuntime {
       )
       .then((result) => this.onSessionEnd(session, result, base))
       .finally(() => {
-        admission.release();
+        release();
         this.sessions.delete(session);
         if (this.sessions.size > 0) return;
         clearTimeout(this.disabledDrainTimer);
         for (const wake of this.idleWaiters) wake();
         this.idleWaiters.clear();
       });
+  }
+
+  /** Tracks a client still in its prelude (PROXY header, ClientHello, mTLS handshake): it has no session yet. */
+  private trackPrelude(socket: Socket): () => void {
+    this.preludes.add(socket);
+    return () => this.preludes.delete(socket);
+  }
+
+  // A removed route or a stopping gateway does not wait for preludes: they hold no tunnel, so they are cut.
+  private dropPreludes(): void {
+    for (const socket of this.preludes) socket.resetAndDestroy();
+    this.preludes.clear();
+  }
+
+  private refuse(
+    socket: Socket,
+    reason: RefusalReason,
+    remoteAddress: string | undefined,
+    detail?: string,
+  ): void {
+    const route = this.route;
+    this.counters.countRefused(reason);
+    // Summarised (one line per route and reason per interval): refusals come as fast as clients can connect.
+    // Allow-list refusals and clients that left stay at debug (scanners would flood the log).
+    this.ctx.refusalLog.record(
+      WARN_REFUSALS.has(reason) ? 'warn' : 'debug',
+      `${route.id}\n${reason}`,
+      { routeId: route.id, reason, remoteAddress, ...(detail !== undefined && { detail }) },
+      'client refused',
+    );
+    this.ctx.events.emit('refused', { routeId: route.id, remoteAddress, reason });
+    socket.on('error', () => undefined);
+    socket.resetAndDestroy();
   }
 
   private onSessionEnd(session: ClientSession, result: SessionResult, base: ConnectionBase): void {
@@ -320,6 +408,25 @@ export class RouteRuntime {
     this.status = status;
     this.ctx.events.emit('route-state', this.state());
   }
+}
+
+const noop = (): void => undefined;
+
+// Limits, a misbehaving trusted front and a revoked certificate in use are worth a warning; the rest is what
+// scanners and stray clients cause all day.
+const WARN_REFUSALS: ReadonlySet<RefusalReason> = new Set([
+  'route-limit',
+  'global-limit',
+  'proxy-malformed',
+  'mtls-revoked',
+]);
+
+// The raw peer, kept for the session: a TLSSocket wrapping a socket reports it through its parent.
+function peerOf(socket: Socket): SocketEndpoint | undefined {
+  const { remoteAddress, remotePort } = socket;
+  return remoteAddress !== undefined && remotePort !== undefined
+    ? { address: remoteAddress, port: remotePort }
+    : undefined;
 }
 
 interface ConnectionBase {

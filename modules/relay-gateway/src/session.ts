@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { SocketEndpoint } from '../../common/src/net/proxy-protocol';
+import { clientAddressHeaders, clientCertHeaders } from '../../common/src/tunnel/client-address';
 import { pumpTunnel, type TunnelPump } from '../../common/src/tunnel/pump';
 import type { GatewayHybridConnection } from './config/types';
 import {
@@ -22,6 +24,10 @@ export interface SessionSettings {
   readonly idleTimeoutMs: number;
   /** The route's warm pool settings (absent: always cold). */
   readonly warm?: WarmPoolSettings;
+  /** The original client a trusted front announced with the PROXY protocol (else the socket's peer). */
+  readonly client?: SocketEndpoint;
+  /** The client certificate an mTLS route verified. */
+  readonly clientCertificate?: { readonly subject: string; readonly serial: string };
 }
 
 /** How a client connection ended. */
@@ -65,8 +71,8 @@ export class ClientSession implements LiveBytes {
     readonly settings: SessionSettings,
     private readonly opener: TunnelOpener,
   ) {
-    this.remoteAddress = socket.remoteAddress;
-    this.remotePort = socket.remotePort;
+    this.remoteAddress = settings.client?.address ?? socket.remoteAddress;
+    this.remotePort = settings.client?.port ?? socket.remotePort;
   }
 
   /** `opening` until the tunnel is up, then `tunneled`, then `closed`. */
@@ -124,6 +130,11 @@ export class ClientSession implements LiveBytes {
         service: settings.service,
         timeoutMs: settings.connectTimeoutMs,
         signal: this.opening.signal,
+        // The forwarder learns who the client is (logs, PROXY protocol to its target): docs/tunnel-protocol.md.
+        headers: {
+          ...clientAddressHeaders(this.remoteAddress, this.remotePort),
+          ...clientCertHeaders(settings.clientCertificate),
+        },
         onRelayConnected: () => {
           this.relayConnected = true;
           onRelayConnected();

@@ -119,6 +119,7 @@ export function sameService(a: ServiceConfig, b: ServiceConfig): boolean {
     a.maxConnections === b.maxConnections &&
     a.connectTimeoutMs === b.connectTimeoutMs &&
     a.idleTimeoutMs === b.idleTimeoutMs &&
-    a.enabled === b.enabled
+    a.enabled === b.enabled &&
+    a.proxyProtocol === b.proxyProtocol
   );
 }

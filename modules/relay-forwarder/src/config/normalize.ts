@@ -114,6 +114,7 @@ function normalizeServices(
       connectTimeoutMs: numberOr(service.connectTimeoutMs, serviceDefaults.connectTimeoutMs.default),
       idleTimeoutMs: numberOr(service.idleTimeoutMs, serviceDefaults.idleTimeoutMs.default),
       enabled: typeof service.enabled === 'boolean' ? service.enabled : serviceDefaults.enabled.default,
+      ...((service.proxyProtocol === 'v1' || service.proxyProtocol === 'v2') && { proxyProtocol: service.proxyProtocol }),
     });
   }
   return services;

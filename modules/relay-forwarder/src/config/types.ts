@@ -1,5 +1,6 @@
 import type { LogLevel } from '../../../common/src/log';
 import type { HybridConnectionCredentialsDocument, RelayCredential } from '../../../common/src/config/credentials';
+import type { ProxyProtocolVersion } from '../../../common/src/net/proxy-protocol';
 import type { TargetAddress } from '../../../common/src/net/target';
 
 /** Log levels the configuration may set. */
@@ -18,6 +19,8 @@ export interface ServiceConfig {
   /** 0 disables the idle timeout. */
   readonly idleTimeoutMs: number;
   readonly enabled: boolean;
+  /** PROXY protocol header sent to the target before any tunnel byte (absent: none). */
+  readonly proxyProtocol?: ProxyProtocolVersion;
 }
 
 /** One hybrid connection the forwarder listens on, resolved to an endpoint and a credential. */
@@ -63,4 +66,5 @@ export interface ServiceDocument {
   readonly connectTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly enabled?: boolean;
+  readonly proxyProtocol?: ProxyProtocolVersion;
 }

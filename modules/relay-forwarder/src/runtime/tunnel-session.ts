@@ -1,6 +1,7 @@
 import type WebSocket from 'ws';
 import type { AcceptRequest } from '../../../common/src/hc/accept-message';
 import type { Logger } from '../../../common/src/log';
+import type { SocketEndpoint } from '../../../common/src/net/proxy-protocol';
 import { dialTarget, formatTarget, TargetError, type DialFailureCause } from '../../../common/src/net/target';
 import { TunnelCloseCode } from '../../../common/src/tunnel/close-codes';
 import { isTunnelError } from '../../../common/src/tunnel/errors';
@@ -8,6 +9,8 @@ import { acceptListenerTunnel, type ListenerTunnelRequest } from '../../../commo
 import { pumpTunnel, type TunnelPump } from '../../../common/src/tunnel/pump';
 import type { ServiceConfig } from '../config/types';
 import type { Drainable } from './drain';
+import { readClientCert } from '../../../common/src/tunnel/client-address';
+import { clientOfTunnel, sendProxyHeader } from './client-origin';
 import type { ConnectionRefusalReason, ServiceCounters, ServiceRefusalReason } from './stats';
 
 /**
@@ -140,7 +143,14 @@ export async function runTunnelSession(
   const acceptedAtMs = Date.now();
   const traceHeaders = traceHeadersOf(request.connectHeaders);
   const origin = { acceptedAtMs, ...(traceHeaders && { traceHeaders }) };
-  const log = host.log.child({ tunnelId });
+  // The gateway's claim of the public client: logged with every line of this tunnel, never trusted for access.
+  const client = clientOfTunnel(request.connectHeaders, host.log, tunnelId);
+  const clientCert = readClientCert(request.connectHeaders);
+  const log = host.log.child({
+    tunnelId,
+    ...(client && { clientAddress: client.text }),
+    ...(clientCert !== undefined && { clientCert }),
+  });
   const warm = isWarm(request.connectHeaders);
   if (warm) host.countWarm?.();
   const preambleTimeoutMs = warm ? host.warmPreambleTimeoutMs : host.preambleTimeoutMs;
@@ -210,7 +220,7 @@ export async function runTunnelSession(
   const tunnel = new SessionTunnel(tunnelId, service.name, origin);
   host.register(tunnel);
   try {
-    await serve(tunnelRequest, service, tunnel, counters, host, log, refuse);
+    await serve(tunnelRequest, service, tunnel, counters, host, log, refuse, client?.endpoint);
   } finally {
     counters.active -= 1;
     host.unregister(tunnel);
@@ -226,6 +236,7 @@ async function serve(
   host: TunnelSessionHost,
   log: Logger,
   refuse: (reason: ServiceRefusalReason, closeCode: number, text: string) => void,
+  client: SocketEndpoint | undefined,
 ): Promise<void> {
   // A drain or the sender leaving cancels the dial.
   const dialAbort = new AbortController();
@@ -272,6 +283,7 @@ async function serve(
     return;
   }
   counters.accepted += 1;
+  if (service.proxyProtocol) sendProxyHeader(socket, service.proxyProtocol, client);
   const pump = pumpTunnel(socket, duplex, { idleTimeoutMs: service.idleTimeoutMs });
   tunnel.attach(pump);
   const base = { hybridConnection: host.hybridConnection, service: service.name, tunnelId: tunnel.id };

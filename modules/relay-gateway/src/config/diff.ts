@@ -14,7 +14,10 @@ export type RouteField =
   | 'idleTimeoutMs'
   | 'enabled'
   | 'warmConnections'
-  | 'warmMaxIdleMs';
+  | 'warmMaxIdleMs'
+  | 'acceptProxyProtocol'
+  | 'sni'
+  | 'mtls';
 
 const ROUTE_FIELDS: readonly RouteField[] = [
   'port',
@@ -28,6 +31,9 @@ const ROUTE_FIELDS: readonly RouteField[] = [
   'enabled',
   'warmConnections',
   'warmMaxIdleMs',
+  'acceptProxyProtocol',
+  'sni',
+  'mtls',
 ];
 
 /** A route present in both configurations whose own fields differ. */
@@ -111,6 +117,13 @@ export function isEmptyDiff(diff: GatewayConfigDiff): boolean {
 
 function sameField(a: GatewayRoute, b: GatewayRoute, field: RouteField): boolean {
   if (field === 'allow') return a.allow.length === b.allow.length && a.allow.every((entry, i) => entry === b.allow[i]);
+  if (field === 'acceptProxyProtocol') {
+    const [x, y] = [a.acceptProxyProtocol, b.acceptProxyProtocol];
+    if (!x || !y) return x === y;
+    return x.headerTimeoutMs === y.headerTimeoutMs && x.trustedSources.join() === y.trustedSources.join();
+  }
+  if (field === 'sni') return a.sni?.text === b.sni?.text;
+  if (field === 'mtls') return a.mtls?.fingerprint === b.mtls?.fingerprint;
   return a[field] === b[field];
 }
 

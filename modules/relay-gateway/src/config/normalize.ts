@@ -3,10 +3,12 @@ import { compileConfigSchema, type ConfigProblem, type ValidationResult } from '
 import { CidrAllowList } from '../../../common/src/net/cidr';
 import { jsonPointer } from '../../../common/src/config/json-pointer';
 import { asRecord, numberOr, sortProblems, type Unchecked } from '../../../common/src/config/unchecked';
+import { normalizeMtls } from '../mtls/mtls-config';
+import { normalizeSniRouting } from '../sni/sni-config';
 import { resolveHybridConnection } from './hybrid-connection';
 import { findPortConflicts, type Binding } from './port-conflicts';
 import schema from './schema.json';
-import type { GatewayConfig, GatewayConfigDocument, GatewayHybridConnection, GatewayRoute, RouteDocument } from './types';
+import type { AcceptProxyProtocol, GatewayConfig, GatewayConfigDocument, GatewayHybridConnection, GatewayRoute, RouteDocument } from './types';
 
 /** Options for normalizeGatewayConfig. */
 export interface NormalizeGatewayOptions {
@@ -103,6 +105,12 @@ function normalizeRoute(
     else for (const p of compiled.problems) problems.push({ path: at('allow', p.index), message: p.message });
   }
 
+  const acceptProxyProtocol = normalizeProxyIntake(asRecord(entry.acceptProxyProtocol), at, problems);
+  const sni = normalizeSniRouting(asRecord(entry.sni), hcEntries, at, problems);
+  const mtls = normalizeMtls(asRecord(entry.mtls), at, problems);
+  if (entry.sni !== undefined && entry.mtls !== undefined)
+    problems.push({ path: at('mtls'), message: 'mtls terminates TLS, sni routes TLS it does not terminate: use one' });
+
   if (problems.length > before || typeof port !== 'number' || typeof hybridConnection !== 'string') return undefined;
   if (typeof service !== 'string' || !allow || !allowList) return undefined;
   return {
@@ -119,6 +127,30 @@ function normalizeRoute(
     enabled: typeof entry.enabled === 'boolean' ? entry.enabled : routeDefaults.enabled.default,
     warmConnections: numberOr(entry.warmConnections, routeDefaults.warmConnections.default),
     warmMaxIdleMs: numberOr(entry.warmMaxIdleMs, routeDefaults.warmMaxIdleMs.default),
+    ...(acceptProxyProtocol && { acceptProxyProtocol }),
+    ...(sni && { sni }),
+    ...(mtls && { mtls }),
+  };
+}
+
+// The trusted ranges are checked like the allow-list, each bad entry named by its pointer.
+function normalizeProxyIntake(
+  entry: Record<string, unknown> | undefined,
+  at: (...rest: Array<string | number>) => string,
+  problems: ConfigProblem[],
+): AcceptProxyProtocol | undefined {
+  const sources = entry?.trustedSources;
+  if (!Array.isArray(sources) || !sources.every((s) => typeof s === 'string')) return undefined;
+  const compiled = CidrAllowList.compile(sources);
+  if (!compiled.ok) {
+    for (const p of compiled.problems)
+      problems.push({ path: at('acceptProxyProtocol', 'trustedSources', p.index), message: p.message });
+    return undefined;
+  }
+  return {
+    trustedSources: sources as string[],
+    trustedList: compiled.list,
+    headerTimeoutMs: numberOr(entry?.headerTimeoutMs, routeDefaults.acceptProxyProtocol.properties.headerTimeoutMs.default),
   };
 }
 

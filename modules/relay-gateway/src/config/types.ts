@@ -1,6 +1,8 @@
 import type { LogLevel } from '../../../common/src/log';
 import type { HybridConnectionCredentialsDocument, RelayCredential } from '../../../common/src/config/credentials';
 import type { CidrAllowList } from '../../../common/src/net/cidr';
+import type { MtlsSettings } from '../mtls/mtls-config';
+import type { SniRouting } from '../sni/sni-routing';
 
 /** Log levels the configuration may set. */
 export type GatewayLogLevel = LogLevel;
@@ -44,6 +46,21 @@ export interface GatewayRoute {
   readonly warmConnections: number;
   /** An unused warm connection is closed after this long. */
   readonly warmMaxIdleMs: number;
+  /** Set when a trusted front announces each client with the PROXY protocol. */
+  readonly acceptProxyProtocol?: AcceptProxyProtocol;
+  /** Set when connections are routed by TLS server name; hybridConnection/service are then the default target. */
+  readonly sni?: SniRouting;
+  /** Set when the route terminates TLS and requires client certificates. */
+  readonly mtls?: MtlsSettings;
+}
+
+/** PROXY protocol intake of a route, with defaults applied. */
+export interface AcceptProxyProtocol {
+  /** The ranges as written (compared by the diff). */
+  readonly trustedSources: readonly string[];
+  /** The compiled ranges. */
+  readonly trustedList: CidrAllowList;
+  readonly headerTimeoutMs: number;
 }
 
 /** A validated gateway configuration: every default applied, every reference resolved. */
@@ -84,4 +101,7 @@ export interface RouteDocument {
   readonly enabled?: boolean;
   readonly warmConnections?: number;
   readonly warmMaxIdleMs?: number;
+  readonly acceptProxyProtocol?: { readonly trustedSources: readonly string[]; readonly headerTimeoutMs?: number };
+  readonly sni?: object;
+  readonly mtls?: object;
 }
