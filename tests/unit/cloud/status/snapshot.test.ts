@@ -43,7 +43,14 @@ describe('buildSnapshot', () => {
         routes: [{ gateway: 'gw-1', route: 'plant-7_sql', status: 'listening', port: 20000 }],
         listeningRoutes: 1,
         active: 2,
-        totals: { connections: 10, bytesFromClients: 1000, bytesToClients: 5000, errors: 0 },
+        totals: {
+          connections: 10,
+          bytesFromClients: 1000,
+          bytesToClients: 5000,
+          errors: 0,
+          errorsByReason: {},
+          startupErrors: 0,
+        },
       },
       expect.objectContaining({
         name: 'web',
@@ -135,6 +142,8 @@ describe('buildSnapshot', () => {
       activeConnections: 2,
       gateways: 1,
       refusedConfigs: 1,
+      errorsByReason: { 'not-allowed': 2, 'target-refused': 1 },
+      startupErrors: 0,
     });
   });
 
