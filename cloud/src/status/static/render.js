@@ -123,7 +123,7 @@ export function renderTiles(doc) {
     tile(
       `Errors, ${span}`,
       formatCount(hour.errors),
-      'refused, failed, broken',
+      'user traffic; startup apart',
       hour.errors > 0 ? 'warn' : undefined,
     ),
     tile(
@@ -148,6 +148,17 @@ function routesCell(service) {
   const title = service.routes
     .map((r) => `${r.gateway}: ${r.status}${r.reason ? ` (${r.reason.code}: ${r.reason.message})` : ''}`)
     .join('\n');
+  const fault = service.routes.find((r) => r.relayFault);
+  if (fault)
+    return h(
+      'span',
+      { 'data-relay-fault': fault.relayFault.reason },
+      badge(
+        `relay fault: ${fault.relayFault.reason}`,
+        'bad',
+        `${fault.gateway}: the latest tunnel failed at the relay${fault.relayFault.code ? ` (${fault.relayFault.code})` : ''}\n${title}`,
+      ),
+    );
   return badge(
     all
       ? `listening ${service.listeningRoutes}/${service.routes.length}`
@@ -244,6 +255,16 @@ export function renderLocation(location, hour, span) {
       h('span', { 'data-listener-state': l.state }, badge(l.state, undefined, listenerTitle)),
       l.total > 0 ? h('span', { class: 'muted' }, ` ${l.online}/${l.total}`) : null,
     ),
+    location.forwarder?.connected !== undefined
+      ? fact(
+          'Forwarder IoT Hub',
+          h(
+            'span',
+            { 'data-forwarder-connection': location.forwarder.connected ? 'connected' : 'disconnected' },
+            badge(location.forwarder.connected ? 'connected' : 'disconnected'),
+          ),
+        )
+      : null,
     tokenFact(location),
     location.forwarder ? fact('Forwarder config', configText(location.forwarder.config)) : null,
     location.forwarder?.reconnects !== undefined
@@ -339,6 +360,7 @@ export function renderGateways(gateways) {
                     ' ',
                     badge(r.status),
                     r.reason ? ` ${r.reason.code}: ${r.reason.message}` : '',
+                    r.relayFault ? ` relay fault: ${r.relayFault.reason}` : '',
                   ),
                 ),
           ),
