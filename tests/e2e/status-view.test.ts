@@ -13,6 +13,10 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { JsonObject } from '../../cloud/src/model/json';
 import type { ControllerHandle } from '../../cloud/src/run-controller';
+import {
+  createIotHubServiceClients,
+  type IotHubServiceClients,
+} from '../../cloud/src/azure/iothub-service-clients';
 import { startStatusServer, type StatusServer } from '../../cloud/src/status';
 import type { FleetDocument } from '../../cloud/src/status/view-types';
 import { moduleClientFromEnvironment } from '../../modules/common/src/twin/module-client';
@@ -35,6 +39,7 @@ const IDLE_DEVICE = 'plant-9-edge';
 const IDLE = 'plant-9';
 const SCREENSHOT = join(__dirname, '../../test-artifacts/status-view.png');
 const ERRORS_SCREENSHOT = join(__dirname, '../../test-artifacts/status-view-errors.png');
+const OPERATOR_TOKEN = 'operator-token-for-the-e2e-test';
 
 // Globals of the page, for the functions that run inside the browser (the project compiles without the DOM lib).
 interface PageElement {
@@ -56,6 +61,7 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
   let controller: ControllerHandle;
   let status: StatusServer | undefined;
   let browser: TestBrowser | undefined;
+  let serviceClients: IotHubServiceClients | undefined;
   const open: net.Socket[] = [];
 
   const twinOptions = (deviceId: string, moduleId: string) => ({
@@ -117,8 +123,11 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
     });
     controller = world.startController({ pools: [DEFAULT_POOL, pool] });
     expect(await controller.reconcileNow()).toMatchObject({ outcome: 'converged' });
+    serviceClients = createIotHubServiceClients(world.hub.ownerConnectionString, { ca: world.hub.caPem });
     status = await startStatusServer({
       registry: world.registry,
+      operatorToken: OPERATOR_TOKEN,
+      methods: serviceClients.client,
       port: 0,
       pollIntervalMs: 200,
       bucketMs: 2_000,
@@ -131,6 +140,7 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
     for (const s of open) s.destroy();
     await browser?.close();
     await status?.close();
+    serviceClients?.close();
     gateway?.hurry();
     await Promise.all([gateway?.stop(0), forwarder?.stop(0)]);
     await world?.close();
@@ -280,6 +290,43 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
     await page.locator('text=No location matches the filter.').waitFor();
     await page.fill('#filter-text', '');
     await page.selectOption('#filter-pool', '');
+  }, 60_000);
+
+  it('drains and resumes a route from the page, behind the operator token', async () => {
+    const page = browser!.page;
+    const echoPort = await allocatedPort('echo');
+    const route = `${LOCATION}_echo`;
+    // Without the token (or with a wrong one) nothing is called.
+    for (const authorization of [undefined, 'Bearer wrong-token-wrong-token']) {
+      const response = await fetch(`${status!.url}api/actions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+        body: JSON.stringify({ action: 'drain', gateway: 'gw-1', route }),
+      });
+      expect(response.status).toBe(401);
+    }
+    expect(gateway!.gateway.state().routes[route]?.status).toBe('listening');
+    // Off loopback only with a token.
+    await expect(
+      startStatusServer({ registry: world.registry, port: 0, bindAddress: '0.0.0.0' }),
+    ).rejects.toMatchObject({ code: 'STATUS_BAD_OPTIONS' });
+
+    const echoRow = page.locator(`[data-location="${LOCATION}"] tr[data-service="echo"]`);
+    await page.fill('#operator-token', OPERATOR_TOKEN);
+    await echoRow.locator('button[data-action="drain"]').click();
+    await page.locator('#action-result[data-outcome="ok"]').waitFor({ timeout: 15_000 });
+    // The route stops taking new connections; the live one (opened in the first test) still echoes.
+    await waitFor(() => gateway!.gateway.state().routes[route]?.status === 'disabled', 'drained', 10_000);
+    await expect(echoRoundTrip(echoPort, Buffer.from('refused while drained'))).rejects.toThrow();
+    open[0]!.write('still here');
+    await once(open[0]!, 'data');
+    await echoRow.locator('button[data-action="resume"]').waitFor({ timeout: 15_000 });
+    await echoRow.locator('button[data-action="resume"]').click();
+    await page.locator('#action-result', { hasText: 'resume' }).waitFor({ timeout: 15_000 });
+    expect(await page.locator('#action-result').getAttribute('data-outcome')).toBe('ok');
+    await routeListening('echo');
+    expect(await echoRoundTrip(echoPort, Buffer.from('back after resume'))).toBeGreaterThan(0);
+    await echoRow.locator('button[data-action="drain"]').waitFor({ timeout: 15_000 });
   }, 60_000);
 
   it('never shows a key or token, and leaves a screenshot', async () => {

@@ -16,6 +16,7 @@ const OWN: Readonly<Record<string, readonly [file: string, contentType: string]>
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/render.js': ['render.js', 'text/javascript; charset=utf-8'],
   '/breakdown.js': ['breakdown.js', 'text/javascript; charset=utf-8'],
+  '/actions.js': ['actions.js', 'text/javascript; charset=utf-8'],
   '/style.css': ['style.css', 'text/css; charset=utf-8'],
 };
 

@@ -174,6 +174,8 @@ export interface FleetDocument {
   readonly pollIntervalMs: number;
   readonly source: SourceStatus;
   readonly snapshot: FleetSnapshot | null;
+  /** Whether the page may offer drain/resume (an operator token and a method client are configured). */
+  readonly actions?: boolean;
   readonly history: {
     readonly bucketMs: number;
     readonly buckets: readonly HistoryBucket[];

@@ -12,6 +12,7 @@ import {
   renderTiles,
 } from './render.js';
 import { fillSelect, matchesFilter, renderBreakdown } from './breakdown.js';
+import { actionCell, showActions } from './actions.js';
 
 const PALETTE = ['#2563eb', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2', '#65a30d'];
 const $ = (id) => document.getElementById(id);
@@ -126,7 +127,14 @@ function renderLocations(doc) {
   $('filter-count').textContent = all.length > 0 ? `${locations.length} of ${all.length} shown` : '';
   $('locations').replaceChildren(
     ...(locations.length > 0
-      ? locations.map((l) => renderLocation(l, doc.history.hourByLocation[l.id], historySpan(doc)))
+      ? locations.map((l) =>
+          renderLocation(
+            l,
+            doc.history.hourByLocation[l.id],
+            historySpan(doc),
+            doc.actions ? actionCell : undefined,
+          ),
+        )
       : all.length > 0
         ? [h('p', { class: 'muted' }, 'No location matches the filter.')]
         : [
@@ -147,6 +155,7 @@ function render(doc) {
   $('tiles').replaceChildren(...renderTiles(doc));
   const snapshot = doc.snapshot;
   $('breakdown').replaceChildren(...renderBreakdown(snapshot).filter(Boolean));
+  showActions(doc.actions === true);
   renderLocations(doc);
   $('gateways').replaceChildren(renderGateways(snapshot?.gateways ?? []));
   $('refused').replaceChildren(...[renderRefused(snapshot?.refusedConfigs ?? [])].flat());

@@ -154,9 +154,9 @@ function routesCell(service) {
       'span',
       { 'data-relay-fault': fault.relayFault.reason },
       badge(
-        `relay fault: ${fault.relayFault.reason}`,
+        fault.relayFault.reason,
         'bad',
-        `${fault.gateway}: the latest tunnel failed at the relay${fault.relayFault.code ? ` (${fault.relayFault.code})` : ''}\n${title}`,
+        `relay fault on ${fault.gateway}: the latest tunnel failed at the relay${fault.relayFault.code ? ` (${fault.relayFault.code})` : ''}\n${title}`,
       ),
     );
   return badge(
@@ -168,7 +168,7 @@ function routesCell(service) {
   );
 }
 
-function serviceRow(location, service) {
+function serviceRow(location, service, actionCell) {
   const t = service.totals;
   return h(
     'tr',
@@ -198,6 +198,7 @@ function serviceRow(location, service) {
       { class: `num${t && t.errors > 0 ? ' warn-text' : ''}`, 'data-figure': 'errors' },
       t ? formatCount(t.errors) : '–',
     ),
+    actionCell ? actionCell(service) : null,
   );
 }
 
@@ -226,8 +227,8 @@ function configText(config) {
   return badge(config.status);
 }
 
-/** One card per location. */
-export function renderLocation(location, hour, span) {
+/** One card per location; `actionCell(service)`, when given, adds the drain/resume column. */
+export function renderLocation(location, hour, span, actionCell) {
   const l = location.listeners;
   const listenerTitle = location.forwarder?.reason
     ? `${location.forwarder.reason.code}: ${location.forwarder.reason.message}`
@@ -300,13 +301,14 @@ export function renderLocation(location, hour, span) {
                 'Connections',
                 'Bytes in / out',
                 'Errors',
-              ].map((c, i) => h('th', { class: i >= 5 ? 'num' : undefined }, c)),
+                ...(actionCell ? ['Actions'] : []),
+              ].map((c, i) => h('th', { class: i >= 5 && i < 9 ? 'num' : undefined }, c)),
             ),
           ),
           h(
             'tbody',
             {},
-            location.services.map((s) => serviceRow(location, s)),
+            location.services.map((s) => serviceRow(location, s, actionCell)),
           ),
         )
       : h('p', { class: 'muted' }, 'No services declared.');
@@ -325,7 +327,7 @@ export function renderGateways(gateways) {
       h(
         'tr',
         {},
-        ['Gateway', 'Pool', 'IoT Hub', 'Config', 'Routes', 'Live connections', 'Not listening'].map((c) =>
+        ['Gateway', 'Pool', 'IoT Hub', 'Config', 'Routes', 'Live connections', 'Routes in trouble'].map((c) =>
           h('th', {}, c),
         ),
       ),
