@@ -284,7 +284,7 @@ export function renderLocation(location, hour, span, actionCell) {
     location.services.length > 0
       ? h(
           'table',
-          { class: 'services' },
+          { class: actionCell ? 'services with-actions' : 'services' },
           h(
             'thead',
             {},
