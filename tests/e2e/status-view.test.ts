@@ -3,6 +3,9 @@
 // port, and the page open in headless Chromium. It must show the location, its services with their public ports,
 // listeners online, non-zero connection and byte figures and errors, update by itself when a service (and so a
 // route) is added, and never show a key or token. A screenshot goes to test-artifacts/status-view.png.
+// It also answers "why": user errors by reason (fleet bars and per service), the startup failures of a location
+// whose forwarder never came up kept apart (and that route's relay fault shown), the forwarder's IoT Hub
+// connection, and the filter by text, state and pool; the breakdown's screenshot is status-view-errors.png.
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import * as net from 'node:net';
@@ -10,6 +13,10 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { JsonObject } from '../../cloud/src/model/json';
 import type { ControllerHandle } from '../../cloud/src/run-controller';
+import {
+  createIotHubServiceClients,
+  type IotHubServiceClients,
+} from '../../cloud/src/azure/iothub-service-clients';
 import { startStatusServer, type StatusServer } from '../../cloud/src/status';
 import type { FleetDocument } from '../../cloud/src/status/view-types';
 import { moduleClientFromEnvironment } from '../../modules/common/src/twin/module-client';
@@ -27,14 +34,22 @@ import { patternBytes, startTcpServer, waitFor, type TestTcpServer } from '../su
 const DEVICE = 'plant-7-edge';
 const LOCATION = 'plant-7';
 const HC = 'hrf-plant-7';
+// A location whose forwarder never starts: every connection to it meets no-listener before any tunnel opened.
+const IDLE_DEVICE = 'plant-9-edge';
+const IDLE = 'plant-9';
 const SCREENSHOT = join(__dirname, '../../test-artifacts/status-view.png');
+const ERRORS_SCREENSHOT = join(__dirname, '../../test-artifacts/status-view-errors.png');
+const OPERATOR_TOKEN = 'operator-token-for-the-e2e-test';
 
 // Globals of the page, for the functions that run inside the browser (the project compiles without the DOM lib).
 interface PageElement {
   readonly textContent: string | null;
   querySelector(selector: string): PageElement | null;
 }
-declare const document: { querySelector(selector: string): PageElement | null };
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): { readonly length: number };
+};
 declare const window: { marker?: number };
 
 describe('status view in headless Chromium against the sandbox fleet', () => {
@@ -46,6 +61,7 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
   let controller: ControllerHandle;
   let status: StatusServer | undefined;
   let browser: TestBrowser | undefined;
+  let serviceClients: IotHubServiceClients | undefined;
   const open: net.Socket[] = [];
 
   const twinOptions = (deviceId: string, moduleId: string) => ({
@@ -61,8 +77,8 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
     identity: { deviceId, moduleId },
   });
 
-  const allocatedPort = async (service: string): Promise<number> => {
-    const tags = await world.tags(DEVICE);
+  const allocatedPort = async (service: string, deviceId = DEVICE): Promise<number> => {
+    const tags = await world.tags(deviceId);
     const port = ((tags.relayStatus as JsonObject | undefined)?.ports as JsonObject | undefined)?.[service];
     if (typeof port !== 'number')
       throw new Error(`no port allocated for ${service}: ${JSON.stringify(tags)}`);
@@ -93,6 +109,7 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
       { echo: `127.0.0.1:${echo.port}`, down: `127.0.0.1:${downPort}` },
       { pool: 'live', location: LOCATION },
     );
+    await world.addLocation(IDLE_DEVICE, { web: `127.0.0.1:${echo.port}` }, { pool: 'live', location: IDLE });
     const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
     forwarder = startForwarderFromTwin({
       log,
@@ -106,8 +123,11 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
     });
     controller = world.startController({ pools: [DEFAULT_POOL, pool] });
     expect(await controller.reconcileNow()).toMatchObject({ outcome: 'converged' });
+    serviceClients = createIotHubServiceClients(world.hub.ownerConnectionString, { ca: world.hub.caPem });
     status = await startStatusServer({
       registry: world.registry,
+      operatorToken: OPERATOR_TOKEN,
+      methods: serviceClients.client,
       port: 0,
       pollIntervalMs: 200,
       bucketMs: 2_000,
@@ -120,6 +140,7 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
     for (const s of open) s.destroy();
     await browser?.close();
     await status?.close();
+    serviceClients?.close();
     gateway?.hurry();
     await Promise.all([gateway?.stop(0), forwarder?.stop(0)]);
     await world?.close();
@@ -206,6 +227,107 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
     await routeListening('web');
     expect(await echoRoundTrip(webPort, Buffer.from('through the new route'))).toBeGreaterThan(0);
   }, 30_000);
+
+  it('breaks errors down by reason, keeps startup failures apart, and filters the locations', async () => {
+    const page = browser!.page;
+    const idlePort = await allocatedPort('web', IDLE_DEVICE);
+    await waitFor(
+      () => gateway!.gateway.state().routes[`${IDLE}_web`]?.status === 'listening',
+      'idle route listening',
+      10_000,
+    );
+    // Nobody listens for plant-9: the gateway closes each of these (the fleet's boot probe meets the same).
+    for (let i = 0; i < 3; i++) await refusedConnection(idlePort);
+
+    // Fleet bars: the refused target of "down" is a user error; no-listener before any tunnel is not.
+    const refusedBar = page.locator('[data-breakdown="fleet"] [data-reason="target-refused"]');
+    await refusedBar.waitFor({ timeout: 15_000 });
+    expect(
+      Number((await refusedBar.locator('.bar-count').textContent())?.replace(/,/g, '')),
+    ).toBeGreaterThanOrEqual(4);
+    await page.waitForFunction(
+      () =>
+        Number(document.querySelector('[data-startup-errors]')?.textContent?.match(/(\d+) startup/)?.[1]) >=
+        3,
+      undefined,
+      { timeout: 15_000 },
+    );
+    expect(await page.locator('[data-breakdown="fleet"] [data-reason="no-listener"]').count()).toBe(0);
+    // Per service: "down" carries its reason; plant-9's web has startup failures only, so no user error.
+    const downRow = page.locator(`[data-breakdown-service="${LOCATION}/down"]`);
+    expect(await downRow.textContent()).toContain('target-refused');
+    const idleRow = page.locator(`[data-breakdown-service="${IDLE}/web"]`);
+    expect(await idleRow.locator('td').nth(2).textContent()).toBe('0');
+    expect(Number(await idleRow.locator('td').nth(4).textContent())).toBeGreaterThanOrEqual(3);
+    const idleCard = page.locator(`[data-location="${IDLE}"]`);
+    expect(await idleCard.locator('tr[data-service="web"] [data-figure="errors"]').textContent()).toBe('0');
+    // The route's relay fault (no listener) and the forwarder's IoT Hub connection are on the cards.
+    await idleCard.locator('[data-relay-fault="no-listener"]').waitFor({ timeout: 15_000 });
+    await page
+      .locator(`[data-location="${LOCATION}"] [data-forwarder-connection="connected"]`)
+      .waitFor({ timeout: 15_000 });
+
+    await mkdir(join(ERRORS_SCREENSHOT, '..'), { recursive: true });
+    await page.locator('.errors-card').screenshot({ path: ERRORS_SCREENSHOT });
+
+    // Filter: text, then state, then pool; the choice holds across live updates.
+    const cards = () => page.locator('[data-location]').count();
+    expect(await cards()).toBe(2);
+    await page.fill('#filter-text', IDLE);
+    await page.waitForFunction(() => document.querySelectorAll('[data-location]').length === 1);
+    expect(await idleCard.count()).toBe(1);
+    expect(await page.locator('#filter-count').textContent()).toBe('1 of 2 shown');
+    await page.fill('#filter-text', '');
+    await page.selectOption('#filter-state', 'online');
+    await page.waitForFunction(() => document.querySelectorAll('[data-location]').length === 1);
+    expect(await page.locator(`[data-location="${LOCATION}"]`).count()).toBe(1);
+    await status!.refresh(); // a pushed update re-renders with the same filter
+    expect(await cards()).toBe(1);
+    await page.selectOption('#filter-state', '');
+    await page.selectOption('#filter-pool', 'live');
+    await page.waitForFunction(() => document.querySelectorAll('[data-location]').length === 2);
+    await page.fill('#filter-text', 'no-such-location');
+    await page.locator('text=No location matches the filter.').waitFor();
+    await page.fill('#filter-text', '');
+    await page.selectOption('#filter-pool', '');
+  }, 60_000);
+
+  it('drains and resumes a route from the page, behind the operator token', async () => {
+    const page = browser!.page;
+    const echoPort = await allocatedPort('echo');
+    const route = `${LOCATION}_echo`;
+    // Without the token (or with a wrong one) nothing is called.
+    for (const authorization of [undefined, 'Bearer wrong-token-wrong-token']) {
+      const response = await fetch(`${status!.url}api/actions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+        body: JSON.stringify({ action: 'drain', gateway: 'gw-1', route }),
+      });
+      expect(response.status).toBe(401);
+    }
+    expect(gateway!.gateway.state().routes[route]?.status).toBe('listening');
+    // Off loopback only with a token.
+    await expect(
+      startStatusServer({ registry: world.registry, port: 0, bindAddress: '0.0.0.0' }),
+    ).rejects.toMatchObject({ code: 'STATUS_BAD_OPTIONS' });
+
+    const echoRow = page.locator(`[data-location="${LOCATION}"] tr[data-service="echo"]`);
+    await page.fill('#operator-token', OPERATOR_TOKEN);
+    await echoRow.locator('button[data-action="drain"]').click();
+    await page.locator('#action-result[data-outcome="ok"]').waitFor({ timeout: 15_000 });
+    // The route stops taking new connections; the live one (opened in the first test) still echoes.
+    await waitFor(() => gateway!.gateway.state().routes[route]?.status === 'disabled', 'drained', 10_000);
+    await expect(echoRoundTrip(echoPort, Buffer.from('refused while drained'))).rejects.toThrow();
+    open[0]!.write('still here');
+    await once(open[0]!, 'data');
+    await echoRow.locator('button[data-action="resume"]').waitFor({ timeout: 15_000 });
+    await echoRow.locator('button[data-action="resume"]').click();
+    await page.locator('#action-result', { hasText: 'resume' }).waitFor({ timeout: 15_000 });
+    expect(await page.locator('#action-result').getAttribute('data-outcome')).toBe('ok');
+    await routeListening('echo');
+    expect(await echoRoundTrip(echoPort, Buffer.from('back after resume'))).toBeGreaterThan(0);
+    await echoRow.locator('button[data-action="drain"]').waitFor({ timeout: 15_000 });
+  }, 60_000);
 
   it('never shows a key or token, and leaves a screenshot', async () => {
     const page = browser!.page;

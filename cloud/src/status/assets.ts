@@ -15,6 +15,8 @@ const OWN: Readonly<Record<string, readonly [file: string, contentType: string]>
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/render.js': ['render.js', 'text/javascript; charset=utf-8'],
+  '/breakdown.js': ['breakdown.js', 'text/javascript; charset=utf-8'],
+  '/actions.js': ['actions.js', 'text/javascript; charset=utf-8'],
   '/style.css': ['style.css', 'text/css; charset=utf-8'],
 };
 

@@ -16,6 +16,7 @@ export const STATUS_ENV = {
   port: 'STATUS_PORT',
   bindAddress: 'STATUS_BIND_ADDRESS',
   pollInterval: 'STATUS_POLL_INTERVAL',
+  operatorToken: 'STATUS_OPERATOR_TOKEN',
 } as const;
 
 /**
@@ -53,12 +54,14 @@ export async function startStatusFromEnvironment(
   const clients = createIotHubServiceClients(parsed.options.iothubConnectionString, {
     ...(ca !== undefined && { ca }),
   });
+  const operatorToken = env[STATUS_ENV.operatorToken] || undefined;
   let server: StatusServer;
   try {
     server = await startStatusServer({
       registry: clients.registry,
       port,
       bindAddress: env[STATUS_ENV.bindAddress] || '127.0.0.1',
+      ...(operatorToken !== undefined && { operatorToken, methods: clients.client }),
       ...(pollIntervalMs !== undefined && { pollIntervalMs }),
       ...renewMargin(parsed.options),
       logger,

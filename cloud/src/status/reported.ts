@@ -37,13 +37,19 @@ export interface GatewayRouteReport {
   readonly hybridConnection?: string;
   readonly service?: string;
   readonly reason?: Reason;
+  /** The latest relay-side failure of the route's tunnels, until one opens again (`{ reason, code? }`). */
+  readonly relayFault?: { readonly reason: string; readonly code?: string };
   readonly active: number;
   readonly counters?: {
     readonly accepted: number;
     readonly bytesFromClients: number;
     readonly bytesToClients: number;
-    /** Refused at admission + failed to open + broken after opening. */
+    /** Refused at admission + failed to open + broken after opening, less the startup failures. */
     readonly errors: number;
+    /** `errors` by reason (refused, failed and broken reasons merged by name). */
+    readonly errorsByReason: Readonly<Record<string, number>>;
+    /** `no-listener` failures before the route's first tunnel: the location was still coming up. */
+    readonly startup: number;
   };
 }
 
@@ -109,6 +115,7 @@ export function readGatewayRoutes(reported: JsonObject): GatewayRouteReport[] {
   return sortedEntries(objectAt(reported, 'routes')).map(([id, r]) => {
     const c = isJsonObject(r.counters) ? r.counters : undefined;
     const port = num(r.boundPort) ?? num(r.port);
+    const fault = isJsonObject(r.relayFault) ? r.relayFault : undefined;
     return {
       id,
       status: str(r.status) ?? 'unknown',
@@ -116,17 +123,39 @@ export function readGatewayRoutes(reported: JsonObject): GatewayRouteReport[] {
       ...optionalString('hybridConnection', r.hybridConnection),
       ...optionalString('service', r.service),
       ...optionalReason(r.reason),
-      active: num(c?.active) ?? num(r.active) ?? 0,
-      ...(c && {
-        counters: {
-          accepted: num(c.accepted) ?? 0,
-          bytesFromClients: num(c.bytesFromClients) ?? 0,
-          bytesToClients: num(c.bytesToClients) ?? 0,
-          errors: sumOf(c.refused) + sumOf(c.failed) + sumOf(c.broken),
-        },
+      ...(fault && {
+        relayFault: { reason: str(fault.reason) ?? 'unknown', ...optionalString('code', fault.code) },
       }),
+      active: num(c?.active) ?? num(r.active) ?? 0,
+      ...(c && { counters: readRouteCounters(c) }),
     };
   });
+}
+
+function readRouteCounters(c: JsonObject): NonNullable<GatewayRouteReport['counters']> {
+  const byReason: Record<string, number> = {};
+  for (const group of [c.refused, c.failed, c.broken]) {
+    if (!isJsonObject(group)) continue;
+    for (const [reason, n] of Object.entries(group)) {
+      const count = num(n);
+      if (count !== undefined && count > 0) byReason[reason] = (byReason[reason] ?? 0) + count;
+    }
+  }
+  // Startup failures are part of failed['no-listener']: take them out so user errors stand alone.
+  const startup = Math.min(num(c.startup) ?? 0, byReason['no-listener'] ?? 0);
+  if (startup > 0) {
+    const left = byReason['no-listener']! - startup;
+    if (left > 0) byReason['no-listener'] = left;
+    else delete byReason['no-listener'];
+  }
+  return {
+    accepted: num(c.accepted) ?? 0,
+    bytesFromClients: num(c.bytesFromClients) ?? 0,
+    bytesToClients: num(c.bytesToClients) ?? 0,
+    errors: sumOf(c.refused) + sumOf(c.failed) + sumOf(c.broken) - startup,
+    errorsByReason: byReason,
+    startup,
+  };
 }
 
 /** Reads the gateway's `connections` (`{ active, max }`). */

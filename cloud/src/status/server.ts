@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'azure-iothub';
 import { listenHttp, requestPath, respond } from '../../../modules/common/src/health/http-endpoint';
 import { createLogger, type Logger } from '../../../modules/common/src/log';
+import { handleAction, MIN_OPERATOR_TOKEN_LENGTH, type MethodInvoker } from './actions';
 import { loadAssets, type Asset } from './assets';
 import { StatusError } from './errors';
 import { EventStream } from './event-stream';
@@ -36,6 +37,13 @@ export interface StatusServerOptions {
   /** Most pages streaming at once (default 50). */
   readonly maxEventClients?: number;
   readonly nowMs?: () => number;
+  /**
+   * Enables drain/resume of gateway routes from the page (POST /api/actions with `Authorization: Bearer {token}`),
+   * through the modules' direct methods; also required to listen on anything but loopback.
+   */
+  readonly operatorToken?: string;
+  /** Calls the direct methods (the azure-iothub `Client`); required with operatorToken. */
+  readonly methods?: MethodInvoker;
 }
 
 /** A running status view. */
@@ -75,6 +83,15 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   if (!(historyMs >= bucketMs && historyMs <= 24 * 3_600_000))
     problems.push('historyMs must be between bucketMs and 24 hours');
   if (!options.source && !options.registry) problems.push('give a registry or a source');
+  const token = options.operatorToken;
+  if (token !== undefined && token.length < MIN_OPERATOR_TOKEN_LENGTH)
+    problems.push(`the operator token must be at least ${MIN_OPERATOR_TOKEN_LENGTH} characters`);
+  if (token !== undefined && !options.methods)
+    problems.push('an operator token needs a direct-method client');
+  if (token === undefined && !isLoopback(options.bindAddress ?? '127.0.0.1'))
+    problems.push(
+      `listening on ${options.bindAddress} needs an operator token; without one the view stays on loopback`,
+    );
   if (problems.length > 0) throw new StatusError('STATUS_BAD_OPTIONS', problems.join('; '), false);
 
   const logger = options.logger ?? createLogger('status-view');
@@ -102,14 +119,25 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     maxBufferedBytes: 4 * 1024 * 1024,
   });
   let latest: FleetDocument | undefined;
+  const actionsEnabled = token !== undefined && options.methods !== undefined;
+  const current = (): FleetDocument => ({ ...(latest ?? monitor.document()), actions: actionsEnabled });
   monitor.on('update', (document) => {
     latest = document;
-    events.broadcast('fleet', JSON.stringify(document));
+    events.broadcast('fleet', JSON.stringify(current()));
   });
-  const current = (): FleetDocument => latest ?? monitor.document();
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (req.method === 'POST' && requestPath(req) === '/api/actions' && actionsEnabled) {
+      handleAction(req, res, {
+        token: token!,
+        methods: options.methods!,
+        gatewayModuleId: options.gatewayModuleId ?? 'relay-gateway',
+        logger,
+        current,
+      });
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       respond(req, res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -160,6 +188,10 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
         await endpoint.close();
       })()),
   };
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\./.test(address);
 }
 
 function sendAsset(req: IncomingMessage, res: ServerResponse, asset: Asset): void {

@@ -137,6 +137,7 @@ export function buildSnapshot(
       gateways: gatewayViews.length,
       refusedConfigs: refusedConfigs.length,
       tokensExpiring: forwarderViews.filter((l) => l.tokenExpiring === true).length,
+      ...errorTotals(routes.map((r) => r.route)),
     },
     tokenWarnBelowS: Math.round((options.tokenWarnBelowMs ?? DEFAULT_TOKEN_WARN_BELOW_MS) / 1000),
     locations,
@@ -273,6 +274,7 @@ function serviceView(
     status: route.status,
     ...(route.port !== undefined && { port: route.port }),
     ...(route.reason && { reason: route.reason }),
+    ...(route.relayFault && { relayFault: route.relayFault }),
   }));
   const withCounters = mine.map((r) => r.route.counters).filter((c) => c !== undefined);
   const target =
@@ -292,6 +294,8 @@ function serviceView(
         bytesFromClients: withCounters.reduce((n, c) => n + c.bytesFromClients, 0),
         bytesToClients: withCounters.reduce((n, c) => n + c.bytesToClients, 0),
         errors: withCounters.reduce((n, c) => n + c.errors, 0),
+        errorsByReason: addReasons(withCounters.map((c) => c.errorsByReason)),
+        startupErrors: withCounters.reduce((n, c) => n + c.startup, 0),
       },
     }),
   };
@@ -334,14 +338,34 @@ function gatewayView(deviceId: string, tags: JsonObject, module: ModuleRow | und
     routes: routes.length,
     listeningRoutes: routes.filter((r) => r.status === 'listening').length,
     troubledRoutes: routes
-      .filter((r) => r.status !== 'listening' && r.status !== 'disabled')
+      // A listening route whose tunnels fail at the relay is in trouble too.
+      .filter((r) => (r.status !== 'listening' && r.status !== 'disabled') || r.relayFault !== undefined)
       .map((r) => ({
         gateway: deviceId,
         route: r.id,
         status: r.status,
         ...(r.port !== undefined && { port: r.port }),
         ...(r.reason && { reason: r.reason }),
+        ...(r.relayFault && { relayFault: r.relayFault }),
       })),
+  };
+}
+
+function addReasons(all: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const byReason of all)
+    for (const [reason, n] of Object.entries(byReason)) out[reason] = (out[reason] ?? 0) + n;
+  return out;
+}
+
+function errorTotals(routes: readonly GatewayRouteReport[]): {
+  errorsByReason: Record<string, number>;
+  startupErrors: number;
+} {
+  const counters = routes.map((r) => r.counters).filter((c) => c !== undefined);
+  return {
+    errorsByReason: addReasons(counters.map((c) => c.errorsByReason)),
+    startupErrors: counters.reduce((n, c) => n + c.startup, 0),
   };
 }
 

@@ -21,6 +21,8 @@ export interface ServiceRouteView {
   readonly status: string;
   readonly port?: number;
   readonly reason?: Reason;
+  /** The latest relay-side failure of its tunnels (auth, no listener, relay down), until a tunnel opens again. */
+  readonly relayFault?: { readonly reason: string; readonly code?: string };
 }
 
 /** A service of a location, joined from its tags, the controller's allocation and both modules' reports. */
@@ -41,7 +43,12 @@ export interface ServiceView {
     readonly connections: number;
     readonly bytesFromClients: number;
     readonly bytesToClients: number;
+    /** User errors: every refusal, failure and broken tunnel, less the startup failures. */
     readonly errors: number;
+    /** `errors` by reason. */
+    readonly errorsByReason: Readonly<Record<string, number>>;
+    /** `no-listener` failures before the route's first tunnel (the location was coming up; boot probes). */
+    readonly startupErrors: number;
   };
 }
 
@@ -129,6 +136,10 @@ export interface FleetTotals {
   readonly refusedConfigs: number;
   /** Locations whose token is within the renewal margin (`tokenExpiring`). */
   readonly tokensExpiring: number;
+  /** User errors over every route by reason (totals since each route started; startup failures apart). */
+  readonly errorsByReason: Readonly<Record<string, number>>;
+  /** Startup failures over every route (see ServiceView.totals.startupErrors). */
+  readonly startupErrors: number;
 }
 
 /** The fleet at one moment. */
@@ -184,6 +195,8 @@ export interface FleetDocument {
   readonly pollIntervalMs: number;
   readonly source: SourceStatus;
   readonly snapshot: FleetSnapshot | null;
+  /** Whether the page may offer drain/resume (an operator token and a method client are configured). */
+  readonly actions?: boolean;
   readonly history: {
     readonly bucketMs: number;
     readonly buckets: readonly HistoryBucket[];

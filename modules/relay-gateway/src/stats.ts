@@ -14,6 +14,11 @@ export interface RouteCountersSnapshot {
   readonly broken: Readonly<Partial<Record<TunnelEndReason, number>>>;
   /** Clients admitted and not yet closed (opening or tunneled). */
   readonly active: number;
+  /**
+   * Of `failed`, the `no-listener` failures before the route's first tunnel: the location's listener was not up
+   * yet (a fleet booting, its own probes). Absent when none.
+   */
+  readonly startup?: number;
   /** Bytes read from clients and sent into tunnels, live tunnels included. */
   readonly bytesFromClients: number;
   /** Bytes received from tunnels and written to clients, live tunnels included. */
@@ -33,6 +38,7 @@ export class RouteCounters {
   private readonly refused = new Map<RefusalReason, number>();
   private readonly failed = new Map<TunnelFailureReason, number>();
   private readonly broken = new Map<TunnelEndReason, number>();
+  private startup = 0;
   private finishedBytesFromClients = 0;
   private finishedBytesToClients = 0;
 
@@ -49,6 +55,8 @@ export class RouteCounters {
   /** An admitted client's tunnel could not be opened. */
   countFailed(reason: TunnelFailureReason): void {
     this.failed.set(reason, (this.failed.get(reason) ?? 0) + 1);
+    // Nobody listened yet and nothing ever got through: the location is still coming up, not a user's problem.
+    if (reason === 'no-listener' && this.tunneled === 0) this.startup++;
   }
 
   /** A tunnel was established. */
@@ -77,6 +85,7 @@ export class RouteCounters {
       failed: Object.fromEntries(this.failed),
       tunneled: this.tunneled,
       broken: Object.fromEntries(this.broken),
+      ...(this.startup > 0 && { startup: this.startup }),
       active,
       bytesFromClients,
       bytesToClients,

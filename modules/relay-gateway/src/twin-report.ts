@@ -68,6 +68,7 @@ function routeEntry(route: RouteState, status: ReportedRouteStatus, detail: Repo
       ...nonEmpty('refused', c.refused),
       ...nonEmpty('failed', c.failed),
       ...nonEmpty('broken', c.broken),
+      ...(c.startup !== undefined && { startup: c.startup }),
       bytesFromClients: c.bytesFromClients,
       bytesToClients: c.bytesToClients,
     };

@@ -11,6 +11,8 @@ import {
   renderRefused,
   renderTiles,
 } from './render.js';
+import { fillSelect, matchesFilter, renderBreakdown } from './breakdown.js';
+import { actionCell, showActions } from './actions.js';
 
 const PALETTE = ['#2563eb', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2', '#65a30d'];
 const $ = (id) => document.getElementById(id);
@@ -102,24 +104,59 @@ function renderBanner(doc) {
   );
 }
 
+let lastDoc;
+
+// The filter runs in the page over the last document: hundreds of locations filter without a round trip.
+function renderLocations(doc) {
+  const snapshot = doc.snapshot;
+  const all = snapshot?.locations ?? [];
+  fillSelect(
+    $('filter-state'),
+    all.flatMap((l) => [l.state, l.listeners.state]),
+  );
+  fillSelect(
+    $('filter-pool'),
+    all.map((l) => l.pool),
+  );
+  const filter = {
+    text: $('filter-text').value,
+    state: $('filter-state').value,
+    pool: $('filter-pool').value,
+  };
+  const locations = all.filter((l) => matchesFilter(l, filter));
+  $('filter-count').textContent = all.length > 0 ? `${locations.length} of ${all.length} shown` : '';
+  $('locations').replaceChildren(
+    ...(locations.length > 0
+      ? locations.map((l) =>
+          renderLocation(
+            l,
+            doc.history.hourByLocation[l.id],
+            historySpan(doc),
+            doc.actions ? actionCell : undefined,
+          ),
+        )
+      : all.length > 0
+        ? [h('p', { class: 'muted' }, 'No location matches the filter.')]
+        : [
+            h(
+              'p',
+              { class: 'muted' },
+              snapshot
+                ? 'No locations yet: tag a device with tags.relay.role = "location".'
+                : 'Waiting for data…',
+            ),
+          ]),
+  );
+}
+
 function render(doc) {
+  lastDoc = doc;
   renderBanner(doc);
   $('tiles').replaceChildren(...renderTiles(doc));
   const snapshot = doc.snapshot;
-  const locations = snapshot?.locations ?? [];
-  $('locations').replaceChildren(
-    ...(locations.length > 0
-      ? locations.map((l) => renderLocation(l, doc.history.hourByLocation[l.id], historySpan(doc)))
-      : [
-          h(
-            'p',
-            { class: 'muted' },
-            snapshot
-              ? 'No locations yet: tag a device with tags.relay.role = "location".'
-              : 'Waiting for data…',
-          ),
-        ]),
-  );
+  $('breakdown').replaceChildren(...renderBreakdown(snapshot).filter(Boolean));
+  showActions(doc.actions === true);
+  renderLocations(doc);
   $('gateways').replaceChildren(renderGateways(snapshot?.gateways ?? []));
   $('refused').replaceChildren(...[renderRefused(snapshot?.refusedConfigs ?? [])].flat());
   const bucket = doc.history.bucketMs === 60000 ? 'minute' : formatInterval(doc.history.bucketMs);
@@ -159,5 +196,8 @@ function connect() {
 window.addEventListener('resize', () => {
   for (const [id, { plot }] of charts) plot.setSize({ width: Math.max(260, $(id).clientWidth), height: 180 });
 });
+
+for (const id of ['filter-text', 'filter-state', 'filter-pool'])
+  $(id).addEventListener('input', () => lastDoc && renderLocations(lastDoc));
 
 connect();

@@ -123,7 +123,7 @@ export function renderTiles(doc) {
     tile(
       `Errors, ${span}`,
       formatCount(hour.errors),
-      'refused, failed, broken',
+      'user traffic; startup apart',
       hour.errors > 0 ? 'warn' : undefined,
     ),
     tile(
@@ -154,6 +154,17 @@ function routesCell(service) {
   const title = service.routes
     .map((r) => `${r.gateway}: ${r.status}${r.reason ? ` (${r.reason.code}: ${r.reason.message})` : ''}`)
     .join('\n');
+  const fault = service.routes.find((r) => r.relayFault);
+  if (fault)
+    return h(
+      'span',
+      { 'data-relay-fault': fault.relayFault.reason },
+      badge(
+        fault.relayFault.reason,
+        'bad',
+        `relay fault on ${fault.gateway}: the latest tunnel failed at the relay${fault.relayFault.code ? ` (${fault.relayFault.code})` : ''}\n${title}`,
+      ),
+    );
   return badge(
     all
       ? `listening ${service.listeningRoutes}/${service.routes.length}`
@@ -163,7 +174,7 @@ function routesCell(service) {
   );
 }
 
-function serviceRow(location, service) {
+function serviceRow(location, service, actionCell) {
   const t = service.totals;
   return h(
     'tr',
@@ -193,6 +204,7 @@ function serviceRow(location, service) {
       { class: `num${t && t.errors > 0 ? ' warn-text' : ''}`, 'data-figure': 'errors' },
       t ? formatCount(t.errors) : '–',
     ),
+    actionCell ? actionCell(service) : null,
   );
 }
 
@@ -241,8 +253,8 @@ function configText(config) {
   return badge(config.status);
 }
 
-/** One card per location. */
-export function renderLocation(location, hour, span) {
+/** One card per location; `actionCell(service)`, when given, adds the drain/resume column. */
+export function renderLocation(location, hour, span, actionCell) {
   const l = location.listeners;
   const listenerTitle = location.forwarder?.reason
     ? `${location.forwarder.reason.code}: ${location.forwarder.reason.message}`
@@ -270,6 +282,16 @@ export function renderLocation(location, hour, span) {
       h('span', { 'data-listener-state': l.state }, badge(l.state, undefined, listenerTitle)),
       l.total > 0 ? h('span', { class: 'muted' }, ` ${l.online}/${l.total}`) : null,
     ),
+    location.forwarder?.connected !== undefined
+      ? fact(
+          'Forwarder IoT Hub',
+          h(
+            'span',
+            { 'data-forwarder-connection': location.forwarder.connected ? 'connected' : 'disconnected' },
+            badge(location.forwarder.connected ? 'connected' : 'disconnected'),
+          ),
+        )
+      : null,
     tokenFact(location),
     replicasFact(location),
     location.forwarder ? fact('Forwarder config', configText(location.forwarder.config)) : null,
@@ -289,7 +311,7 @@ export function renderLocation(location, hour, span) {
     location.services.length > 0
       ? h(
           'table',
-          { class: 'services' },
+          { class: actionCell ? 'services with-actions' : 'services' },
           h(
             'thead',
             {},
@@ -306,13 +328,14 @@ export function renderLocation(location, hour, span) {
                 'Connections',
                 'Bytes in / out',
                 'Errors',
-              ].map((c, i) => h('th', { class: i >= 5 ? 'num' : undefined }, c)),
+                ...(actionCell ? ['Actions'] : []),
+              ].map((c, i) => h('th', { class: i >= 5 && i < 9 ? 'num' : undefined }, c)),
             ),
           ),
           h(
             'tbody',
             {},
-            location.services.map((s) => serviceRow(location, s)),
+            location.services.map((s) => serviceRow(location, s, actionCell)),
           ),
         )
       : h('p', { class: 'muted' }, 'No services declared.');
@@ -331,7 +354,7 @@ export function renderGateways(gateways) {
       h(
         'tr',
         {},
-        ['Gateway', 'Pool', 'IoT Hub', 'Config', 'Routes', 'Live connections', 'Not listening'].map((c) =>
+        ['Gateway', 'Pool', 'IoT Hub', 'Config', 'Routes', 'Live connections', 'Routes in trouble'].map((c) =>
           h('th', {}, c),
         ),
       ),
@@ -366,6 +389,7 @@ export function renderGateways(gateways) {
                     ' ',
                     badge(r.status),
                     r.reason ? ` ${r.reason.code}: ${r.reason.message}` : '',
+                    r.relayFault ? ` relay fault: ${r.relayFault.reason}` : '',
                   ),
                 ),
           ),

@@ -41,8 +41,42 @@ describe('reported-property readers', () => {
         },
       },
     });
-    expect(route!.counters).toEqual({ accepted: 5, bytesFromClients: 7, bytesToClients: 9, errors: 5 });
+    expect(route!.counters).toEqual({
+      accepted: 5,
+      bytesFromClients: 7,
+      bytesToClients: 9,
+      errors: 5,
+      errorsByReason: { 'not-allowed': 2, 'no-listener': 1, 'target-timeout': 1, 'relay-lost': 1 },
+      startup: 0,
+    });
     expect(route!.active).toBe(1);
+  });
+
+  it('keep startup failures (no-listener before the first tunnel) apart from user errors, and read relayFault', () => {
+    const [route] = readGatewayRoutes({
+      routes: {
+        r: {
+          status: 'listening',
+          relayFault: { reason: 'no-listener', code: 'RELAY_NO_LISTENER' },
+          counters: {
+            accepted: 300,
+            failed: { 'no-listener': 280, 'target-refused': 2 },
+            startup: 277,
+          },
+        },
+      },
+    });
+    expect(route!.counters).toMatchObject({
+      errors: 5,
+      errorsByReason: { 'no-listener': 3, 'target-refused': 2 },
+      startup: 277,
+    });
+    expect(route!.relayFault).toEqual({ reason: 'no-listener', code: 'RELAY_NO_LISTENER' });
+    // Only startup failures: no user error of that reason is left over.
+    const [boot] = readGatewayRoutes({
+      routes: { r: { status: 'listening', counters: { failed: { 'no-listener': 4 }, startup: 4 } } },
+    });
+    expect(boot!.counters).toMatchObject({ errors: 0, errorsByReason: {}, startup: 4 });
   });
 
   it('read malformed or missing fields as absent, never throw', () => {
@@ -53,7 +87,14 @@ describe('reported-property readers', () => {
         id: 'b',
         status: 'unknown',
         active: 0,
-        counters: { accepted: 0, bytesFromClients: 0, bytesToClients: 0, errors: 0 },
+        counters: {
+          accepted: 0,
+          bytesFromClients: 0,
+          bytesToClients: 0,
+          errors: 0,
+          errorsByReason: {},
+          startup: 0,
+        },
       },
     ]);
     expect(readForwarderHybridConnections({ hybridConnections: [] })).toEqual([]);

@@ -43,7 +43,14 @@ describe('buildSnapshot', () => {
         routes: [{ gateway: 'gw-1', route: 'plant-7_sql', status: 'listening', port: 20000 }],
         listeningRoutes: 1,
         active: 2,
-        totals: { connections: 10, bytesFromClients: 1000, bytesToClients: 5000, errors: 0 },
+        totals: {
+          connections: 10,
+          bytesFromClients: 1000,
+          bytesToClients: 5000,
+          errors: 0,
+          errorsByReason: {},
+          startupErrors: 0,
+        },
       },
       expect.objectContaining({
         name: 'web',
@@ -137,6 +144,8 @@ describe('buildSnapshot', () => {
       refusedConfigs: 1,
       // Both forwarder tokens (3.5 h and 10 min left) are within the default 36 h renewal margin.
       tokensExpiring: 2,
+      errorsByReason: { 'not-allowed': 2, 'target-refused': 1 },
+      startupErrors: 0,
     });
   });
 
