@@ -16,6 +16,9 @@ export interface TlsSessionStats {
  */
 export class TlsSessionCache {
   private readonly sessions = new Map<string, Buffer>();
+  // One SecureContext per trust store: building one parses every CA certificate (~3 ms of CPU), which a busy
+  // gateway would otherwise pay on every relay connection.
+  private readonly contexts = new Map<string, tls.SecureContext>();
   private fullCount = 0;
   private resumedCount = 0;
 
@@ -27,9 +30,10 @@ export class TlsSessionCache {
     return { full: this.fullCount, resumed: this.resumedCount };
   }
 
-  /** Forgets every session (e.g. after a trust change). */
+  /** Forgets every session and trust context (e.g. after a trust change). */
   clear(): void {
     this.sessions.clear();
+    this.contexts.clear();
   }
 
   /**
@@ -38,12 +42,16 @@ export class TlsSessionCache {
    */
   readonly connect = (options: tls.ConnectionOptions & { host?: string; path?: string }): Socket => {
     const servername = options.servername ?? (options.host && !isIP(options.host) ? options.host : '');
-    const key = sessionKey(options.host ?? '', options.port, servername, options.ca);
+    const trust = trustKey(options.ca);
+    const key = `${options.host ?? ''}|${String(options.port ?? 443)}|${servername}|${trust}`;
     const session = this.sessions.get(key);
+    const secureContext =
+      options.secureContext ?? (options.ca === undefined ? undefined : this.contextFor(trust, options.ca));
     const socket = tls.connect({
       ...options,
       path: undefined,
       servername,
+      ...(secureContext && { secureContext }),
       ...(session && { session }),
     });
     socket.on('session', (next: Buffer) => {
@@ -60,16 +68,25 @@ export class TlsSessionCache {
     });
     return socket;
   };
+
+  private contextFor(trust: string, ca: NonNullable<tls.ConnectionOptions['ca']>): tls.SecureContext {
+    let context = this.contexts.get(trust);
+    if (!context) {
+      // Trust stores are few (the system's, or one extra CA per namespace): no bound needed beyond the sessions'.
+      if (this.contexts.size >= this.maxEntries) this.contexts.clear();
+      context = tls.createSecureContext({ ca });
+      this.contexts.set(trust, context);
+    }
+    return context;
+  }
 }
 
-function sessionKey(host: string, port: unknown, servername: string, ca: unknown): string {
-  const trust =
-    ca === undefined
-      ? 'system'
-      : createHash('sha256')
-          .update(Array.isArray(ca) ? ca.map(String).join('\n') : String(ca))
-          .digest('hex');
-  return `${host}|${String(port ?? 443)}|${servername}|${trust}`;
+function trustKey(ca: unknown): string {
+  return ca === undefined
+    ? 'system'
+    : createHash('sha256')
+        .update(Array.isArray(ca) ? ca.map(String).join('\n') : String(ca))
+        .digest('hex');
 }
 
 /** The process-wide cache every relay connection uses unless told otherwise. */
