@@ -126,17 +126,8 @@ export function parseControllerOptions(
     const v = get(flag);
     if (v === undefined) return undefined;
     const ms = parseDurationMs(v);
-    if (ms === undefined) problems.push(`--${flag}: "${v}" is not a duration (e.g. 4h, 90m, 30s, 500ms)`);
+    if (ms === undefined) problems.push(`--${flag}: ${durationProblem(v)}`);
     return ms;
-  };
-  // Token durations are hours or days in production: a bare number (ms? s?) is refused rather than guessed.
-  const tokenDuration = (flag: keyof typeof FLAGS): number | undefined => {
-    const v = get(flag);
-    if (v !== undefined && /^[0-9.]+$/.test(v.trim())) {
-      problems.push(`--${flag}: "${v}" needs a unit (e.g. 48h, 36h, 90m, 2d)`);
-      return undefined;
-    }
-    return duration(flag);
   };
   const renew = get('renew-below');
   const renewBelowFraction = renew === undefined ? undefined : Number(renew);
@@ -183,8 +174,8 @@ export function parseControllerOptions(
     ...optional('armEndpoint', get('arm-endpoint')),
     ...optional('armCaFile', get('arm-ca')),
     ...optional('defaultPool', defaultPool),
-    ...optional('tokenLifetimeMs', tokenDuration('token-lifetime')),
-    ...optional('tokenRenewMarginMs', tokenDuration('token-renew-margin')),
+    ...optional('tokenLifetimeMs', duration('token-lifetime')),
+    ...optional('tokenRenewMarginMs', duration('token-renew-margin')),
     ...optional('renewBelowFraction', renewBelowFraction),
     ...optional('intervalMs', duration('interval')),
     ...optional('pollIntervalMs', duration('poll-interval')),
@@ -220,12 +211,24 @@ function parseRelayAuth(
   };
 }
 
-/** `4h`, `90m`, `30s`, `500ms` or a bare number of milliseconds; undefined when it is none of these. */
+/**
+ * `4h`, `90m`, `30s`, `500ms`, `2d` (or `0`); undefined for anything else. A bare number is refused: `60` meant
+ * 60 ms once, and a reconcile every 60 ms would hammer IoT Hub, so the unit is always written.
+ */
 export function parseDurationMs(text: string): number | undefined {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  const trimmed = text.trim();
+  if (trimmed === '0') return 0;
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/.exec(trimmed);
   if (!m) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
   return Math.round(Number(m[1]) * unit);
+}
+
+/** Why `text` is not a duration, naming the form to use. */
+export function durationProblem(text: string): string {
+  return /^[0-9.]+$/.test(text.trim())
+    ? `"${text}" needs a unit: ${text.trim()}s, ${text.trim()}ms, ${text.trim()}m or ${text.trim()}h`
+    : `"${text}" is not a duration (e.g. 60s, 5m, 250ms, 4h, 2d)`;
 }
 
 function parsePools(text: string | undefined, problems: string[]): PoolSettings[] {

@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '../../../modules/common/src/log';
 import { createIotHubServiceClients } from '../azure/iothub-service-clients';
 import {
   parseControllerOptions,
+  durationProblem,
   parseDurationMs,
   settingsOfOptions,
   type ControllerCliOptions,
@@ -46,7 +47,7 @@ export async function startStatusFromEnvironment(
   if (intervalText && pollIntervalMs === undefined)
     throw new StatusError(
       'STATUS_BAD_OPTIONS',
-      `${STATUS_ENV.pollInterval} is not a duration: "${intervalText}"`,
+      `${STATUS_ENV.pollInterval}: ${durationProblem(intervalText)}`,
       false,
     );
   const caFile = parsed.options.iothubCaFile;

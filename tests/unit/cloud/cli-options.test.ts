@@ -63,7 +63,7 @@ describe('fleet-controller options', () => {
         '--subscription (or AZURE_SUBSCRIPTION_ID) is required',
         '--resource-group (or RELAY_RESOURCE_GROUP) is required',
         '--namespace (or RELAY_NAMESPACE) is required',
-        '--interval: "soon" is not a duration (e.g. 4h, 90m, 30s, 500ms)',
+        '--interval: "soon" is not a duration (e.g. 60s, 5m, 250ms, 4h, 2d)',
         '--renew-below must be between 0 and 1',
         '--pools[0] needs "name", "ports": "first-last" and "allow": [CIDR, …]',
       ]),
@@ -82,8 +82,8 @@ describe('fleet-controller options', () => {
       ok: false,
       help: false,
       problems: [
-        '--token-lifetime: "86400" needs a unit (e.g. 48h, 36h, 90m, 2d)',
-        '--token-renew-margin: "3600" needs a unit (e.g. 48h, 36h, 90m, 2d)',
+        '--token-lifetime: "86400" needs a unit: 86400s, 86400ms, 86400m or 86400h',
+        '--token-renew-margin: "3600" needs a unit: 3600s, 3600ms, 3600m or 3600h',
       ],
     });
   });
@@ -112,9 +112,31 @@ describe('fleet-controller options', () => {
       parseDurationMs('4h'),
       parseDurationMs('90m'),
       parseDurationMs('1.5s'),
+      parseDurationMs('250ms'),
+      parseDurationMs('2d'),
+      parseDurationMs('0'),
       parseDurationMs('250'),
       parseDurationMs('2 weeks'),
-    ]).toEqual([14_400_000, 5_400_000, 1500, 250, undefined]);
+    ]).toEqual([14_400_000, 5_400_000, 1500, 250, 172_800_000, 0, undefined, undefined]);
+  });
+
+  it('refuses a bare number for every duration flag, naming the form to use (60 once meant 60 ms)', () => {
+    const r = parseControllerOptions(
+      ['--interval', '60', '--poll-interval', '15', '--lease-duration', '15'],
+      ENV,
+    );
+    expect(r).toMatchObject({
+      ok: false,
+      problems: [
+        '--lease-duration: "15" needs a unit: 15s, 15ms, 15m or 15h',
+        '--interval: "60" needs a unit: 60s, 60ms, 60m or 60h',
+        '--poll-interval: "15" needs a unit: 15s, 15ms, 15m or 15h',
+      ],
+    });
+    expect(parseControllerOptions(['--interval', '60s', '--poll-interval', '0'], ENV)).toMatchObject({
+      ok: true,
+      options: { intervalMs: 60_000, pollIntervalMs: 0 },
+    });
   });
 });
 

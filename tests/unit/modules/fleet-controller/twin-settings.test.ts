@@ -45,7 +45,7 @@ describe('the controller module twin settings', () => {
   it("refuses values the controller's own parser refuses, and objects", () => {
     expect(desiredSettings({ tokenLifetime: 'soon' }, [], ENV)).toEqual({
       ok: false,
-      problems: ['--token-lifetime: "soon" is not a duration (e.g. 4h, 90m, 30s, 500ms)'],
+      problems: ['--token-lifetime: "soon" is not a duration (e.g. 60s, 5m, 250ms, 4h, 2d)'],
     });
     expect(desiredSettings({ interval: { every: '1m' } }, [], ENV)).toEqual({
       ok: false,
