@@ -97,7 +97,8 @@ export class WarmPool {
    */
   take(needsMetadata = false): WarmConnection | undefined {
     if (this.closed) return undefined;
-    for (const warm of this.ready.filter((w) => w.ws.readyState !== WebSocket.OPEN)) this.remove(warm, 'dead');
+    for (const warm of this.ready.filter((w) => w.ws.readyState !== WebSocket.OPEN))
+      this.remove(warm, 'dead');
     const index = needsMetadata ? this.ready.findIndex((w) => w.announced()) : this.ready.length > 0 ? 0 : -1;
     if (index < 0 && this.ready.length > 0) {
       // Only peers that cannot take this client's metadata (azbridge, an older forwarder): open cold so nothing is

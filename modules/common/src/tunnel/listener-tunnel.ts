@@ -81,7 +81,9 @@ export function acceptListenerTunnel(
       if (!isBinary) {
         // At most one metadata frame, and only before the first preamble byte; anything else is a protocol error.
         const decodedMeta =
-          options.acceptMetadata && !metadata && !preambleStarted ? decodeWarmMeta(data as Buffer) : undefined;
+          options.acceptMetadata && !metadata && !preambleStarted
+            ? decodeWarmMeta(data as Buffer)
+            : undefined;
         if (!decodedMeta || 'problem' in decodedMeta) {
           const problem = decodedMeta?.problem ?? 'text frame before the preamble';
           refuse(tunnelErrorForCode(TunnelCloseCode.BAD_PREAMBLE, problem));
