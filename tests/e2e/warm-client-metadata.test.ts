@@ -61,7 +61,7 @@ describe('e2e warm connections carry the client metadata', () => {
       const warmBefore = warmLines().length;
       const locals: string[] = [];
       // The first client opens cold and starts the pool; a later one gets a warm connection once one is ready.
-      for (let i = 0; i < 12 && warmLines().length === warmBefore; i++) {
+      for (let i = 0; i < 40 && warmLines().length === warmBefore; i++) {
         const payload = patternBytes(64 * 1024 + i, version + i);
         const { local, seen } = await send(route, payload);
         locals.push(local);

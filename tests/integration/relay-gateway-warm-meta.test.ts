@@ -157,7 +157,7 @@ it('to a listener that announces, the client metadata travels in-band on the war
     };
     // The announcement travels behind the accept; a client that comes before it arrives is served cold.
     let tunnel = await opener(request('meta', 'meta-2', headers));
-    for (let i = 3; tunnel.relayConnectionId === undefined && i < 20; i++) {
+    for (let i = 3; tunnel.relayConnectionId === undefined && i < 60; i++) {
       tunnel.duplex.destroy();
       await new Promise((resolve) => setTimeout(resolve, 200));
       tunnel = await opener(request('meta', `meta-${i}`, headers));
