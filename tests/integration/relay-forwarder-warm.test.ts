@@ -54,3 +54,49 @@ it('waits past the ordinary preamble timeout for a warm connection, then tunnels
   warm.ws.close();
   await warm.closed;
 });
+
+describe('client metadata on warm connections (hrf:meta)', () => {
+  const until = async (condition: () => boolean, what: string): Promise<void> => {
+    for (const deadline = Date.now() + 20_000; !condition(); await sleep(20))
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('announces hrf:warm first on a warm connection only, and tunnels after a metadata frame', async () => {
+    const warm = await openRawSender(world, 'site-w', { 'x-hrf-warm': '1' });
+    await until(() => warm.texts.length > 0, 'the announcement');
+    expect(warm.texts).toEqual(['hrf:warm']);
+    warm.ws.send(`hrf:meta ${JSON.stringify({ 'x-hrf-client': '203.0.113.7:40001' })}`);
+    warm.ws.send(handWrittenPreamble('echo'));
+    await warm.waitForBytes(3);
+    warm.ws.send(Buffer.from('pong'));
+    expect((await warm.waitForBytes(3 + 4)).subarray(3).toString()).toBe('pong');
+    warm.ws.close();
+    await warm.closed;
+    // A cold connection gets no announcement, and a metadata frame on it is refused like any text frame.
+    const cold = await openRawSender(world, 'site-w');
+    cold.ws.send(`hrf:meta ${JSON.stringify({ 'x-hrf-client': '203.0.113.7:40001' })}`);
+    expect((await cold.closed).code).toBe(4400);
+    expect(cold.texts).toEqual([]);
+  });
+
+  it.each([
+    ['over 4 KiB', `hrf:meta ${JSON.stringify({ tracestate: 'a'.repeat(4200) })}`],
+    ['not JSON', 'hrf:meta {nope'],
+    ['an unknown name', `hrf:meta ${JSON.stringify({ 'x-hrf-warm': '1' })}`],
+    ['a non-string value', `hrf:meta ${JSON.stringify({ 'x-hrf-client': 1 })}`],
+    ['another text frame', 'hello'],
+  ])('a warm connection whose metadata frame is %s is refused with 4400', async (_what, frame) => {
+    const warm = await openRawSender(world, 'site-w', { 'x-hrf-warm': '1' });
+    warm.ws.send(frame);
+    warm.ws.send(handWrittenPreamble('echo'));
+    expect((await warm.closed).code).toBe(4400);
+  });
+
+  it('a second metadata frame is refused with 4400', async () => {
+    const warm = await openRawSender(world, 'site-w', { 'x-hrf-warm': '1' });
+    const frame = `hrf:meta ${JSON.stringify({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' })}`;
+    warm.ws.send(frame);
+    warm.ws.send(frame);
+    expect((await warm.closed).code).toBe(4400);
+  });
+});

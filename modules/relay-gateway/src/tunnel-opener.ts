@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import type WebSocket from 'ws';
 import type { HybridConnectionEndpoint, RelayTlsOptions } from '../../common/src/hc/endpoint';
 import type { RelayLogger } from '../../common/src/hc/logger';
 import { connectHybridConnection } from '../../common/src/hc/sender';
@@ -9,6 +10,7 @@ import { openSenderTunnel } from '../../common/src/tunnel/sender-tunnel';
 import type { GatewayHybridConnection } from './config/types';
 import { isStaleWarmFailure, WarmPools, type WarmPoolTiming } from './warm-pools';
 import { WARM_HEADER, type WarmPoolSettings } from './warm-pool';
+import { encodeWarmMeta, WARM_META_ANNOUNCE_FRAME } from '../../common/src/tunnel/warm-meta';
 
 /** What a route asks for when a client is admitted. */
 export interface TunnelRequest {
@@ -106,25 +108,37 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
   const pools = new WarmPools(
     async (request, signal) => {
       const id = randomUUID();
+      let announced = false;
+      const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+        if (isBinary || data.toString() !== WARM_META_ANNOUNCE_FRAME) return;
+        announced = true;
+        ws.off('message', onMessage);
+      };
       const ws = await connectHybridConnection(endpointFor(request.hybridConnection), {
         id,
         headers: { ...halfCloseOfferHeaders(), [WARM_HEADER]: '1' },
         timeoutMs: 30_000,
         signal,
+        // The listener announces right after accepting: listen before any frame can be delivered.
+        onOpen: (socket) => socket.on('message', onMessage),
         ...(options.logger && { logger: options.logger }),
       });
-      return { ws, id };
+      return { ws, id, announced: () => announced };
     },
     options.logger,
     options.warmTiming,
   );
 
   const opener: TunnelOpener = async (request) => {
-    const warm = pools.take(request);
+    // Per-client headers travel in-band on a warm connection (docs/tunnel-protocol.md, "Warm connections").
+    const needsMetadata = Object.keys(request.headers ?? {}).length > 0;
+    const meta = needsMetadata ? encodeWarmMeta(request.headers!) : undefined;
+    const warm = needsMetadata && meta === undefined ? undefined : pools.take(request, needsMetadata);
     if (warm) {
       try {
         // The relay accepted this connection when it was warmed: only the forwarder's reply is left.
         request.onRelayConnected?.();
+        if (meta !== undefined) warm.ws.send(meta);
         const tunnel = await openSenderTunnel(warm.ws, {
           portName: request.service,
           replyTimeoutMs: request.timeoutMs,

@@ -35,6 +35,8 @@ export interface WarmPoolStats {
   readonly hits: number;
   /** Clients that found the pool empty. */
   readonly misses: number;
+  /** Clients with per-client metadata that found only connections whose listener cannot take it (opened cold). */
+  readonly coldForMetadata: number;
   /** Connections opened for the pool. */
   readonly opened: number;
   /** Warm connections closed unused (recycled, dead, released). */
@@ -43,14 +45,20 @@ export interface WarmPoolStats {
   readonly ready: number;
 }
 
-interface Warm {
+/** One warm connection as opened. */
+export interface WarmConnection {
   readonly ws: WebSocket;
   readonly id: string;
+  /** Whether its listener announced (`hrf:warm`) that it reads client metadata before the preamble; may turn true later. */
+  readonly announced: () => boolean;
+}
+
+interface Warm extends WarmConnection {
   readonly timer: NodeJS.Timeout;
 }
 
 /** Opens one warm sender connection (relay handshake done and accepted by the listener, no preamble sent). */
-export type WarmOpen = (signal: AbortSignal) => Promise<{ ws: WebSocket; id: string }>;
+export type WarmOpen = (signal: AbortSignal) => Promise<WarmConnection>;
 
 /**
  * A route's pre-opened relay connections: `take()` hands one to a client at once, and the pool refills in the
@@ -68,6 +76,7 @@ export class WarmPool {
   private readonly shutdown = new AbortController();
   private hits = 0;
   private misses = 0;
+  private coldForMetadata = 0;
   private opened = 0;
   private discarded = 0;
   private readonly ticker: NodeJS.Timeout;
@@ -82,25 +91,34 @@ export class WarmPool {
     this.ticker.unref();
   }
 
-  /** A warm connection for a client now, or undefined (open one cold). Counts the demand and refills. */
-  take(): { ws: WebSocket; id: string } | undefined {
+  /**
+   * A warm connection for a client now, or undefined (open one cold). With `needsMetadata` only a connection whose
+   * listener announced it reads client metadata will do. Counts the demand and refills.
+   */
+  take(needsMetadata = false): WarmConnection | undefined {
     if (this.closed) return undefined;
+    for (const warm of this.ready.filter((w) => w.ws.readyState !== WebSocket.OPEN))
+      this.remove(warm, 'dead');
+    const index = needsMetadata ? this.ready.findIndex((w) => w.announced()) : this.ready.length > 0 ? 0 : -1;
+    if (index < 0 && this.ready.length > 0) {
+      // Only peers that cannot take this client's metadata (azbridge, an older forwarder): open cold so nothing is
+      // lost, and count no demand, so a pool no client can use shrinks away instead of holding connections.
+      this.coldForMetadata += 1;
+      return undefined;
+    }
     const now = Date.now();
     this.lastDemandAtMs = now;
     this.demand.push(now);
     let found: Warm | undefined;
-    while (!found && this.ready.length > 0) {
-      const warm = this.ready.shift()!;
-      clearTimeout(warm.timer);
-      warm.ws.off('close', this.onClose);
-      warm.ws.off('pong', markAlive);
-      if (warm.ws.readyState === WebSocket.OPEN) found = warm;
-      else this.discard(warm.ws, 'dead');
-    }
-    if (found) this.hits += 1;
-    else this.misses += 1;
+    if (index >= 0) {
+      [found] = this.ready.splice(index, 1);
+      clearTimeout(found.timer);
+      found.ws.off('close', this.onClose);
+      found.ws.off('pong', markAlive);
+      this.hits += 1;
+    } else this.misses += 1;
     this.refill();
-    return found && { ws: found.ws, id: found.id };
+    return found && { ws: found.ws, id: found.id, announced: found.announced };
   }
 
   /** Counters now. */
@@ -108,6 +126,7 @@ export class WarmPool {
     return {
       hits: this.hits,
       misses: this.misses,
+      coldForMetadata: this.coldForMetadata,
       opened: this.opened,
       discarded: this.discarded,
       ready: this.ready.length,
@@ -141,11 +160,11 @@ export class WarmPool {
       this.opening += 1;
       const startedAtMs = Date.now();
       this.open(this.shutdown.signal).then(
-        ({ ws, id }) => {
+        (connection) => {
           this.opening -= 1;
           this.opened += 1;
           this.openMsEstimate = 0.8 * this.openMsEstimate + 0.2 * (Date.now() - startedAtMs);
-          this.add(ws, id);
+          this.add(connection);
         },
         (err: unknown) => {
           this.opening -= 1;
@@ -156,7 +175,8 @@ export class WarmPool {
     }
   }
 
-  private add(ws: WebSocket, id: string): void {
+  private add(connection: WarmConnection): void {
+    const { ws } = connection;
     if (this.closed || this.ready.length >= this.target() || ws.readyState !== WebSocket.OPEN) {
       this.discard(ws, 'not needed');
       return;
@@ -166,7 +186,7 @@ export class WarmPool {
     alive.set(ws, true);
     ws.on('pong', markAlive);
     ws.on('close', this.onClose);
-    this.ready.push({ ws, id, timer });
+    this.ready.push({ ...connection, timer });
   }
 
   private readonly onClose = (): void => {
@@ -182,6 +202,13 @@ export class WarmPool {
     ws.off('close', this.onClose);
     this.discard(warm.ws, 'recycled');
     this.refill();
+  }
+
+  private remove(warm: Warm, why: string): void {
+    this.ready.splice(this.ready.indexOf(warm), 1);
+    clearTimeout(warm.timer);
+    warm.ws.off('close', this.onClose);
+    this.discard(warm.ws, why);
   }
 
   private prune(): void {

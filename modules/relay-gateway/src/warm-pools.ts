@@ -1,17 +1,19 @@
-import type WebSocket from 'ws';
 import { silentLogger, type RelayLogger } from '../../common/src/hc/logger';
 import { isTunnelError } from '../../common/src/tunnel/errors';
 import type { GatewayHybridConnection } from './config/types';
 import type { TunnelRequest } from './tunnel-opener';
-import { DEFAULT_WARM_TIMING, WarmPool, type WarmPoolStats, type WarmPoolTiming } from './warm-pool';
+import {
+  DEFAULT_WARM_TIMING,
+  WarmPool,
+  type WarmConnection,
+  type WarmPoolStats,
+  type WarmPoolTiming,
+} from './warm-pool';
 
 export type { WarmPoolTiming } from './warm-pool';
 
 /** Opens a warm sender connection for a route's hybrid connection. */
-export type WarmConnect = (
-  request: TunnelRequest,
-  signal: AbortSignal,
-) => Promise<{ ws: WebSocket; id: string }>;
+export type WarmConnect = (request: TunnelRequest, signal: AbortSignal) => Promise<WarmConnection>;
 
 interface Entry {
   readonly pool: WarmPool;
@@ -33,8 +35,8 @@ export class WarmPools {
     private readonly timing: WarmPoolTiming = DEFAULT_WARM_TIMING,
   ) {}
 
-  /** A warm connection for this request, or undefined; counts the demand either way. */
-  take(request: TunnelRequest): { ws: WebSocket; id: string } | undefined {
+  /** A warm connection for this request (one whose listener takes client metadata if it needs to), or undefined. */
+  take(request: TunnelRequest, needsMetadata = false): WarmConnection | undefined {
     if (this.closed) return undefined;
     let entry = this.pools.get(request.routeId);
     const settings = request.warm;
@@ -58,7 +60,7 @@ export class WarmPools {
       };
       this.pools.set(request.routeId, entry);
     }
-    return entry.pool.take();
+    return entry.pool.take(needsMetadata);
   }
 
   /** Counters of a route's pool, if it has one. */

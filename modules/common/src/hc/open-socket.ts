@@ -40,6 +40,8 @@ export interface OpenRelaySocketOptions {
   readonly maxPayloadBytes?: number;
   /** Where TLS sessions are kept for resumption (the process-wide cache by default); false: always full handshakes. */
   readonly tlsSessions?: TlsSessionCache | false;
+  /** Called in the 'open' event, before any message can be delivered: the place to attach 'message' listeners. */
+  readonly onOpen?: (ws: WebSocket) => void;
 }
 
 /**
@@ -104,6 +106,7 @@ export function openRelaySocket(options: OpenRelaySocketOptions): Promise<WebSoc
     };
     const onOpen = (): void => {
       cleanup();
+      options.onOpen?.(ws);
       resolve(ws);
     };
     const onClose = (): void => {

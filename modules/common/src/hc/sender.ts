@@ -25,6 +25,8 @@ export interface ConnectHybridConnectionOptions {
   readonly backoff?: BackoffPolicy;
   readonly signal?: AbortSignal;
   readonly logger?: RelayLogger;
+  /** Called as the socket opens, before any message is delivered (a frame the listener sends at once is not lost). */
+  readonly onOpen?: (ws: WebSocket) => void;
 }
 
 /** Default schedule for retrying 404: short, because a listener usually reappears within seconds. */
@@ -62,6 +64,7 @@ export async function connectHybridConnection(
       tls: endpoint.tls,
       timeoutMs: options.timeoutMs ?? 30_000,
       signal,
+      ...(options.onOpen && { onOpen: options.onOpen }),
     });
   };
 

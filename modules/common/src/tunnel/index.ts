@@ -8,3 +8,4 @@ export * from './pump';
 export * from './relay-duplex';
 export * from './sender-tunnel';
 export * from './target-errors';
+export * from './warm-meta';

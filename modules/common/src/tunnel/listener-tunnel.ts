@@ -6,6 +6,7 @@ import { HandshakeGuard } from './handshake-guard';
 import { encodePreambleReply, type PreambleModeValue, PreambleDecoder, PreambleMode } from './preamble';
 import { RelayDuplex } from './relay-duplex';
 import { closeCodeForTargetError } from './target-errors';
+import { decodeWarmMeta } from './warm-meta';
 
 /** Options for {@link acceptListenerTunnel}. */
 export interface ListenerTunnelOptions {
@@ -15,6 +16,8 @@ export interface ListenerTunnelOptions {
   readonly preambleTimeoutMs?: number;
   /** Aborts the wait for the preamble (the WebSocket is closed with 1001). */
   readonly signal?: AbortSignal;
+  /** Read one optional `hrf:meta` text frame before the preamble (warm connections whose sender was told so). */
+  readonly acceptMetadata?: boolean;
   /** Passed to {@link RelayDuplex}. */
   readonly readableHighWaterMark?: number;
   /** Passed to {@link RelayDuplex}. */
@@ -34,6 +37,8 @@ export interface ListenerTunnelRequest {
    * exposed for logging or protocol sniffing only — do not write them to the target yourself.
    */
   readonly initialBytes: Buffer;
+  /** Per-client headers from the sender's `hrf:meta` frame (only with `acceptMetadata`, when one was sent). */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** Aborted when the sender goes away before an answer, so a dial in progress can be cancelled. */
   readonly signal: AbortSignal;
   /** Sends the reply (after the half-close accept frame when agreed) and returns the byte stream; throws if the sender left. */
@@ -70,11 +75,24 @@ export function acceptListenerTunnel(
     });
     const refuse = (err: TunnelError): void => guard.fail(err, TunnelCloseCode.BAD_PREAMBLE, err.message);
     if (!guard.ready()) return;
+    let metadata: Record<string, string> | undefined;
+    let preambleStarted = false;
     guard.listen((data, isBinary) => {
       if (!isBinary) {
-        refuse(tunnelErrorForCode(TunnelCloseCode.BAD_PREAMBLE, 'text frame before the preamble'));
+        // At most one metadata frame, and only before the first preamble byte; anything else is a protocol error.
+        const decodedMeta =
+          options.acceptMetadata && !metadata && !preambleStarted
+            ? decodeWarmMeta(data as Buffer)
+            : undefined;
+        if (!decodedMeta || 'problem' in decodedMeta) {
+          const problem = decodedMeta?.problem ?? 'text frame before the preamble';
+          refuse(tunnelErrorForCode(TunnelCloseCode.BAD_PREAMBLE, problem));
+          return;
+        }
+        metadata = decodedMeta.headers;
         return;
       }
+      preambleStarted = true;
       let decoded;
       try {
         decoded = decoder.push(data as Buffer);
@@ -88,7 +106,8 @@ export function acceptListenerTunnel(
         return;
       }
       guard.done();
-      resolve(createRequest(ws, decoded.value.portName, decoded.rest, connectHeaders, options));
+      const request = createRequest(ws, decoded.value.portName, decoded.rest, connectHeaders, options);
+      resolve(metadata ? { ...request, metadata } : request);
     });
   });
 }

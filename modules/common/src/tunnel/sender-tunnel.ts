@@ -3,6 +3,7 @@ import { TunnelCloseCode } from './close-codes';
 import { TunnelError } from './errors';
 import { HALF_CLOSE_ACCEPT_FRAME } from './half-close';
 import { HandshakeGuard } from './handshake-guard';
+import { WARM_META_ANNOUNCE_FRAME } from './warm-meta';
 import { describeReply, encodePreamble, PreambleMode, PreambleReplyDecoder } from './preamble';
 import { RelayDuplex } from './relay-duplex';
 
@@ -59,10 +60,13 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
     guard.listen((data, isBinary) => {
       const chunk = data as Buffer;
       if (!isBinary) {
-        if (chunk.toString('utf8') === HALF_CLOSE_ACCEPT_FRAME) {
+        const text = chunk.toString('utf8');
+        if (text === HALF_CLOSE_ACCEPT_FRAME) {
           halfClose = true;
           return;
         }
+        // A warm connection's listener announcing metadata support after the gateway already took it: harmless.
+        if (text === WARM_META_ANNOUNCE_FRAME) return;
         const err = new TunnelError(
           'TUNNEL_PROTOCOL',
           'unexpected text frame before the preamble reply',

@@ -10,7 +10,9 @@ import { pumpTunnel, type TunnelPump } from '../../../common/src/tunnel/pump';
 import type { ServiceConfig } from '../config/types';
 import type { Drainable } from './drain';
 import { readClientCert } from '../../../common/src/tunnel/client-address';
-import { clientOfTunnel, sendProxyHeader } from './client-origin';
+import { clientOfTunnel, sendProxyHeader, type TunnelClient } from './client-origin';
+import type { ConnectHeaders } from '../../../common/src/tunnel/half-close';
+import { WARM_META_ANNOUNCE_FRAME, withWarmMeta } from '../../../common/src/tunnel/warm-meta';
 import type { ConnectionRefusalReason, ServiceCounters, ServiceRefusalReason } from './stats';
 
 /**
@@ -141,23 +143,19 @@ export async function runTunnelSession(
 ): Promise<void> {
   const tunnelId = request.id;
   const acceptedAtMs = Date.now();
-  const traceHeaders = traceHeadersOf(request.connectHeaders);
-  const origin = { acceptedAtMs, ...(traceHeaders && { traceHeaders }) };
-  // The gateway's claim of the public client: logged with every line of this tunnel, never trusted for access.
-  const client = clientOfTunnel(request.connectHeaders, host.log, tunnelId);
-  const clientCert = readClientCert(request.connectHeaders);
-  const log = host.log.child({
-    tunnelId,
-    ...(client && { clientAddress: client.text }),
-    ...(clientCert !== undefined && { clientCert }),
-  });
   const warm = isWarm(request.connectHeaders);
-  if (warm) host.countWarm?.();
+  if (warm) {
+    host.countWarm?.();
+    // Tells the gateway this listener reads client metadata before the preamble (docs/tunnel-protocol.md).
+    if (ws.readyState === ws.OPEN) ws.send(WARM_META_ANNOUNCE_FRAME);
+  }
+  let { origin, client, log } = describeClient(request.connectHeaders, acceptedAtMs, host.log, tunnelId);
   const preambleTimeoutMs = warm ? host.warmPreambleTimeoutMs : host.preambleTimeoutMs;
   let tunnelRequest: ListenerTunnelRequest;
   try {
     tunnelRequest = await acceptListenerTunnel(ws, request.connectHeaders, {
       signal: host.signal,
+      acceptMetadata: warm,
       ...(preambleTimeoutMs !== undefined && { preambleTimeoutMs }),
     });
   } catch (err) {
@@ -177,6 +175,11 @@ export async function runTunnelSession(
     }
     log.info({ code }, 'relay connection ended before a preamble was read');
     return;
+  }
+  if (tunnelRequest.metadata) {
+    // A warm connection's client arrived in-band: the same parsing and trust as connect headers from here on.
+    const headers = withWarmMeta(request.connectHeaders, tunnelRequest.metadata);
+    ({ origin, client, log } = describeClient(headers, acceptedAtMs, host.log, tunnelId));
   }
 
   const portName = tunnelRequest.portName;
@@ -352,15 +355,38 @@ class SessionTunnel implements LiveTunnel {
   }
 }
 
+/** What a tunnel's connect headers (or a warm connection's metadata) say about its client. */
+function describeClient(
+  headers: ConnectHeaders,
+  acceptedAtMs: number,
+  hostLog: Logger,
+  tunnelId: string,
+): {
+  origin: { readonly acceptedAtMs: number; readonly traceHeaders?: TraceHeaders };
+  client: TunnelClient | undefined;
+  log: Logger;
+} {
+  const traceHeaders = traceHeadersOf(headers);
+  // The gateway's claim of the public client: logged with every line of this tunnel, never trusted for access.
+  const client = clientOfTunnel(headers, hostLog, tunnelId);
+  const clientCert = readClientCert(headers);
+  const log = hostLog.child({
+    tunnelId,
+    ...(client && { clientAddress: client.text }),
+    ...(clientCert !== undefined && { clientCert }),
+  });
+  return { origin: { acceptedAtMs, ...(traceHeaders && { traceHeaders }) }, client, log };
+}
+
 const TRACE_HEADER_NAMES = ['traceparent', 'tracestate'];
 
 // Only the trace context travels on in events: the rest of the sender's headers is none of telemetry's business.
-function traceHeadersOf(headers: Readonly<Record<string, string>> | undefined): TraceHeaders | undefined {
+function traceHeadersOf(headers: ConnectHeaders): TraceHeaders | undefined {
   if (!headers) return undefined;
   let found: Record<string, string> | undefined;
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if (TRACE_HEADER_NAMES.includes(lower)) (found ??= {})[lower] = value;
+    if (TRACE_HEADER_NAMES.includes(lower) && typeof value === 'string') (found ??= {})[lower] = value;
   }
   return found;
 }
