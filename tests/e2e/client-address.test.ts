@@ -5,64 +5,9 @@ import { createHash } from 'node:crypto';
 import pino from 'pino';
 import type { RefusedEvent } from '../../modules/relay-gateway/src/events';
 import { e2eRoute, startE2eWorld, type E2eWorld } from '../support/e2e-world';
+import { startProxyAwareTarget, V2_SIGNATURE, type ProxySeen as Seen } from '../support/proxy-aware-target';
 import { connectClient, eventually } from '../support/relay-gateway-harness';
-import { patternBytes, startTcpServer, type TestTcpServer } from '../support/tunnel-harness';
-
-/** What a PROXY-aware target saw: the announced source, and the sha256 of the bytes after the header. */
-interface Seen {
-  readonly version: number;
-  readonly source: string;
-  readonly sha256: string;
-}
-
-const V2_SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
-
-/** Splits a PROXY header off the stream start; a tiny parser written from the spec for the test's own use. */
-function splitProxyHeader(data: Buffer): { version: number; source: string; rest: Buffer } | undefined {
-  if (data.subarray(0, 12).equals(V2_SIGNATURE)) {
-    if (data.length < 16) return undefined;
-    const len = 16 + data.readUInt16BE(14);
-    if (data.length < len) return undefined;
-    const fam = data[13];
-    let source = 'local';
-    if (data[12] === 0x21 && fam === 0x11)
-      source = `${Array.from(data.subarray(16, 20)).join('.')}:${data.readUInt16BE(24)}`;
-    if (data[12] === 0x21 && fam === 0x21) source = `v6:${data.readUInt16BE(16 + 32)}`;
-    return { version: 2, source, rest: data.subarray(len) };
-  }
-  const looksV1 = data.subarray(0, 6).toString('latin1') === 'PROXY '.slice(0, Math.min(6, data.length));
-  const looksV2 = data.subarray(0, 12).equals(V2_SIGNATURE.subarray(0, Math.min(12, data.length)));
-  if (!looksV1 && !looksV2) return { version: 0, source: 'none', rest: data };
-  const end = data.indexOf('\r\n');
-  if (end < 0) return undefined;
-  const parts = data.subarray(0, end).toString('latin1').split(' ');
-  const source = parts[1] === 'UNKNOWN' ? 'unknown' : `${parts[2]}:${parts[4]}`;
-  return { version: 1, source, rest: data.subarray(end + 2) };
-}
-
-/** A target that parses the PROXY header, then hashes everything after it and answers with a JSON line. */
-async function startProxyAwareTarget(): Promise<TestTcpServer> {
-  return startTcpServer((socket) => {
-    let buffered = Buffer.alloc(0);
-    let split: ReturnType<typeof splitProxyHeader>;
-    const hash = createHash('sha256');
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk: Buffer) => {
-      if (split) return void hash.update(chunk);
-      buffered = Buffer.concat([buffered, chunk]);
-      split = splitProxyHeader(buffered);
-      if (split) hash.update(split.rest);
-    });
-    socket.on('end', () => {
-      const seen: Seen = {
-        version: split?.version ?? 0,
-        source: split?.source ?? 'none',
-        sha256: hash.digest('hex'),
-      };
-      socket.end(JSON.stringify(seen));
-    });
-  });
-}
+import { patternBytes, type TestTcpServer } from '../support/tunnel-harness';
 
 describe('e2e client address downstream (PROXY protocol)', () => {
   let world: E2eWorld;

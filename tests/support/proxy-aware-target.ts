@@ -10,7 +10,8 @@ export interface ProxySeen {
   readonly sha256: string;
 }
 
-const V2_SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
+/** The PROXY v2 signature (12 bytes), for tests that build their own headers. */
+export const V2_SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
 
 /** Splits a PROXY header off the stream start (undefined: more bytes needed). */
 function splitProxyHeader(data: Buffer): { version: number; source: string; rest: Buffer } | undefined {
@@ -18,9 +19,11 @@ function splitProxyHeader(data: Buffer): { version: number; source: string; rest
     if (data.length < 16) return undefined;
     const len = 16 + data.readUInt16BE(14);
     if (data.length < len) return undefined;
+    const fam = data[13];
     let source = 'local';
-    if (data[12] === 0x21 && data[13] === 0x11)
+    if (data[12] === 0x21 && fam === 0x11)
       source = `${Array.from(data.subarray(16, 20)).join('.')}:${data.readUInt16BE(24)}`;
+    if (data[12] === 0x21 && fam === 0x21) source = `v6:${data.readUInt16BE(16 + 32)}`;
     return { version: 2, source, rest: data.subarray(len) };
   }
   const looksV1 = data.subarray(0, 6).toString('latin1') === 'PROXY '.slice(0, Math.min(6, data.length));
