@@ -6,6 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { createServer, type TLSSocket } from 'node:tls';
+import { firstHeadSplitter } from './head-boundary';
 import { encodeProxyHeader } from './proxy-header';
 
 /** The configuration message the primary sends first. */
@@ -43,7 +44,28 @@ function serve(config: FrontConfigMessage): (socket: Socket) => void {
         ),
       );
       // Either side's end or loss ends the other: the core's close is the client's close, and back.
-      tls.pipe(core).pipe(tls);
+      tls.pipe(core);
+      // core → client by hand instead of pipe: the response head must leave as a write of its own.
+      const split = firstHeadSplitter();
+      let holding = false;
+      core.on('data', (chunk: Buffer) => {
+        const [first, rest] = split(chunk);
+        if (rest === undefined) {
+          if (!tls.write(first!)) core.pause();
+          return;
+        }
+        // The rest waits until the head has gone out, so no later flush can join the two into one record.
+        holding = true;
+        core.pause();
+        tls.write(first!, () => {
+          holding = false;
+          if (tls.write(rest)) core.resume();
+        });
+      });
+      tls.on('drain', () => {
+        if (!holding) core.resume();
+      });
+      core.on('end', () => tls.end());
       tls.on('error', () => core.destroy());
       core.on('error', () => tls.destroy());
       tls.on('close', () => core.destroy());
