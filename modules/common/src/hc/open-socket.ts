@@ -106,6 +106,7 @@ export function openRelaySocket(options: OpenRelaySocketOptions): Promise<WebSoc
     };
     const onOpen = (): void => {
       cleanup();
+      holdMessagesUntilListened(ws);
       options.onOpen?.(ws);
       resolve(ws);
     };
@@ -127,6 +128,32 @@ export function openRelaySocket(options: OpenRelaySocketOptions): Promise<WebSoc
     ws.on('open', onOpen);
     ws.on('close', onClose);
   });
+}
+
+/** How long a socket stays paused for a 'message' listener before it reads on regardless. */
+const FIRST_LISTENER_WAIT_MS = 1_000;
+
+/**
+ * A frame that arrived in the same read as the 101 response (a relay front end may coalesce them into one TLS
+ * record) is parsed by ws on the next tick, before the continuation of an `await openRelaySocket(...)` can attach
+ * its 'message' listener, and would be dropped. The socket is paused until a 'message' listener is added (or, for
+ * a caller that never listens, for a second), so such a frame waits for its reader.
+ */
+function holdMessagesUntilListened(ws: WebSocket): void {
+  if (ws.listenerCount('message') > 0) return;
+  ws.pause();
+  const release = (): void => {
+    ws.off('newListener', onNewListener);
+    clearTimeout(timer);
+    // resume() only schedules the flow, so a listener being added right now is in place before any frame.
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CLOSING) ws.resume();
+  };
+  const onNewListener = (event: string | symbol): void => {
+    if (event === 'message') release();
+  };
+  const timer = setTimeout(release, FIRST_LISTENER_WAIT_MS);
+  timer.unref();
+  ws.on('newListener', onNewListener);
 }
 
 /** Closes a socket politely and resolves once it is closed; terminates it if the peer does not answer in time. */
