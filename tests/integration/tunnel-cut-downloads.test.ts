@@ -26,7 +26,7 @@ interface DownloadEnd {
 }
 
 /** Connects, half-closes, then reads with a pause after every chunk; `progress` counts bytes as they arrive. */
-function slowDownload(port: number, progress: { bytes: number }): Promise<DownloadEnd> {
+function slowDownload(port: number, progress: { bytes: number }, halfClose = true): Promise<DownloadEnd> {
   return connectTcp(port).then(
     (socket) =>
       new Promise<DownloadEnd>((resolve) => {
@@ -36,10 +36,15 @@ function slowDownload(port: number, progress: { bytes: number }): Promise<Downlo
           socket.pause();
           setTimeout(() => socket.resume(), 5);
         });
-        socket.once('end', () => (how ??= 'end'));
+        socket.once('end', () => {
+          how ??= 'end';
+          socket.end(); // done reading either way: close our side too rather than wait
+        });
         socket.once('error', (e: NodeJS.ErrnoException) => (how ??= e.code ?? 'error'));
         socket.once('close', () => resolve({ received: progress.bytes, how: how ?? 'closed' }));
-        socket.end(); // the request is complete: the chaos client half-closes right away too
+        // The request is complete: the chaos client half-closes right away too (or keeps its side open).
+        if (halfClose) socket.end();
+        else socket.write('go');
       }),
   );
 }
@@ -72,13 +77,14 @@ describe('a download cut mid-transfer ends with a reset at the client', () => {
   });
 
   async function cutAfterSomeBytes(
-    cut: (conn: Awaited<ReturnType<TunnelPath['connection']>>) => void,
+    cut: (conn: Awaited<ReturnType<TunnelPath['connection']>>, targets: net.Socket[]) => void,
+    halfClose = true,
   ): Promise<Cut> {
     const targets: net.Socket[] = [];
     target = await sourceTarget(targets);
     path = await startTunnelPath({ services: { src: target.port } });
     const progress = { bytes: 0 };
-    const download = slowDownload(path.gatewayPort, progress);
+    const download = slowDownload(path.gatewayPort, progress, halfClose);
     const conn = await path.connection(0);
     // How the gateway ended its client: the client's own view is not enough on Node 20 (see the file header).
     const gatewaySocket = conn.gatewaySocket!;
@@ -89,7 +95,7 @@ describe('a download cut mid-transfer ends with a reset at the client', () => {
     gatewaySocket.end = ((...args: Parameters<typeof end>) => ((ended = true), end(...args))) as typeof end;
     gatewaySocket.resetAndDestroy = () => ((reset = true), resetAndDestroy());
     await waitFor(() => progress.bytes >= 256 * 1024, 'the first bytes at the client', 20_000);
-    cut(conn);
+    cut(conn, targets);
     const client = await download;
     return { client, gateway: await conn.sender, ended, reset };
   }
@@ -119,6 +125,16 @@ describe('a download cut mid-transfer ends with a reset at the client', () => {
     const cut = await cutAfterSomeBytes((conn) => conn.listenerWs!.close(1000));
     expectReset(cut);
     expect(cut.gateway).toMatchObject({ error: { code: 'TUNNEL_CLOSED_EARLY', closeCode: 1000 } });
+  }, 30_000);
+
+  it('the target resets mid-transfer (client still sending): the client is reset, not ended', async () => {
+    // The forwarder reads the target in flowing mode, where libuv's RST-as-EOF is most likely: the pump must
+    // still see the reset (its side to the target is open, so a reset is told from a FIN).
+    const cut = await cutAfterSomeBytes((_conn, targets) => {
+      for (const s of targets) s.resetAndDestroy();
+    }, false);
+    expectReset(cut);
+    expect(cut.gateway).toMatchObject({ error: { code: 'TUNNEL_PEER_RESET' } });
   }, 30_000);
 
   it('an uncut download still ends cleanly with every byte (half-close kept)', async () => {
