@@ -110,9 +110,7 @@ function moduleKill(module: 'forwarder' | 'gateway'): ChaosCase {
   return {
     name: `${module} kill -9`,
     what: `kill -9 the ${module} mid-transfer (uploads and downloads), start it again`,
-    // The forwarder case sometimes ends a download with a clean FIN short of the end (docs/chaos.md): not in CI
-    // until that is fixed.
-    ci: module === 'gateway',
+    ci: true,
     run: (world) =>
       faultDuringTransfers(
         world,
@@ -152,8 +150,7 @@ function relayFrozen(frozenMs: number, ci: boolean): ChaosCase {
 const targetDownUp: ChaosCase = {
   name: 'target down/up',
   what: 'close every target (connections dropped) for 2 s mid-transfer, listen again',
-  // Sometimes a cut download ends with a clean FIN (docs/chaos.md): not in CI until that is fixed.
-  ci: false,
+  ci: true,
   run: (world) =>
     faultDuringTransfers(
       world,
@@ -335,7 +332,7 @@ const cpuContention: ChaosCase = {
 
 /** Every case, most valuable first; `ci` marks the subset npm test runs. */
 export const CASES: readonly ChaosCase[] = [
-  relayRestart(1_000, false),
+  relayRestart(1_000, true),
   moduleKill('forwarder'),
   moduleKill('gateway'),
   targetDownUp,

@@ -102,6 +102,12 @@ export async function upload(
   return totals;
 }
 
+/** True when the 'end' just seen on `socket` (whose side is still open) was a reset: the connection is gone. */
+function endedByReset(socket: Socket): boolean {
+  const handle = (socket as unknown as { _handle?: { getpeername?: (out: object) => number } })._handle;
+  return typeof handle?.getpeername === 'function' && handle.getpeername({}) !== 0;
+}
+
 /** Downloads `bytes` from the source route; verified when our hash equals the source's pattern. */
 export async function download(
   port: number,
@@ -125,11 +131,16 @@ export async function download(
           setTimeout(() => s.resume(), options.readDelayMs);
         }
       });
-      s.on('end', () => (ended = true));
+      s.on('end', () => {
+        // Node 20's libuv reports a reset that comes with POLLHUP after a partial read as an end of stream
+        // (libuv#4997); with our side still open a real FIN leaves the connection open, a reset does not.
+        ended = !endedByReset(s);
+        s.end();
+      });
       s.on('error', () => undefined);
       s.on('close', () => resolve());
+      // Our side stays open until the source has ended, so a reset can be told from a FIN (see 'end').
       s.write('go');
-      s.end();
     });
     const whole = totals.received === bytes && hash.digest('hex') === sourceSha256(bytes);
     if (ended && whole) totals.verified = bytes;

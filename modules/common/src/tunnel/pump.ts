@@ -44,6 +44,20 @@ function resetSocket(socket: Socket): void {
 }
 
 /**
+ * True when an end of stream on `socket` was really a reset. Node 20's libuv (1.46) reports a RST that arrives with
+ * POLLHUP right after a partial read as a clean EOF (libuv#4997). While our side has not ended, a real FIN leaves
+ * the connection open (CLOSE_WAIT) but a reset closes it, so asking for the peer's address tells them apart; once
+ * we have ended too, both close it and we cannot tell (the end is then taken as a FIN).
+ */
+function endedByReset(socket: Socket): boolean {
+  if (socket.writableEnded) return false;
+  // Node's handle is the only way to reach getpeername(2) uncached (socket.remoteAddress is cached).
+  const handle = (socket as unknown as { _handle?: { getpeername?: (out: object) => number } })._handle;
+  if (typeof handle?.getpeername !== 'function') return false;
+  return handle.getpeername({}) !== 0;
+}
+
+/**
  * Moves bytes both ways between a TCP socket and a tunnel duplex (a {@link RelayDuplex}) with backpressure each
  * way, carrying half-close: TCP end → `duplex.end()` (fin or close), tunnel end → `socket.end()`. A TCP error or
  * abort closes the tunnel with 4410 so the far end resets its socket too; an abnormal tunnel close resets the TCP
@@ -73,6 +87,12 @@ export function pumpTunnel(socket: Socket, duplex: Duplex, options: PumpOptions 
     socket.resume();
   };
   const onSocketEnd = (): void => {
+    if (endedByReset(socket)) {
+      // Not a FIN: carrying it on as one would hand the far end a truncated stream that looks complete.
+      onSocketError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+      socket.destroy();
+      return;
+    }
     duplex.end();
   };
   const onDuplexData = (chunk: Buffer): void => {

@@ -135,6 +135,20 @@ export class RelayDuplex extends Duplex {
       this.destroy(tunnelErrorFromClose(code, reason.toString('utf8'), this.wsError));
       return;
     }
+    // With half-close agreed the peer's end of stream is its hrf:fin; a clean close without one cut its stream
+    // short (a relay or peer that gave up), and must not reach our reader as a complete answer.
+    if (this.halfClose && !this.remoteEnded) {
+      const said = reason.length > 0 ? `: ${reason.toString('utf8')}` : '';
+      this.destroy(
+        new TunnelError(
+          'TUNNEL_CLOSED_EARLY',
+          `peer closed the tunnel (${code}) before its fin${said}`,
+          true,
+          code,
+        ),
+      );
+      return;
+    }
     this.peerClosed = true;
     pendingWrite?.();
     if (!this.remoteEnded) {
