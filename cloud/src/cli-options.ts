@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import type { HubBudgetSettings } from './azure/hub-budget';
+import { parseHubBudgetFlags } from './azure/hub-throttles';
 import { gatewayPoolFromEnv, poolRangeMismatch } from './gateway-pool-env';
 import type { ControllerSettingsInput, PoolSettings, RelayEntraAuthSettings } from './settings';
 
@@ -7,6 +9,9 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
 
   --iothub-connection-string  IOTHUB_CONNECTION_STRING  service connection string (registry read/write + service connect)
   --iothub-ca                 IOTHUB_CA_FILE            extra CA (PEM) for IoT Hub's TLS (the sandbox)
+  --iothub-tier               IOTHUB_TIER               F1|B1|B2|B3|S1|S2|S3: keep IoT Hub calls within this tier's
+                                                        throttles (default: unbudgeted; set it in production)
+  --iothub-units              IOTHUB_UNITS              the hub's unit count (default 1)
   --subscription              AZURE_SUBSCRIPTION_ID     subscription of the Relay namespace
   --resource-group            RELAY_RESOURCE_GROUP      resource group of the Relay namespace
   --namespace                 RELAY_NAMESPACE           Relay namespace name
@@ -46,6 +51,8 @@ Telemetry: APPLICATIONINSIGHTS_CONNECTION_STRING, METRICS_PORT (see docs/observa
 export interface ControllerCliOptions {
   readonly iothubConnectionString: string;
   readonly iothubCaFile?: string;
+  /** IoT Hub tier and units to budget calls for (`--iothub-tier`, `--iothub-units`). */
+  readonly hubBudget?: HubBudgetSettings;
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly namespace: string;
@@ -74,6 +81,8 @@ export interface ControllerCliOptions {
 const FLAGS = {
   'iothub-connection-string': 'IOTHUB_CONNECTION_STRING',
   'iothub-ca': 'IOTHUB_CA_FILE',
+  'iothub-tier': 'IOTHUB_TIER',
+  'iothub-units': 'IOTHUB_UNITS',
   subscription: 'AZURE_SUBSCRIPTION_ID',
   'resource-group': 'RELAY_RESOURCE_GROUP',
   namespace: 'RELAY_NAMESPACE',
@@ -168,6 +177,7 @@ export function parseControllerOptions(
     pools,
     once: values.once === true,
     ...optional('iothubCaFile', get('iothub-ca')),
+    ...optional('hubBudget', parseHubBudgetFlags(get('iothub-tier'), get('iothub-units'), problems)),
     ...optional('armEndpoint', get('arm-endpoint')),
     ...optional('armCaFile', get('arm-ca')),
     ...optional('defaultPool', get('default-pool')),

@@ -14,6 +14,8 @@ export interface ConnectionFlags {
   readonly idScope?: string;
   readonly globalEndpoint?: string;
   readonly group?: string;
+  readonly iothubTier?: string;
+  readonly iothubUnits?: string;
 }
 
 /** `provision location|gateway <registrationId> …` */
@@ -69,6 +71,8 @@ Connection flags (prefer the environment variables: flags are visible in the pro
   --id-scope                DPS_ID_SCOPE
   --global-endpoint         DPS_GLOBAL_ENDPOINT            default https://global.azure-devices-provisioning.net
   --group                   DPS_ENROLLMENT_GROUP           default relay-fleet
+  --iothub-tier             IOTHUB_TIER                    F1|B1|B2|B3|S1|S2|S3: keep IoT Hub calls in its throttles
+  --iothub-units            IOTHUB_UNITS                   the hub's unit count (default 1)
 Extra trusted CA (the sandbox): NODE_EXTRA_CA_CERTS=ca.pem. Output: --json prints one JSON object.
 Exit codes: 0 done, 64 bad input, 65 conflicting state, 69 DPS or IoT Hub failed, 73 cannot write, 75 concurrent change (run again).
 `;
@@ -97,6 +101,8 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
         'id-scope': { type: 'string' },
         'global-endpoint': { type: 'string' },
         group: { type: 'string' },
+        'iothub-tier': { type: 'string' },
+        'iothub-units': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -116,6 +122,8 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
     ...(values['id-scope'] !== undefined && { idScope: values['id-scope'] }),
     ...(values['global-endpoint'] !== undefined && { globalEndpoint: values['global-endpoint'] }),
     ...(values.group !== undefined && { group: values.group }),
+    ...(values['iothub-tier'] !== undefined && { iothubTier: values['iothub-tier'] }),
+    ...(values['iothub-units'] !== undefined && { iothubUnits: values['iothub-units'] }),
   };
   const json = values.json === true;
   const only = (allowed: readonly string[]): void => {
@@ -175,6 +183,8 @@ const COMMON = [
   'id-scope',
   'global-endpoint',
   'group',
+  'iothub-tier',
+  'iothub-units',
   'help',
 ];
 

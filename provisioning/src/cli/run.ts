@@ -1,6 +1,7 @@
 import { ConnectionString } from 'azure-iothub';
 import path from 'node:path';
 import { createProvisioningServiceClient } from '../../../cloud/src/azure/dps-clients';
+import { HubBudget } from '../../../cloud/src/azure/hub-budget';
 import { createIotHubServiceClients } from '../../../cloud/src/azure/iothub-service-clients';
 import type { DeploymentResult } from '../adm/apply';
 import { provisionDeployments } from '../adm/provision-deployments';
@@ -16,7 +17,7 @@ import {
   type DeviceCommand,
   type RemoveCommand,
 } from './args';
-import { requireSettings, resolveConnection } from './settings';
+import { requireSettings, resolveConnection, type ResolvedConnection } from './settings';
 
 /** Process exit codes (sysexits.h). */
 export const EXIT = {
@@ -86,7 +87,7 @@ async function runDevice(command: DeviceCommand, io: ProvisionCliIo): Promise<vo
     'idScope',
   ]);
   const ca = io.ca !== undefined ? { ca: io.ca } : {};
-  const hub = createIotHubServiceClients(settings.iothubConnectionString, ca);
+  const hub = createIotHubServiceClients(settings.iothubConnectionString, { ...ca, ...budgetOf(settings) });
   try {
     const result = await provisionDevice({
       registrationId: command.registrationId,
@@ -113,10 +114,10 @@ async function runDevice(command: DeviceCommand, io: ProvisionCliIo): Promise<vo
 
 async function runDeployments(command: DeploymentsCommand, io: ProvisionCliIo): Promise<void> {
   const settings = requireSettings(resolveConnection(command.connection, io.env), ['iothubConnectionString']);
-  const hub = createIotHubServiceClients(
-    settings.iothubConnectionString,
-    io.ca !== undefined ? { ca: io.ca } : {},
-  );
+  const hub = createIotHubServiceClients(settings.iothubConnectionString, {
+    ...(io.ca !== undefined && { ca: io.ca }),
+    ...budgetOf(settings),
+  });
   try {
     const platform = command.platform ?? 'amd64';
     const results = await provisionDeployments({
@@ -141,10 +142,10 @@ async function runDeployments(command: DeploymentsCommand, io: ProvisionCliIo): 
 
 async function runRemove(command: RemoveCommand, io: ProvisionCliIo): Promise<void> {
   const settings = requireSettings(resolveConnection(command.connection, io.env), ['iothubConnectionString']);
-  const hub = createIotHubServiceClients(
-    settings.iothubConnectionString,
-    io.ca !== undefined ? { ca: io.ca } : {},
-  );
+  const hub = createIotHubServiceClients(settings.iothubConnectionString, {
+    ...(io.ca !== undefined && { ca: io.ca }),
+    ...budgetOf(settings),
+  });
   try {
     const outcome = await writeRelayTag(hub.registry, command.deviceId, null);
     const removed = outcome === 'written';
@@ -204,4 +205,9 @@ function deploymentsText(results: readonly DeploymentResult[], platform: string,
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+// One process run is short, so a fresh budget per command is enough to keep a scripted batch of runs polite.
+function budgetOf(settings: ResolvedConnection): { budget?: HubBudget } {
+  return settings.hubBudget ? { budget: new HubBudget(settings.hubBudget) } : {};
 }
