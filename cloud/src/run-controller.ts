@@ -92,8 +92,13 @@ export function runController(options: RunControllerOptions): ControllerHandle {
     options.hubBudget instanceof HubBudget
       ? options.hubBudget
       : options.hubBudget &&
-        new HubBudget(options.hubBudget, undefined, undefined, (kind, waitMs, attempt) =>
-          logger.warn({ kind, waitMs, attempt }, 'IoT Hub throttled a call (429); waiting as it asks'),
+        new HubBudget(
+          options.hubBudget,
+          undefined,
+          undefined,
+          (kind, waitMs, attempt) =>
+            logger.warn({ kind, waitMs, attempt }, 'IoT Hub throttled a call (429); waiting as it asks'),
+          (kind, outcome) => options.metrics?.iothubCall?.(kind, outcome),
         );
   if (budget) registry = budgetedRegistry(registry, budget);
   // The budget's use once a minute, while calls are being made (a quiet minute logs nothing).

@@ -35,6 +35,9 @@ export interface HubBudgetUse {
 /** What the budget tells its owner: a 429 and the wait it caused (for a log line). */
 export type HubThrottledListener = (kind: HubCallKind, waitMs: number, attempt: number) => void;
 
+/** Every call as it goes out, and every 429 (for a metric). */
+export type HubCallListener = (kind: HubCallKind, outcome: 'sent' | 'throttled') => void;
+
 /**
  * The process uses this share of each published throttle: the buckets' burst (one second's worth) plus a
  * minute's refill must stay under the hub's per-minute count, with room for the status view and the CLI.
@@ -58,6 +61,7 @@ export class HubBudget {
     private readonly clock: LimiterClock = SYSTEM_CLOCK,
     private readonly random: () => number = Math.random,
     private readonly onThrottled?: HubThrottledListener,
+    private readonly onCall?: HubCallListener,
   ) {
     const limits = { ...hubLimits(settings.tier, settings.units), ...settings.limits };
     for (const kind of HUB_CALL_KINDS) {
@@ -82,11 +86,13 @@ export class HubBudget {
     for (let attempt = 1; ; attempt++) {
       use.waited += await bucket.take();
       this.count(use);
+      this.onCall?.(kind, 'sent');
       try {
         return await call();
       } catch (err) {
         if (statusOf(err) !== 429 || attempt >= MAX_ATTEMPTS) throw err;
         use.throttled++;
+        this.onCall?.(kind, 'throttled');
         const wait = retryAfterMs(err) ?? this.backoffMs(attempt);
         this.onThrottled?.(kind, wait, attempt);
         bucket.pause(wait);

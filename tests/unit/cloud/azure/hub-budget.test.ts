@@ -86,7 +86,8 @@ describe('HubBudget', () => {
     await Promise.all(
       Array.from({ length: 50 }, () => budget.run('query', async () => at.push(clock.now()))),
     );
-    for (const start of at) expect(at.filter((t) => t >= start && t < start + 60_000).length).toBeLessThanOrEqual(20);
+    for (const start of at)
+      expect(at.filter((t) => t >= start && t < start + 60_000).length).toBeLessThanOrEqual(20);
     const query = budget.use().find((u) => u.kind === 'query');
     expect(query).toMatchObject({ limitPerMinute: 20, budgetPerMinute: 18, calls: 50, throttled: 0 });
     expect(query?.peakPerMinute).toBeLessThanOrEqual(20);
@@ -95,7 +96,14 @@ describe('HubBudget', () => {
   it('waits as long as Retry-After says, then the call succeeds', async () => {
     const clock = virtualClock();
     const seen: Array<[string, number, number]> = [];
-    const budget = new HubBudget({ tier: 'S1', units: 1 }, clock, () => 0.5, (k, w, a) => seen.push([k, w, a]));
+    const metric: string[] = [];
+    const budget = new HubBudget(
+      { tier: 'S1', units: 1 },
+      clock,
+      () => 0.5,
+      (k, w, a) => seen.push([k, w, a]),
+      (k, outcome) => metric.push(`${k}:${outcome}`),
+    );
     let calls = 0;
     const result = await budget.run('twinUpdate', async () => {
       calls++;
@@ -105,13 +113,19 @@ describe('HubBudget', () => {
     expect(result).toBe('written');
     expect(clock.now()).toBeGreaterThanOrEqual(7000);
     expect(seen).toEqual([['twinUpdate', 7000, 1]]);
+    expect(metric).toEqual(['twinUpdate:sent', 'twinUpdate:throttled', 'twinUpdate:sent']);
     expect(budget.use().find((u) => u.kind === 'twinUpdate')).toMatchObject({ calls: 2, throttled: 1 });
   });
 
   it('backs off exponentially with jitter when the 429 gives no hint', async () => {
     const clock = virtualClock();
     const waits: number[] = [];
-    const budget = new HubBudget({ tier: 'S1', units: 1 }, clock, () => 0.5, (_k, w) => waits.push(w));
+    const budget = new HubBudget(
+      { tier: 'S1', units: 1 },
+      clock,
+      () => 0.5,
+      (_k, w) => waits.push(w),
+    );
     let calls = 0;
     await budget.run('twinRead', async () => {
       if (++calls <= 3) throw throttled();
@@ -132,7 +146,9 @@ describe('HubBudget', () => {
       }),
     ).rejects.toBe(notFound);
     expect(calls).toBe(1);
-    await expect(budget.run('registry', () => Promise.reject(throttled('1')))).rejects.toThrow('ThrottlingException');
+    await expect(budget.run('registry', () => Promise.reject(throttled('1')))).rejects.toThrow(
+      'ThrottlingException',
+    );
     expect(budget.use().find((u) => u.kind === 'registry')).toMatchObject({ calls: 8, throttled: 7 });
   });
 
