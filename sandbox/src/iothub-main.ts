@@ -3,8 +3,10 @@
  * connection string, then serves MQTT and HTTPS on one TLS port until Ctrl-C (SIGINT) or SIGTERM.
  *
  *   npx ts-node --transpile-only sandbox/src/iothub-main.ts [--port N] [--state-dir DIR] [--hub-name NAME] [--json]
+ *       [--throttle-tier S1 [--throttle-units 1]]   (answer 429 + Retry-After past that tier's published throttles)
  */
 import { join, resolve } from 'node:path';
+import { hubLimits, parseHubBudgetFlags, type IotHubTier } from '../../cloud/src/azure/hub-throttles';
 import { createLogger } from '../../modules/common/src/log';
 import { startSandboxIotHub, type SandboxIotHub } from './iothub';
 import { runSandboxProcess } from './process-main';
@@ -19,6 +21,8 @@ export interface IotHubMainArgs {
   readonly hubName: string;
   /** Print one JSON line instead of the human-readable summary. */
   readonly json: boolean;
+  /** Throttle the service API like this tier and unit count (`--throttle-tier`, SANDBOX_IOTHUB_THROTTLE_TIER). */
+  readonly throttle?: { readonly tier: IotHubTier; readonly units: number };
 }
 
 /** What a started hub process reports. */
@@ -38,6 +42,8 @@ export function parseIotHubMainArgs(
   let stateDir = env.SANDBOX_STATE_DIR ?? '.sandbox-state';
   let hubName = 'sandbox-hub';
   let json = false;
+  let throttleTier = env.SANDBOX_IOTHUB_THROTTLE_TIER || undefined;
+  let throttleUnits = env.SANDBOX_IOTHUB_THROTTLE_UNITS || undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? '';
     const value = (): string => {
@@ -49,12 +55,17 @@ export function parseIotHubMainArgs(
     else if (flag === '--state-dir') stateDir = value();
     else if (flag === '--hub-name') hubName = value();
     else if (flag === '--json') json = true;
+    else if (flag === '--throttle-tier') throttleTier = value();
+    else if (flag === '--throttle-units') throttleUnits = value();
     else throw new Error(`unknown option ${flag}`);
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0-65535');
   if (!/^[a-z0-9-]{3,50}$/i.test(hubName))
     throw new Error('--hub-name must be 3-50 letters, digits or dashes');
-  return { port, stateDir: resolve(stateDir), hubName, json };
+  const problems: string[] = [];
+  const throttle = parseHubBudgetFlags(throttleTier, throttleUnits, problems);
+  if (problems.length > 0) throw new Error(problems.join('; ').replace(/--iothub-/g, '--throttle-'));
+  return { port, stateDir: resolve(stateDir), hubName, json, ...(throttle && { throttle }) };
 }
 
 /** Starts the hub with the shared sandbox PKI and its state file; returns it and what to print. */
@@ -68,6 +79,9 @@ export async function startIotHubProcess(
     caFile: pki.caFile,
     hubName: args.hubName,
     ...(args.port ? { port: args.port } : {}),
+    ...(args.throttle && {
+      throttle: hubLimits(args.throttle.tier, args.throttle.units),
+    }),
     // With --json, stdout carries the info line first; keep routine logs off it unless asked for.
     logger: createLogger('sandbox-iothub', process.env.LOG_LEVEL ?? (args.json ? 'warn' : 'info')),
   });
