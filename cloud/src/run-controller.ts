@@ -148,6 +148,13 @@ export function runController(options: RunControllerOptions): ControllerHandle {
     stop: () =>
       (stopping ??= controller.stop().finally(() => {
         if (useLog) clearInterval(useLog);
+        // The summary of a run (a `--once` run's only one): every class that was used, since the start.
+        const used = budget?.use().filter((u) => u.calls > 0);
+        if (used?.length)
+          logger.info(
+            { tier: budget!.settings.tier, units: budget!.settings.units, use: used },
+            'IoT Hub budget use',
+          );
         closeHub();
       })),
   };
