@@ -12,14 +12,21 @@
  * Locations are spread over pools of `--per-pool` (a gateway twin holds at most 32 KB of desired properties,
  * about 50 locations with two services), one gateway device each.
  *
+ * Each sandbox row also gives the CPU time of this process (controller and in-process sandbox together: an upper
+ * bound of the controller's) and its RSS after the step; at the end, the IoT Hub service calls the sandbox counted
+ * per throttle class, at their peak 60 s window, against an S1 × 1 unit hub's published throttles, the largest
+ * twin of any module, and (with `--iothub-tier`) the controller's own budget use.
+ *
  *   npx ts-node --transpile-only bench/controller-reconcile.ts [--locations 1000] [--services 2]
- *       [--per-pool 40] [--concurrency 8] [--skip-sandbox] [--json]
+ *       [--per-pool 40] [--concurrency 8] [--iothub-tier S1 [--iothub-units 1]] [--skip-sandbox] [--json]
  */
 import { parseArgs } from 'node:util';
 
 // The sandbox services log at LOG_LEVEL; keep the bench output to its own lines.
 process.env.LOG_LEVEL ??= 'silent';
 import pino from 'pino';
+import type { HubBudgetSettings } from '../cloud/src/azure/hub-budget';
+import { hubLimits, parseHubBudgetFlags } from '../cloud/src/azure/hub-throttles';
 import { documentBytes } from '../cloud/src/model/documents';
 import type { JsonObject } from '../cloud/src/model/json';
 import { keyRef } from '../cloud/src/model/observed';
@@ -37,6 +44,7 @@ interface Options {
   concurrency: number;
   skipSandbox: boolean;
   json: boolean;
+  hubBudget?: HubBudgetSettings;
 }
 
 interface Row {
@@ -48,6 +56,8 @@ interface Row {
   actions?: number;
   passes?: number;
   outcome?: string;
+  cpuMs?: number;
+  rssMb?: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -66,9 +76,15 @@ function parse(): Options {
       concurrency: { type: 'string', default: '8' },
       'skip-sandbox': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'iothub-tier': { type: 'string' },
+      'iothub-units': { type: 'string' },
     },
   });
+  const problems: string[] = [];
+  const hubBudget = parseHubBudgetFlags(values['iothub-tier'], values['iothub-units'], problems);
+  if (problems.length > 0) throw new Error(problems.join('; '));
   return {
+    ...(hubBudget && { hubBudget }),
     locations: Number(values.locations),
     services: Number(values.services),
     perPool: Number(values['per-pool']),
@@ -207,7 +223,19 @@ async function inMemory(o: Options, rows: Row[]): Promise<void> {
   rows.push(row('in-memory', 'steady state', await reconcileOnce(ctx(Date.UTC(2025, 0, 1)))));
 }
 
-async function sandbox(o: Options, rows: Row[]): Promise<{ maxGatewayTwinBytes: number; problems: number }> {
+/** What the sandbox part reports beside its rows. */
+interface SandboxFigures {
+  maxGatewayTwinBytes: number;
+  maxTwinBytes: number;
+  problems: number;
+  hubCalls: Record<
+    string,
+    { calls: number; peakPerMinute: number; s1LimitPerMinute: number; throttled: number }
+  >;
+  budgetUse?: unknown;
+}
+
+async function sandbox(o: Options, rows: Row[]): Promise<SandboxFigures> {
   const shape = fleetShape(o);
   log('starting sandbox relay, ARM and IoT Hub');
   const world = await startControllerWorld();
@@ -226,28 +254,67 @@ async function sandbox(o: Options, rows: Row[]): Promise<{ maxGatewayTwinBytes: 
     }
     const settings = { pools: shape.pools, tokenLifetimeMs: 4 * HOUR_MS };
     let nowMs = Date.now();
-    const controller = world.startController(settings, { concurrency: o.concurrency, nowMs: () => nowMs });
+    const budget = o.hubBudget && { hubBudget: o.hubBudget };
+    // Seeding went through the hub in-process; count only the controller's calls.
+    world.hub.serviceThrottle.setRates({});
+    const callsBefore = world.hub.serviceThrottle.snapshot();
+    const step = async (scenario: string, run: () => Promise<ReconcileResult>) => {
+      const cpu = process.cpuUsage();
+      const result = await run();
+      const used = process.cpuUsage(cpu);
+      rows.push({
+        ...row('sandbox', scenario, result),
+        cpuMs: (used.user + used.system) / 1000,
+        rssMb: process.memoryUsage().rss / 2 ** 20,
+      });
+      return result;
+    };
+    const controller = world.startController(settings, {
+      concurrency: o.concurrency,
+      nowMs: () => nowMs,
+      ...budget,
+    });
     log('first reconcile (creates everything)');
-    rows.push(row('sandbox', 'first reconcile', await controller.reconcileNow()));
+    await step('first reconcile', () => controller.reconcileNow());
     log('steady-state reconcile');
-    rows.push(row('sandbox', 'steady state', await controller.reconcileNow()));
+    await step('steady state', () => controller.reconcileNow());
     log('every token due');
     nowMs += 2 * HOUR_MS + 60_000;
-    rows.push(row('sandbox', 'every token due', await controller.reconcileNow()));
+    await step('every token due', () => controller.reconcileNow());
+    const budgetUse = controller.hubBudgetUse();
     await controller.stop();
     log('restarted controller (no key cache)');
-    const restarted = world.startController(settings, { concurrency: o.concurrency, nowMs: () => nowMs });
-    const last = await restarted.reconcileNow();
-    rows.push(row('sandbox', 'restarted controller', last));
+    const restarted = world.startController(settings, {
+      concurrency: o.concurrency,
+      nowMs: () => nowMs,
+      ...budget,
+    });
+    const last = await step('restarted controller', () => restarted.reconcileNow());
     await restarted.stop();
+    const after = world.hub.serviceThrottle.snapshot();
     let maxGatewayTwinBytes = 0;
     for (const g of shape.gateways)
       maxGatewayTwinBytes = Math.max(
         maxGatewayTwinBytes,
         documentBytes(await world.desired(g.deviceId, 'relay-gateway')),
       );
+    let maxTwinBytes = maxGatewayTwinBytes;
+    for (const l of shape.locations)
+      maxTwinBytes = Math.max(
+        maxTwinBytes,
+        documentBytes(await world.desired(l.deviceId, 'relay-forwarder')),
+      );
+    const s1 = hubLimits('S1', 1);
+    const hubCalls: SandboxFigures['hubCalls'] = {};
+    for (const kind of Object.keys(after) as (keyof typeof after)[])
+      hubCalls[kind] = {
+        calls: after[kind].calls - callsBefore[kind].calls,
+        peakPerMinute: after[kind].peakPerWindow,
+        s1LimitPerMinute: s1[kind],
+        throttled: after[kind].throttled,
+      };
     const problems = [...last.outcomes.values()].filter((oc) => oc.problems.length > 0).length;
-    return { maxGatewayTwinBytes, problems };
+    return { maxGatewayTwinBytes, maxTwinBytes, problems, hubCalls, ...(budget && { budgetUse }) };
   } finally {
     await world.close();
   }
@@ -255,7 +322,18 @@ async function sandbox(o: Options, rows: Row[]): Promise<{ maxGatewayTwinBytes: 
 
 function table(rows: Row[]): string {
   const f = (n: number | undefined) => (n === undefined ? '' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
-  const head = ['part', 'scenario', 'total ms', 'read ms', 'plan ms', 'actions', 'passes', 'outcome'];
+  const head = [
+    'part',
+    'scenario',
+    'total ms',
+    'read ms',
+    'plan ms',
+    'actions',
+    'passes',
+    'cpu ms',
+    'rss MB',
+    'outcome',
+  ];
   const body = rows.map((r) => [
     r.part,
     r.scenario,
@@ -264,11 +342,13 @@ function table(rows: Row[]): string {
     f(r.planMs),
     String(r.actions ?? ''),
     String(r.passes ?? ''),
+    f(r.cpuMs),
+    f(r.rssMb),
     r.outcome ?? '',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+    cells.map((c, i) => (i >= 2 && i <= 8 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
@@ -276,7 +356,8 @@ async function main(): Promise<void> {
   const o = parse();
   const rows: Row[] = [];
   log(
-    `${o.locations} locations × ${o.services} services, ${Math.ceil(o.locations / o.perPool)} pools, concurrency ${o.concurrency}`,
+    `${o.locations} locations × ${o.services} services, ${Math.ceil(o.locations / o.perPool)} pools, concurrency ${o.concurrency}` +
+      (o.hubBudget ? `, IoT Hub budget ${o.hubBudget.tier} × ${o.hubBudget.units}` : ', IoT Hub unbudgeted'),
   );
   await inMemory(o, rows);
   const extra = o.skipSandbox ? undefined : await sandbox(o, rows);
@@ -285,10 +366,22 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(`${table(rows)}\n`);
-  if (extra)
+  if (extra) {
     process.stdout.write(
-      `largest gateway twin: ${extra.maxGatewayTwinBytes} bytes; locations with problems: ${extra.problems}\n`,
+      `largest gateway twin: ${extra.maxGatewayTwinBytes} bytes; largest twin: ${extra.maxTwinBytes} bytes; ` +
+        `locations with problems: ${extra.problems}\n`,
     );
+    process.stdout.write(
+      'IoT Hub calls by the controller (sandbox count) — peak 60 s window vs S1 × 1 unit:\n',
+    );
+    for (const [kind, c] of Object.entries(extra.hubCalls)) {
+      const over = c.peakPerMinute > c.s1LimitPerMinute ? '  OVER S1' : '';
+      process.stdout.write(
+        `  ${kind.padEnd(13)} ${String(c.calls).padStart(6)} calls, peak ${String(c.peakPerMinute).padStart(6)}/min ` +
+          `of ${c.s1LimitPerMinute}/min, 429s ${c.throttled}${over}\n`,
+      );
+    }
+  }
 }
 
 main().catch((err: unknown) => {

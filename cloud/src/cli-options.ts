@@ -4,6 +4,8 @@ import {
   stringFlag,
 } from '../../modules/common/src/cli/command-line';
 import { LOG_LEVELS } from '../../modules/common/src/log';
+import type { HubBudgetSettings } from './azure/hub-budget';
+import { parseHubBudgetFlags } from './azure/hub-throttles';
 import { gatewayPoolFromEnv, poolRangeMismatch } from './gateway-pool-env';
 import type { ControllerSettingsInput, PoolSettings, RelayEntraAuthSettings } from './settings';
 
@@ -12,6 +14,9 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
 
   --iothub-connection-string  IOTHUB_CONNECTION_STRING  service connection string (registry read/write + service connect)
   --iothub-ca                 IOTHUB_CA_FILE            extra CA (PEM) for IoT Hub's TLS (the sandbox)
+  --iothub-tier               IOTHUB_TIER               F1|B1|B2|B3|S1|S2|S3: keep IoT Hub calls within this tier's
+                                                        throttles (default: unbudgeted; set it in production)
+  --iothub-units              IOTHUB_UNITS              the hub's unit count (default 1)
   --subscription              AZURE_SUBSCRIPTION_ID     subscription of the Relay namespace
   --resource-group            RELAY_RESOURCE_GROUP      resource group of the Relay namespace
   --namespace                 RELAY_NAMESPACE           Relay namespace name
@@ -51,6 +56,8 @@ Telemetry: APPLICATIONINSIGHTS_CONNECTION_STRING, METRICS_PORT (see docs/observa
 export interface ControllerCliOptions {
   readonly iothubConnectionString: string;
   readonly iothubCaFile?: string;
+  /** IoT Hub tier and units to budget calls for (`--iothub-tier`, `--iothub-units`). */
+  readonly hubBudget?: HubBudgetSettings;
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly namespace: string;
@@ -79,6 +86,8 @@ export interface ControllerCliOptions {
 const FLAGS = {
   'iothub-connection-string': 'IOTHUB_CONNECTION_STRING',
   'iothub-ca': 'IOTHUB_CA_FILE',
+  'iothub-tier': 'IOTHUB_TIER',
+  'iothub-units': 'IOTHUB_UNITS',
   subscription: 'AZURE_SUBSCRIPTION_ID',
   'resource-group': 'RELAY_RESOURCE_GROUP',
   namespace: 'RELAY_NAMESPACE',
@@ -171,6 +180,7 @@ export function parseControllerOptions(
     pools,
     once: values.once === true,
     ...optional('iothubCaFile', get('iothub-ca')),
+    ...optional('hubBudget', parseHubBudgetFlags(get('iothub-tier'), get('iothub-units'), problems)),
     ...optional('armEndpoint', get('arm-endpoint')),
     ...optional('armCaFile', get('arm-ca')),
     ...optional('defaultPool', defaultPool),

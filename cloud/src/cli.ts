@@ -80,6 +80,7 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
     handle = runController({
       settings,
       iothub: { connectionString: o.iothubConnectionString, ...(iothubCa !== undefined && { ca: iothubCa }) },
+      ...(o.hubBudget && { hubBudget: o.hubBudget }),
       arm: {
         credential: await credentialFor(o),
         subscriptionId: o.subscriptionId,

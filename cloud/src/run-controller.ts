@@ -6,6 +6,8 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'azure-iothub';
 import { createLogger, type Logger } from '../../modules/common/src/log';
 import type { RelayMetrics } from '../../modules/common/src/telemetry/metrics';
+import { budgetedRegistry } from './azure/budgeted-registry';
+import { HubBudget, type HubBudgetSettings, type HubBudgetUse } from './azure/hub-budget';
 import { createIotHubServiceClients } from './azure/iothub-service-clients';
 import { IotHubFleetTwins } from './adapters/fleet-twins';
 import { ArmRelayAdmin } from './adapters/relay-admin';
@@ -52,6 +54,8 @@ export interface RunControllerOptions extends LoopOptions {
    * (default `fleet-controller-lease`, created disabled when missing). Absent: always reconcile.
    */
   readonly lease?: LeaseTiming & { readonly deviceId?: string; readonly holderId?: string };
+  /** Budget every IoT Hub call (twins, queries, the lease) for this hub tier and unit count; absent: unbudgeted. */
+  readonly hubBudget?: HubBudgetSettings | HubBudget;
 }
 
 /** A running controller. */
@@ -62,6 +66,8 @@ export interface ControllerHandle {
   reconcileNow(): Promise<ReconcileResult>;
   /** Stops the loop and closes the clients it created. Idempotent. */
   stop(): Promise<void>;
+  /** Each IoT Hub call kind's use of its budget; empty when unbudgeted. */
+  hubBudgetUse(): HubBudgetUse[];
 }
 
 /**
@@ -82,6 +88,31 @@ export function runController(options: RunControllerOptions): ControllerHandle {
     registry = clients.registry;
     closeHub = () => clients.close();
   }
+  const budget =
+    options.hubBudget instanceof HubBudget
+      ? options.hubBudget
+      : options.hubBudget &&
+        new HubBudget(
+          options.hubBudget,
+          undefined,
+          undefined,
+          (kind, waitMs, attempt) =>
+            logger.warn({ kind, waitMs, attempt }, 'IoT Hub throttled a call (429); waiting as it asks'),
+          (kind, outcome) => options.metrics?.iothubCall?.(kind, outcome),
+        );
+  if (budget) registry = budgetedRegistry(registry, budget);
+  // The budget's use once a minute, while calls are being made (a quiet minute logs nothing).
+  let lastLogged = '';
+  const useLog =
+    budget &&
+    setInterval(() => {
+      const use = budget.use().filter((u) => u.callsLastMinute > 0 || u.throttled > 0);
+      const line = JSON.stringify(use);
+      if (use.length === 0 || line === lastLogged) return;
+      lastLogged = line;
+      logger.info({ tier: budget.settings.tier, units: budget.settings.units, use }, 'IoT Hub budget use');
+    }, 60_000);
+  useLog?.unref();
   const arm = options.arm;
   const client =
     'client' in arm
@@ -113,8 +144,17 @@ export function runController(options: RunControllerOptions): ControllerHandle {
     controller,
     settings,
     reconcileNow: () => controller.reconcileNow(),
+    hubBudgetUse: () => budget?.use() ?? [],
     stop: () =>
       (stopping ??= controller.stop().finally(() => {
+        if (useLog) clearInterval(useLog);
+        // The summary of a run (a `--once` run's only one): every class that was used, since the start.
+        const used = budget?.use().filter((u) => u.calls > 0);
+        if (used?.length)
+          logger.info(
+            { tier: budget!.settings.tier, units: budget!.settings.units, use: used },
+            'IoT Hub budget use',
+          );
         closeHub();
       })),
   };

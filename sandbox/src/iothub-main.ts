@@ -3,6 +3,7 @@
  * connection string, then serves MQTT and HTTPS on one TLS port until Ctrl-C (SIGINT) or SIGTERM.
  *
  *   npx ts-node --transpile-only sandbox/src/iothub-main.ts [--port N] [--state-dir DIR] [--hub-name NAME] [--json]
+ *       [--throttle-tier S1 [--throttle-units 1]]   (answer 429 + Retry-After past that tier's published throttles)
  */
 import { join, resolve } from 'node:path';
 import {
@@ -12,6 +13,7 @@ import {
   type OptionSpecs,
 } from '../../modules/common/src/cli/command-line';
 import { UsageError } from '../../modules/common/src/cli/cli-error';
+import { hubLimits, parseHubBudgetFlags, type IotHubTier } from '../../cloud/src/azure/hub-throttles';
 import { createLogger } from '../../modules/common/src/log';
 import { startSandboxIotHub, type SandboxIotHub } from './iothub';
 import { runSandboxProcess } from './process-main';
@@ -26,6 +28,8 @@ export interface IotHubMainArgs {
   readonly hubName: string;
   /** Print one JSON line instead of the human-readable summary. */
   readonly json: boolean;
+  /** Throttle the service API like this tier and unit count (`--throttle-tier`, SANDBOX_IOTHUB_THROTTLE_TIER). */
+  readonly throttle?: { readonly tier: IotHubTier; readonly units: number };
 }
 
 /** What a started hub process reports. */
@@ -38,7 +42,7 @@ export interface IotHubMainInfo {
 
 /** Usage text for --help and bad command lines. */
 export const IOTHUB_MAIN_USAGE = `Usage: npx ts-node --transpile-only sandbox/src/iothub-main.ts [--port N] [--state-dir DIR]
-         [--hub-name NAME] [--json]
+         [--hub-name NAME] [--throttle-tier TIER [--throttle-units N]] [--json]
 
   Runs the sandbox IoT Hub (MQTT and HTTPS on one TLS port) and prints its host name, CA file and the
   iothubowner connection string.
@@ -46,6 +50,9 @@ export const IOTHUB_MAIN_USAGE = `Usage: npx ts-node --transpile-only sandbox/sr
   --port N          TLS port (default SANDBOX_IOTHUB_PORT, else the previous run's port when free)
   --state-dir DIR   CA and hub state kept between runs (default SANDBOX_STATE_DIR, else .sandbox-state)
   --hub-name NAME   3-50 letters, digits or dashes (default sandbox-hub)
+  --throttle-tier T answer 429 + Retry-After past tier T's published throttles (F1|B1|B2|B3|S1|S2|S3;
+                    default SANDBOX_IOTHUB_THROTTLE_TIER, else no throttling)
+  --throttle-units N the hub's unit count for --throttle-tier (default SANDBOX_IOTHUB_THROTTLE_UNITS, else 1)
   --json            print one JSON line instead of the banner
 ${STANDARD_USAGE_LINES}`;
 
@@ -54,6 +61,8 @@ export const IOTHUB_MAIN_OPTIONS = {
   port: { type: 'string' },
   'state-dir': { type: 'string' },
   'hub-name': { type: 'string' },
+  'throttle-tier': { type: 'string' },
+  'throttle-units': { type: 'string' },
   json: { type: 'boolean' },
 } as const satisfies OptionSpecs;
 
@@ -71,7 +80,20 @@ export function parseIotHubMainArgs(
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
   if (!/^[a-z0-9-]{3,50}$/i.test(hubName))
     throw new UsageError('--hub-name must be 3-50 letters, digits or dashes');
-  return { port, stateDir: resolve(stateDir), hubName, json: values.json === true };
+  const problems: string[] = [];
+  const throttle = parseHubBudgetFlags(
+    stringFlag(values, 'throttle-tier') ?? (env.SANDBOX_IOTHUB_THROTTLE_TIER || undefined),
+    stringFlag(values, 'throttle-units') ?? (env.SANDBOX_IOTHUB_THROTTLE_UNITS || undefined),
+    problems,
+  );
+  if (problems.length > 0) throw new UsageError(problems.join('; ').replace(/--iothub-/g, '--throttle-'));
+  return {
+    port,
+    stateDir: resolve(stateDir),
+    hubName,
+    json: values.json === true,
+    ...(throttle && { throttle }),
+  };
 }
 
 /** Starts the hub with the shared sandbox PKI and its state file; returns it and what to print. */
@@ -85,6 +107,9 @@ export async function startIotHubProcess(
     caFile: pki.caFile,
     hubName: args.hubName,
     ...(args.port ? { port: args.port } : {}),
+    ...(args.throttle && {
+      throttle: hubLimits(args.throttle.tier, args.throttle.units),
+    }),
     // With --json, stdout carries the info line first; keep routine logs off it unless asked for.
     logger: createLogger('sandbox-iothub', process.env.LOG_LEVEL ?? (args.json ? 'warn' : 'info')),
   });

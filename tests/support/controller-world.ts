@@ -16,7 +16,12 @@ import {
 } from '../../cloud/src/run-controller';
 import type { ControllerSettingsInput, PoolSettings } from '../../cloud/src/settings';
 import { startSandboxArm, type SandboxArm } from '../../sandbox/src/arm';
-import { createIotHubServiceClients, startSandboxIotHub, type SandboxIotHub } from '../../sandbox/src/iothub';
+import {
+  createIotHubServiceClients,
+  startSandboxIotHub,
+  type SandboxIotHub,
+  type SandboxIotHubOptions,
+} from '../../sandbox/src/iothub';
 import { startSandboxRelay, type SandboxRelay } from '../../sandbox/src/relay';
 import { generateSandboxPki } from '../../sandbox/src/tls/pki';
 
@@ -62,13 +67,15 @@ export const DEFAULT_POOL: PoolSettings = {
   allow: ['0.0.0.0/0'],
 };
 
-/** Starts relay, ARM and IoT Hub sharing one CA. */
-export async function startControllerWorld(): Promise<ControllerWorld> {
+/** Starts relay, ARM and IoT Hub sharing one CA; `hubOptions` reach the sandbox hub (e.g. its throttle window). */
+export async function startControllerWorld(
+  hubOptions: Pick<SandboxIotHubOptions, 'throttle' | 'throttleWindowMs'> = {},
+): Promise<ControllerWorld> {
   const stateDir = await mkdtemp(join(tmpdir(), 'hrf-controller-'));
   const pki = await generateSandboxPki();
   const relay = await startSandboxRelay({ pki });
   const arm = await startSandboxArm({ relay, pki });
-  const hub = await startSandboxIotHub({ pki, stateDir });
+  const hub = await startSandboxIotHub({ pki, stateDir, ...hubOptions });
   const clients = createIotHubServiceClients(hub.ownerConnectionString, { ca: hub.caPem });
   const registry = clients.registry;
   const relayApi = new RelayAPI(arm.credential(), arm.subscriptionId, arm.clientOptions());

@@ -3,6 +3,8 @@ import { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
 import { Agent, AgentOptions, RequestOptions } from 'node:https';
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
+import { budgetedRegistry } from './budgeted-registry';
+import type { HubBudget } from './hub-budget';
 
 // azure-iothub's own user agent string, so requests look the same as from Registry.fromConnectionString.
 const SDK_USER_AGENT = `azure-iothub/${(require('azure-iothub/package.json') as { version: string }).version}`;
@@ -66,8 +68,15 @@ export interface IotHubServiceClients {
  */
 export function createIotHubServiceClients(
   connectionString: string,
-  options: { ca?: string } = {},
+  options: { ca?: string; budget?: HubBudget } = {},
 ): IotHubServiceClients {
+  const clients = createUnbudgeted(connectionString, options);
+  return options.budget
+    ? { ...clients, registry: budgetedRegistry(clients.registry, options.budget) }
+    : clients;
+}
+
+function createUnbudgeted(connectionString: string, options: { ca?: string }): IotHubServiceClients {
   const cn = ConnectionString.parse(connectionString);
   const host = cn.HostName ?? '';
   const keyName = cn.SharedAccessKeyName ?? '';

@@ -21,6 +21,8 @@ export interface ConnectionFlags {
   readonly group?: string;
   /** The controller's pools (its `--pools` JSON): a location's or gateway's pool must be one of them. */
   readonly pools?: string;
+  readonly iothubTier?: string;
+  readonly iothubUnits?: string;
 }
 
 /** `provision location|gateway <registrationId> …` */
@@ -83,6 +85,8 @@ Connection flags (prefer the environment variables: flags are visible in the pro
   --group                   DPS_ENROLLMENT_GROUP           default relay-fleet
   --pools                   CONTROLLER_POOLS               the controller's pools (JSON, as its --pools): --pool
                                                            must name one; without it, one a gateway device has
+  --iothub-tier             IOTHUB_TIER                    F1|B1|B2|B3|S1|S2|S3: keep IoT Hub calls in its throttles
+  --iothub-units            IOTHUB_UNITS                   the hub's unit count (default 1)
 Extra trusted CA (the sandbox): NODE_EXTRA_CA_CERTS=ca.pem. Output: --json prints one JSON object.
 Before anything is written the IoT Hub credential is checked and --pool is matched against the known pools.
 Exit codes: 0 done, 64 bad input, 65 conflicting state, 69 DPS or IoT Hub failed, 73 cannot write,
@@ -110,6 +114,8 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
       'global-endpoint': { type: 'string' },
       group: { type: 'string' },
       pools: { type: 'string' },
+      'iothub-tier': { type: 'string' },
+      'iothub-units': { type: 'string' },
     },
     { positionals: true },
   );
@@ -136,6 +142,8 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
     'global-endpoint': flag('global-endpoint'),
     group: flag('group'),
     pools: flag('pools'),
+    'iothub-tier': flag('iothub-tier'),
+    'iothub-units': flag('iothub-units'),
   };
   const [command, ...rest] = positionals;
   const connection: ConnectionFlags = {
@@ -149,6 +157,8 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
     ...(values['global-endpoint'] !== undefined && { globalEndpoint: values['global-endpoint'] }),
     ...(values.group !== undefined && { group: values.group }),
     ...(values.pools !== undefined && { pools: values.pools }),
+    ...(values['iothub-tier'] !== undefined && { iothubTier: values['iothub-tier'] }),
+    ...(values['iothub-units'] !== undefined && { iothubUnits: values['iothub-units'] }),
   };
   const json = values.json === true;
   const only = (allowed: readonly string[]): void => {
@@ -209,6 +219,8 @@ const COMMON = [
   'global-endpoint',
   'group',
   'pools',
+  'iothub-tier',
+  'iothub-units',
   'help',
   'version',
   'debug',

@@ -4,6 +4,7 @@ import { wantsDebug } from '../../../modules/common/src/cli/command-line';
 import { projectVersion } from '../../../modules/common/src/cli/version';
 import { createProgress } from '../../../modules/common/src/cli/progress';
 import { createProvisioningServiceClient } from '../../../cloud/src/azure/dps-clients';
+import { HubBudget } from '../../../cloud/src/azure/hub-budget';
 import { createIotHubServiceClients } from '../../../cloud/src/azure/iothub-service-clients';
 import type { DeploymentResult } from '../adm/apply';
 import { provisionDeployments } from '../adm/provision-deployments';
@@ -27,7 +28,7 @@ import {
   type RemoveCommand,
 } from './args';
 import { checkDeclaredPool, gatewayPoolsInHub, poolNamesOf } from './preflight';
-import { requireSettings, resolveConnection } from './settings';
+import { requireSettings, resolveConnection, type ResolvedConnection } from './settings';
 
 /** Process exit codes (sysexits.h). */
 export const EXIT = {
@@ -114,7 +115,7 @@ async function runDevice(command: DeviceCommand, io: ProvisionCliIo): Promise<vo
     'idScope',
   ]);
   const ca = io.ca !== undefined ? { ca: io.ca } : {};
-  const hub = createIotHubServiceClients(settings.iothubConnectionString, ca);
+  const hub = createIotHubServiceClients(settings.iothubConnectionString, { ...ca, ...budgetOf(settings) });
   // With --json stdout carries exactly one object: progress goes to stderr then.
   const progress = createProgress(command.json ? io.stderr : io.stdout);
   try {
@@ -163,10 +164,10 @@ async function runDeployments(command: DeploymentsCommand, io: ProvisionCliIo): 
       `--platform ${platform}: not one of ${platforms.join(', ')}`,
       false,
     );
-  const hub = createIotHubServiceClients(
-    settings.iothubConnectionString,
-    io.ca !== undefined ? { ca: io.ca } : {},
-  );
+  const hub = createIotHubServiceClients(settings.iothubConnectionString, {
+    ...(io.ca !== undefined && { ca: io.ca }),
+    ...budgetOf(settings),
+  });
   try {
     const results = await provisionDeployments({
       registry: hub.registry,
@@ -190,10 +191,10 @@ async function runDeployments(command: DeploymentsCommand, io: ProvisionCliIo): 
 
 async function runRemove(command: RemoveCommand, io: ProvisionCliIo): Promise<void> {
   const settings = requireSettings(resolveConnection(command.connection, io.env), ['iothubConnectionString']);
-  const hub = createIotHubServiceClients(
-    settings.iothubConnectionString,
-    io.ca !== undefined ? { ca: io.ca } : {},
-  );
+  const hub = createIotHubServiceClients(settings.iothubConnectionString, {
+    ...(io.ca !== undefined && { ca: io.ca }),
+    ...budgetOf(settings),
+  });
   try {
     const outcome = await writeRelayTag(hub.registry, command.deviceId, null);
     const removed = outcome === 'written';
@@ -253,4 +254,9 @@ function deploymentsText(results: readonly DeploymentResult[], platform: string,
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+// One process run is short, so a fresh budget per command is enough to keep a scripted batch of runs polite.
+function budgetOf(settings: ResolvedConnection): { budget?: HubBudget } {
+  return settings.hubBudget ? { budget: new HubBudget(settings.hubBudget) } : {};
 }

@@ -1,6 +1,8 @@
 import { ProvisioningError } from '../errors';
 import { DPS_GLOBAL_ENDPOINT } from '../location/config-toml';
 import { DEFAULT_ENROLLMENT_GROUP } from '../location/enrollment';
+import type { HubBudgetSettings } from '../../../cloud/src/azure/hub-budget';
+import { parseHubBudgetFlags } from '../../../cloud/src/azure/hub-throttles';
 import type { ConnectionFlags } from './args';
 
 /** Environment variables the CLI reads, with what each holds. */
@@ -10,6 +12,8 @@ export const PROVISION_ENV = {
   DPS_ID_SCOPE: 'DPS ID scope (0ne…)',
   DPS_GLOBAL_ENDPOINT: `DPS global device endpoint (default ${DPS_GLOBAL_ENDPOINT})`,
   DPS_ENROLLMENT_GROUP: `enrollment group id (default ${DEFAULT_ENROLLMENT_GROUP})`,
+  IOTHUB_TIER: 'IoT Hub tier (F1, B1-B3, S1-S3) whose throttles the CLI keeps within (default: unbudgeted)',
+  IOTHUB_UNITS: 'IoT Hub unit count (default 1)',
 } as const;
 
 /** Connection settings after flags (first) and environment (second) are merged. */
@@ -19,6 +23,8 @@ export interface ResolvedConnection {
   readonly idScope?: string;
   readonly globalEndpoint: string;
   readonly group: string;
+  /** Tier and units to budget IoT Hub calls for; absent: unbudgeted. */
+  readonly hubBudget?: HubBudgetSettings;
 }
 
 /** Merges flags over environment variables; empty values count as absent. */
@@ -33,12 +39,20 @@ export function resolveConnection(
   const dps = pick(flags.dpsConnectionString, 'DPS_SERVICE_CONNECTION_STRING');
   const hub = pick(flags.iothubConnectionString, 'IOTHUB_CONNECTION_STRING');
   const scope = pick(flags.idScope, 'DPS_ID_SCOPE');
+  const problems: string[] = [];
+  const hubBudget = parseHubBudgetFlags(
+    pick(flags.iothubTier, 'IOTHUB_TIER'),
+    pick(flags.iothubUnits, 'IOTHUB_UNITS'),
+    problems,
+  );
+  if (problems.length > 0) throw new ProvisioningError('PROVISION_BAD_INPUT', problems.join('; '), false);
   return {
     ...(dps !== undefined && { dpsConnectionString: dps }),
     ...(hub !== undefined && { iothubConnectionString: hub }),
     ...(scope !== undefined && { idScope: scope }),
     globalEndpoint: pick(flags.globalEndpoint, 'DPS_GLOBAL_ENDPOINT') ?? DPS_GLOBAL_ENDPOINT,
     group: pick(flags.group, 'DPS_ENROLLMENT_GROUP') ?? DEFAULT_ENROLLMENT_GROUP,
+    ...(hubBudget && { hubBudget }),
   };
 }
 

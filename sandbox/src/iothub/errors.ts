@@ -13,6 +13,7 @@ export type IotHubErrorCode =
   | 'ConfigurationAlreadyExists'
   | 'PreconditionFailed'
   | 'MessageTooLarge'
+  | 'ThrottlingException'
   | 'GatewayTimeout'
   | 'NotFound'
   | 'MethodNotAllowed'
@@ -34,6 +35,7 @@ const STATUS: Record<IotHubErrorCode, number> = {
   ConfigurationAlreadyExists: 409,
   PreconditionFailed: 412,
   MessageTooLarge: 413,
+  ThrottlingException: 429,
   ServerError: 500,
   GatewayTimeout: 504,
 };
@@ -50,6 +52,7 @@ const NUMERIC: Partial<Record<IotHubErrorCode, number>> = {
   ModuleAlreadyExistsOnDevice: 409301,
   PreconditionFailed: 412002,
   MessageTooLarge: 413002,
+  ThrottlingException: 429001,
   GatewayTimeout: 504101,
 };
 
@@ -71,7 +74,11 @@ export class IotHubError extends Error {
     super(message, options);
     this.status = STATUS[code];
     this.numericCode = NUMERIC[code] ?? this.status * 1000;
-    this.retryable = code === 'GatewayTimeout' || code === 'DeviceNotOnline' || code === 'ServerError';
+    this.retryable =
+      code === 'GatewayTimeout' ||
+      code === 'DeviceNotOnline' ||
+      code === 'ServerError' ||
+      code === 'ThrottlingException';
   }
 }
 

@@ -14,6 +14,7 @@ import { HubStateDocument, StateFile } from './persistence';
 import { defaultPolicies, PolicyRecord } from './policies';
 import { Registry } from './registry';
 import { RestFront } from './rest/front';
+import { RestThrottle, type ThrottleRates } from './rest/throttle';
 import { HubConnectionInfo, SandboxIotHub } from './sandbox-hub';
 
 /** Options of `startSandboxIotHub`; every one has a working default. */
@@ -37,6 +38,10 @@ export interface SandboxIotHubOptions {
   /** Hub name; `{hubName}.azure-devices.net` is also accepted as token audience. Default `sandbox-hub`. */
   hubName?: string;
   logger?: HubLogger;
+  /** Service-API throttles (calls per window per kind) answered with 429 + Retry-After; default: none. */
+  throttle?: ThrottleRates;
+  /** The window `throttle` counts over; default 60 s (IoT Hub's "minute ranges"). */
+  throttleWindowMs?: number;
 }
 
 /** Starts the sandbox IoT Hub: MQTT (device side) and HTTPS REST (service side) on one TLS port. */
@@ -81,7 +86,8 @@ export async function startSandboxIotHub(options: SandboxIotHubOptions = {}): Pr
   };
   const methods = new DirectMethods(directory);
   const mqtt: MqttFront = new MqttFront(auth, registry, sessions, { registry, feed, methods }, log);
-  const rest = new RestFront({ registry, configurations, methods }, auth, log);
+  const throttle = new RestThrottle(options.throttle, options.throttleWindowMs);
+  const rest = new RestFront({ registry, configurations, methods }, auth, log, throttle);
   const listener = new HubListener(pki, { mqtt: (s) => mqtt.handle(s), https: (s) => rest.handle(s) }, log);
 
   const explicit = [options.port, options.mqttPort, options.httpsPort].filter((p) => p !== undefined);
@@ -129,7 +135,9 @@ export async function startSandboxIotHub(options: SandboxIotHubOptions = {}): Pr
       await stateFile?.flush();
       log.info({ hostName }, 'sandbox IoT Hub stopped');
     })());
-  return new SandboxIotHub(info, registry, policies, feed, sessions, stop);
+  const hub = new SandboxIotHub(info, registry, policies, feed, sessions, stop);
+  hub.serviceThrottle = throttle;
+  return hub;
 }
 
 async function resolvePki(

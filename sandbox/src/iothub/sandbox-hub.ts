@@ -4,6 +4,7 @@ import { HubMessage, MessageFeed } from './message-feed';
 import { PolicyRecord } from './policies';
 import { SessionStore } from './mqtt/sessions';
 import { Registry, RegistryEvent } from './registry';
+import { RestThrottle } from './rest/throttle';
 
 /** Where a running sandbox hub is and how to trust it. */
 export interface HubConnectionInfo {
@@ -37,6 +38,8 @@ export class SandboxIotHub {
   readonly ownerConnectionString: string;
   /** Alias of `messages`: the device-to-cloud feed. */
   readonly events: MessageFeed;
+  /** Counts service-API calls per throttle class and refuses over its rates (`setRates`); set by startSandboxIotHub. */
+  serviceThrottle = new RestThrottle();
 
   constructor(
     info: HubConnectionInfo,

@@ -102,6 +102,23 @@ describe('fleet-controller options', () => {
     });
   });
 
+  it('budgets IoT Hub calls for --iothub-tier / IOTHUB_TIER and its units; unbudgeted without', () => {
+    const flags = parseControllerOptions(['--iothub-tier', 's1', '--iothub-units', '2'], ENV);
+    expect(flags.ok && flags.options.hubBudget).toEqual({ tier: 'S1', units: 2 });
+    const env = parseControllerOptions([], { ...ENV, IOTHUB_TIER: 'S3' });
+    expect(env.ok && env.options.hubBudget).toEqual({ tier: 'S3', units: 1 });
+    const none = parseControllerOptions([], ENV);
+    expect(none.ok && none.options.hubBudget).toBeUndefined();
+    expect(parseControllerOptions(['--iothub-tier', 'S4', '--iothub-units', '1.5'], ENV)).toEqual({
+      ok: false,
+      help: false,
+      problems: [
+        '--iothub-tier: "S4" is not one of F1, B1, B2, B3, S1, S2, S3',
+        '--iothub-units: "1.5" is not a whole number of units >= 1',
+      ],
+    });
+  });
+
   it('refuses unknown flags and answers --help', () => {
     expect(parseControllerOptions(['--nope'], ENV)).toMatchObject({ ok: false, help: false });
     expect(parseControllerOptions(['-h'], {})).toEqual({ ok: false, help: true, problems: [] });

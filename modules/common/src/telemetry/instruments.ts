@@ -147,6 +147,14 @@ export const INSTRUMENTS = {
     description: 'Changes the fleet controller made, by action (e.g. create_hybrid_connection, write_twin).',
     attributes: [ATTR.module, ATTR.action, ATTR.location],
   },
+  iothubCalls: {
+    name: 'controller.iothub.calls',
+    kind: 'counter',
+    unit: '{call}',
+    description:
+      'IoT Hub calls made under the budget, by throttle class (action) and outcome (sent, or throttled: a 429).',
+    attributes: [ATTR.module, ATTR.action, ATTR.outcome],
+  },
 } as const satisfies Record<string, InstrumentSpec>;
 
 /** The facade's key for an instrument. */

@@ -52,6 +52,8 @@ export interface RelayMetrics {
   reconcileCompleted(durationMs: number, outcome: Outcome): void;
   /** The controller made one change (create_hybrid_connection, allocate_port, write_twin, …). */
   reconcileAction(action: string, location?: string): void;
+  /** One IoT Hub call under the budget (`kind`: query, twinRead, …): sent, or answered 429. */
+  iothubCall?(kind: string, outcome: 'sent' | 'throttled'): void;
 }
 
 /** Options for createRelayMetrics. */
@@ -97,6 +99,7 @@ export function createRelayMetrics(meter: Meter, options: RelayMetricsOptions): 
     advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_MS] },
   });
   const reconcileActions = meter.createCounter(I.reconcileActions.name, spec(I.reconcileActions));
+  const iothubCalls = meter.createCounter(I.iothubCalls.name, spec(I.iothubCalls));
 
   // Bytes are an observable counter fed from plain numbers: the hot path is one addition per chunk,
   // with no attribute hashing, and the total is read only when a reader collects.
@@ -222,6 +225,9 @@ export function createRelayMetrics(meter: Meter, options: RelayMetricsOptions): 
         1,
         withOptional({ [ATTR.module]: moduleName, [ATTR.action]: action }, location, undefined),
       );
+    },
+    iothubCall(kind, outcome) {
+      iothubCalls.add(1, { [ATTR.module]: moduleName, [ATTR.action]: kind, [ATTR.outcome]: outcome });
     },
   };
 }

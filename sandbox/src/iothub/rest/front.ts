@@ -5,6 +5,7 @@ import { IotHubError, toIotHubError } from '../errors';
 import { HubLogger } from '../logger';
 import { readJsonBody, sendError, sendReply } from './http-io';
 import { RestContext, ROUTES } from './routes';
+import { RestThrottle, throttleKindOf } from './throttle';
 
 /**
  * The service side of the sandbox hub: IoT Hub's HTTPS REST API (devices, modules, twins, queries,
@@ -18,6 +19,8 @@ export class RestFront {
     private readonly ctx: RestContext,
     private readonly auth: HubAuthenticator,
     private readonly log: HubLogger,
+    /** Counts calls per throttle class and, when given rates, refuses over them with 429. */
+    readonly throttle: RestThrottle = new RestThrottle(),
   ) {
     this.server = createServer((req, res) => {
       this.serve(req, res).catch((err: unknown) => {
@@ -51,6 +54,15 @@ export class RestFront {
         found = true;
         if (route.method !== method) continue;
         this.auth.authenticateService(req.headers.authorization, route.rights);
+        const kind = throttleKindOf(method, url.pathname);
+        const wait = kind === undefined ? undefined : this.throttle.admit(kind);
+        if (wait !== undefined) {
+          req.resume();
+          sendError(res, new IotHubError('ThrottlingException', `${kind} throttle reached`), {
+            'retry-after': String(wait),
+          });
+          return;
+        }
         const params = m.slice(1).map((s) => decodeURIComponent(s));
         const body = await readJsonBody(req);
         const reply = await route.handle(this.ctx, {

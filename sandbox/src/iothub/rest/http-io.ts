@@ -51,11 +51,11 @@ export function sendReply(res: ServerResponse, reply: RestReply): void {
  * Writes an error the way IoT Hub does: `{"Message":"ErrorCode:X;text","ExceptionMessage":…}` — the shape the
  * Azure SDKs parse into typed errors (DeviceNotFoundError, InvalidEtagError, …) — plus `iothub-errorcode`.
  */
-export function sendError(res: ServerResponse, err: IotHubError): void {
+export function sendError(res: ServerResponse, err: IotHubError, headers: Record<string, string> = {}): void {
   const trackingId = randomUUID().replace(/-/g, '');
   sendReply(res, {
     status: err.status,
-    headers: { 'iothub-errorcode': err.code },
+    headers: { ...headers, 'iothub-errorcode': err.code },
     body: {
       Message: `ErrorCode:${err.code};${err.message}`,
       ExceptionMessage: `Tracking ID:${trackingId}-G:0-TimeStamp:${new Date().toISOString()}`,

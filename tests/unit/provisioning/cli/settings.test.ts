@@ -22,6 +22,17 @@ describe('connection settings', () => {
     ).toEqual({ globalEndpoint: 'https://localhost:5/', group: 'g' });
   });
 
+  it('budget IoT Hub calls for the tier and units given (flag over IOTHUB_TIER), and refuse an unknown tier', () => {
+    expect(
+      resolveConnection({ iothubTier: 'S2' }, { IOTHUB_TIER: 'S1', IOTHUB_UNITS: '3' }).hubBudget,
+    ).toEqual({
+      tier: 'S2',
+      units: 3,
+    });
+    expect(resolveConnection({}, {}).hubBudget).toBeUndefined();
+    expect(() => resolveConnection({}, { IOTHUB_TIER: 'gold' })).toThrow('--iothub-tier: "gold"');
+  });
+
   it('name every missing setting with its flag and variable', () => {
     expect(() =>
       requireSettings(resolveConnection({}, {}), [

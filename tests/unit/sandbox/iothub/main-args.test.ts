@@ -21,6 +21,15 @@ describe('iothub-main arguments', () => {
     });
   });
 
+  it('throttles like a tier when asked (flag or environment)', () => {
+    expect(parseIotHubMainArgs(['--throttle-tier', 'S1'], {}).throttle).toEqual({ tier: 'S1', units: 1 });
+    expect(
+      parseIotHubMainArgs([], { SANDBOX_IOTHUB_THROTTLE_TIER: 's3', SANDBOX_IOTHUB_THROTTLE_UNITS: '2' })
+        .throttle,
+    ).toEqual({ tier: 'S3', units: 2 });
+    expect(() => parseIotHubMainArgs(['--throttle-tier', 'X1'], {})).toThrow('--throttle-tier: "X1"');
+  });
+
   it.each([[['--port', '70000']], [['--bogus']], [['--hub-name', 'x']], [['--port']]])('refuses %j', (argv) =>
     expect(() => parseIotHubMainArgs(argv, {})).toThrow(),
   );
