@@ -64,8 +64,11 @@ describe('module observability (entry-file wiring)', () => {
       const scrape = (await get(metrics, '/metrics')).body;
       expect(scrape).toMatch(/relay_connections_accepted_total\{[^}]*route="web"[^}]*\} 1/);
       expect(scrape).toMatch(/relay_config_versions_total\{[^}]*outcome="applied"[^}]*\} 1/);
-      // The opener got the connect headers hook (no propagator registered: no trace headers, no cost).
-      expect(opener.requests[0]!.headers).toBeUndefined();
+      // The opener got the connect headers hook (no propagator registered: no trace headers, no cost); only the
+      // client's address travels (x-hrf-client, docs/tunnel-protocol.md §4a).
+      expect(opener.requests[0]!.headers).toEqual({
+        'x-hrf-client': expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      });
 
       signals.emit('SIGTERM');
       const probe = await get(health, '/readyz');

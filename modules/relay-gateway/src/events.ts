@@ -16,6 +16,8 @@ export interface ConnectionEventBase {
 export interface TunnelOpenEvent extends ConnectionEventBase {
   /** Live byte counts of this connection (read them while it is open, e.g. for metrics of long transfers). */
   readonly bytes: LiveBytes;
+  /** The relay tracking id the forwarder sees: the connection id, or a warm connection's own id. */
+  readonly relayConnectionId: string;
 }
 
 /** A client refused before any relay work (allow-list or limits). */

@@ -4,7 +4,12 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import { sameRelayCredential } from '../../common/src/config/credentials';
 import type { RefusalReason as MetricRefusalReason } from '../../common/src/telemetry/instruments';
 import type { RelayMetrics, TunnelAttributes, TunnelMeter } from '../../common/src/telemetry/metrics';
-import { endTunnelSpan, startTunnelSpan, traceHeaders } from '../../common/src/telemetry/tracing';
+import {
+  endTunnelSpan,
+  setTrackingId,
+  startTunnelSpan,
+  traceHeaders,
+} from '../../common/src/telemetry/tracing';
 import type { GatewayConfig } from './config/types';
 import type { Gateway } from './gateway';
 import type { RefusalReason, TunnelFailureReason } from './reasons';
@@ -123,9 +128,15 @@ export function attachGatewayTelemetry(
       countedToClient: 0,
     });
   };
-  const onTunnelOpen = (event: { connectionId: string; bytes: LiveBytes }): void => {
+  const onTunnelOpen = (event: {
+    connectionId: string;
+    bytes: LiveBytes;
+    relayConnectionId: string;
+  }): void => {
     const t = tracked.get(event.connectionId);
     if (!t) return;
+    // A warm connection carries the client under its own tracking id: the forwarder's span names that one.
+    if (event.relayConnectionId !== event.connectionId) setTrackingId(t.span, event.relayConnectionId);
     t.meter = metrics.tunnelOpened(t.attrs, performance.now() - t.startedAt);
     t.live = event.bytes;
   };

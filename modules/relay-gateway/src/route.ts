@@ -301,7 +301,11 @@ export class RouteRuntime {
       .run(
         () => {
           this.counters.countTunneled();
-          this.ctx.events.emit('tunnel-open', { ...base, bytes: session });
+          this.ctx.events.emit('tunnel-open', {
+            ...base,
+            bytes: session,
+            relayConnectionId: session.relayConnectionId,
+          });
         },
         () => this.ctx.events.emit('relay-connected', base),
       )

@@ -62,6 +62,8 @@ export class ClientSession implements LiveBytes {
   private openAbortReason: TunnelFailureReason | undefined;
   /** The relay accepted the connect request: a connect timeout from now on is the forwarder's or target's. */
   private relayConnected = false;
+  /** The relay tracking id of the connection that carries this client (a warm connection has its own). */
+  relayConnectionId: string = this.id;
   private pump: TunnelPump | undefined;
   private endReason: TunnelEndReason | undefined;
   private finished = false;
@@ -154,6 +156,7 @@ export class ClientSession implements LiveBytes {
       socket.off('close', onClientGone);
     }
 
+    if (tunnel.relayConnectionId !== undefined) this.relayConnectionId = tunnel.relayConnectionId;
     this.pump = pumpTunnel(socket, tunnel.duplex, { idleTimeoutMs: settings.idleTimeoutMs });
     socket.off('error', noop);
     onTunneled();
