@@ -123,6 +123,9 @@ export class ChaosWorld {
       service: name,
       allow: ['127.0.0.0/8'],
       maxConnections: 20_000,
+      // No pre-warmed connections: "held" compares socket counts with the baseline, and a warm pool grows with
+      // demand by design (released with its route: tests/integration/relay-gateway-warm*.test.ts).
+      warmConnections: 0,
     });
     await writeFile(
       join(dir, 'gateway.json'),
