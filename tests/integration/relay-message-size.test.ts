@@ -50,8 +50,17 @@ async function pushFrame(ws: WebSocket, length: number, masked: boolean): Promis
     const n = Math.min(piece.length, length - written);
     written += n;
     if (!socket.write(n === piece.length ? piece : piece.subarray(0, n))) {
-      // Either the peer reads on, or it closed the connection: both end the wait.
-      await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+      // Either the peer reads on, or it closed the connection: both end the wait (and both listeners go, or
+      // every wait would leave one behind).
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.once('drain', done);
+        socket.once('close', done);
+      });
     }
   }
   return written;
