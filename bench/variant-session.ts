@@ -79,6 +79,11 @@ export class VariantSession {
     return this.definition.name;
   }
 
+  /** Relay connections the running variant holds with no client on them (its gateway's warm pool). */
+  get idleRelayConnections(): number {
+    return this.usable ? (this.running!.idleRelayConnections ?? 0) : 0;
+  }
+
   /** True when the variant runs and can be measured. */
   get usable(): boolean {
     return this.running !== undefined && !this.stopped;

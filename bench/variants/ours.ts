@@ -16,6 +16,8 @@ const FORWARDER_LISTENERS = 2;
 const SERVICE = 'bench';
 /** Above any idle count the bench uses, so limits measure nothing here. */
 const MAX_CONNECTIONS = 20_000;
+/** The route's warm pool bound (the shipped default, set here so the bench knows what the relay holds idle). */
+const WARM_CONNECTIONS = 2;
 
 /** A free loopback port for the gateway's route (the gateway runs in another process, so it cannot report one). */
 async function freePort(): Promise<number> {
@@ -90,6 +92,7 @@ export const oursVariant: VariantDefinition = {
             service: SERVICE,
             allow: ['127.0.0.0/8'],
             maxConnections: MAX_CONNECTIONS,
+            warmConnections: WARM_CONNECTIONS,
           },
         },
       }),
@@ -127,6 +130,7 @@ export const oursVariant: VariantDefinition = {
         entryPort: port,
         processes: [started, forwarder],
         listeners: FORWARDER_LISTENERS,
+        idleRelayConnections: WARM_CONNECTIONS,
         stop: async () => {
           await Promise.all([started.stop(), forwarder.stop()]);
         },

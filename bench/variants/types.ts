@@ -24,6 +24,8 @@ export interface RunningVariant {
   readonly processes: readonly BenchProcess[];
   /** Listener control channels the variant holds on its hybrid connection. */
   readonly listeners: number;
+  /** Relay connections it holds with no client on them (the gateway's warm pool bound); 0 when absent. */
+  readonly idleRelayConnections?: number;
   stop(): Promise<void>;
 }
 
