@@ -1,4 +1,4 @@
-import { firstHeadSplitter } from '../../sandbox/src/relay/tls-front/head-boundary';
+import { firstHeadSplitter } from '../../../../../sandbox/src/relay/tls-front/head-boundary';
 
 const text = (parts: Buffer[]): string[] => parts.map((p) => p.toString('latin1'));
 
