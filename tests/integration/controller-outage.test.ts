@@ -1,8 +1,8 @@
 // The token fuse, survived: with every controller replica down for longer than the tokens' old life, the fleet
 // keeps working on the tokens already written, because the controller renews them while a whole renewal margin
-// is left. On a scaled clock: "old" = 8 s tokens renewed at half-life (the former 4 h / 0.5 default), "new" = 24 s
-// tokens renewed with 18 s left (the 48 h / 36 h default's shape). The controller is stopped just before its
-// tokens fall due (the worst moment) for 12 s, longer than the old tokens' whole life. With the new settings a
+// is left. On a scaled clock (× SCALE below): "old" = 8 s tokens renewed at half-life (the former 4 h / 0.5 default),
+// "new" = 24 s tokens renewed with 18 s left (the 48 h / 36 h default's shape). The controller is stopped just
+// before its tokens fall due (the worst moment) for 12 s, longer than the old tokens' whole life. With the new settings a
 // long-lived tunnel carries sha256-verified traffic through the outage, no listener is closed for an expired token,
 // new connections keep working and the status view flags the tokens as within the margin; with the old ones the
 // relay closes the listeners (1008) and a new connection fails: the test would catch a return to a short margin.
@@ -24,7 +24,11 @@ import {
 } from '../support/controller-world';
 import { startTcpServer, waitFor, type TestTcpServer } from '../support/tunnel-harness';
 
-const OUTAGE_MS = 12_000;
+// The clock is scaled up so that a loaded machine's set-up delays (twins, listeners, the first port) stay well
+// inside the windows the test relies on ("just before renewal" is 4.5 scaled seconds after the first write).
+const SCALE = 2.5;
+const scaled = (ms: number): number => ms * SCALE;
+const OUTAGE_MS = scaled(12_000);
 
 describe('a controller outage longer than the old token life', () => {
   let world: ControllerWorld;
@@ -85,12 +89,12 @@ describe('a controller outage longer than the old token life', () => {
       { pools: [DEFAULT_POOL, pool], ...tokens },
       { start: true, intervalMs: 60_000 },
     );
-    await waitFor(() => controller.controller.lastResult !== undefined, 'the first reconcile', 15_000);
+    await waitFor(() => controller.controller.lastResult !== undefined, 'the first reconcile', 30_000);
     const hc = `hrf-${name}`;
     await waitFor(
       () => forwarder.forwarder.state().hybridConnections[hc]?.onlineListeners === 2,
       'forwarder listeners online',
-      15_000,
+      30_000,
     );
     const doc = (await world.desired(name, 'relay-forwarder')).hybridConnections as Record<
       string,
@@ -101,8 +105,8 @@ describe('a controller outage longer than the old token life', () => {
   }
 
   it('new settings: no tunnel lost, new connections keep working, the status view warns', async () => {
-    const lifetime = 24_000;
-    const margin = 18_000;
+    const lifetime = scaled(24_000);
+    const margin = scaled(18_000);
     const s = await site('fuse-new', { tokenLifetimeMs: lifetime, tokenRenewMarginMs: margin });
     status = await startStatusServer({
       registry: world.registry,
@@ -116,14 +120,22 @@ describe('a controller outage longer than the old token life', () => {
     const stream = streamThrough(long);
 
     // Stop the only replica just before the tokens fall due: the least headroom the settings can leave.
-    await waitFor(() => Date.now() >= s.expiresAtMs - margin - 1_500, 'just before renewal', 15_000);
+    await waitFor(
+      () => Date.now() >= s.expiresAtMs - margin - scaled(1_500),
+      'just before renewal',
+      scaled(15_000),
+    );
     await s.controller.stop();
     const relayBefore = world.relay.stats().counters;
     const outageStarted = Date.now();
     const firstDoc = await world.desired('fuse-new', 'relay-forwarder');
 
     // Mid-outage: tokens are within the margin and the status view (reading the forwarder's report) says so.
-    await waitFor(() => Date.now() >= s.expiresAtMs - margin + 1_000, 'the tokens to fall due', 15_000);
+    await waitFor(
+      () => Date.now() >= s.expiresAtMs - margin + scaled(1_000),
+      'the tokens to fall due',
+      scaled(15_000),
+    );
     const doc = await status.refresh();
     const view = doc.snapshot!.locations.find((l) => l.id === 'fuse-new')!;
     expect(view.tokenExpiring).toBe(true);
@@ -132,7 +144,7 @@ describe('a controller outage longer than the old token life', () => {
     await waitFor(() => Date.now() >= outageStarted + OUTAGE_MS, 'the outage to last', OUTAGE_MS + 5_000);
     // Nothing renewed the tokens: the twins still hold the ones written before the outage.
     expect(await world.desired('fuse-new', 'relay-forwarder')).toEqual(firstDoc);
-    expect(Date.now()).toBeGreaterThan(outageStarted + 8_000); // longer than the old tokens' whole life
+    expect(Date.now()).toBeGreaterThan(outageStarted + scaled(8_000)); // longer than the old tokens' whole life
     const fresh = await connectWhenListening(s.port);
     sockets.push(fresh);
     expect(await roundTrip(fresh, 'after the outage')).toBe('after the outage');
@@ -147,11 +159,15 @@ describe('a controller outage longer than the old token life', () => {
         (Date.now() - outageStarted) / 1000,
       )} s; tunnels lost 0, listener expiry closes 0, long tunnel sha256 ok`,
     );
-  }, 90_000);
+  }, 240_000);
 
   it('old settings (half-life): the same outage closes the listeners and refuses new connections', async () => {
-    const s = await site('fuse-old', { tokenLifetimeMs: 8_000, tokenRenewMarginMs: 4_000 });
-    await waitFor(() => Date.now() >= s.expiresAtMs - 4_000 - 1_500, 'just before renewal', 15_000);
+    const s = await site('fuse-old', { tokenLifetimeMs: scaled(8_000), tokenRenewMarginMs: scaled(4_000) });
+    await waitFor(
+      () => Date.now() >= s.expiresAtMs - scaled(4_000) - scaled(1_500),
+      'just before renewal',
+      scaled(15_000),
+    );
     await s.controller.stop();
     const relayBefore = world.relay.stats().counters;
     const outageStarted = Date.now();
@@ -160,11 +176,11 @@ describe('a controller outage longer than the old token life', () => {
     const fresh = await connectWhenListening(s.port);
     sockets.push(fresh);
     await expect(roundTrip(fresh, 'lost', 5_000)).rejects.toThrow();
-  }, 90_000);
+  }, 240_000);
 });
 
 async function connectWhenListening(port: number): Promise<net.Socket> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const socket = net.connect({ port, host: '127.0.0.1' });
     socket.on('error', () => undefined);
