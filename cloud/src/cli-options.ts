@@ -6,7 +6,7 @@ import {
 import { LOG_LEVELS } from '../../modules/common/src/log';
 import type { HubBudgetSettings } from './azure/hub-budget';
 import { parseHubBudgetFlags } from './azure/hub-throttles';
-import { gatewayPoolFromEnv, poolRangeMismatch } from './gateway-pool-env';
+import { gatewayPoolFromEnv, poolRangeMismatch, withEnvGatewayModules } from './gateway-pool-env';
 import type { ControllerSettingsInput, PoolSettings, RelayEntraAuthSettings } from './settings';
 
 /** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
@@ -23,10 +23,11 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --arm-endpoint              ARM_ENDPOINT              default https://management.azure.com
   --arm-ca                    ARM_CA_FILE               extra CA (PEM) for the ARM endpoint (the sandbox)
   --pools                     CONTROLLER_POOLS          JSON: [{"name","ports":"20000-20999","allow":[CIDR…],
-                                                        "publicHost"?,"bindAddress"?}, …]; without it, the pool is
-                                                        GATEWAY_POOL_NAME, GATEWAY_PORT_RANGE_START/END,
-                                                        GATEWAY_ALLOWED_SOURCES, GATEWAY_PUBLIC_HOST (a --pools
-                                                        range that differs from GATEWAY_PORT_RANGE_* is refused)
+                                                        "publicHost"?,"bindAddress"?,"gatewayModules"?}, …];
+                                                        without it, the pool is GATEWAY_POOL_NAME,
+                                                        GATEWAY_PORT_RANGE_START/END, GATEWAY_ALLOWED_SOURCES,
+                                                        GATEWAY_PUBLIC_HOST, GATEWAY_MODULES (a --pools range
+                                                        that differs from GATEWAY_PORT_RANGE_* is refused)
   --default-pool              DEFAULT_POOL              pool of locations whose tags name none (default "default")
   --token-lifetime            TOKEN_LIFETIME            SAS token lifetime with a unit: 48h, 90m, 2d (default 48h)
   --token-renew-margin        TOKEN_RENEW_MARGIN        rewrite a token once less than this remains; also the
@@ -144,8 +145,9 @@ export function parseControllerOptions(
     problems.push('--renew-below must be between 0 and 1');
   // GATEWAY_PORT_RANGE_* (the deployment's one source for the public range) is the pool when --pools is absent.
   const envPool = gatewayPoolFromEnv(env, problems);
-  const pools = envPool && !get('pools') ? [envPool] : parsePools(get('pools'), problems);
-  if (envPool) problems.push(...poolRangeMismatch(pools, envPool));
+  const listed = envPool && !get('pools') ? [envPool] : parsePools(get('pools'), problems);
+  if (envPool) problems.push(...poolRangeMismatch(listed, envPool));
+  const pools = envPool ? withEnvGatewayModules(listed, envPool, problems) : listed;
   const relayAuth = parseRelayAuth(
     get('relay-auth'),
     get('forwarder-client-id'),
@@ -266,6 +268,7 @@ function parsePools(text: string | undefined, problems: string[]): PoolSettings[
       allow?: unknown;
       publicHost?: unknown;
       bindAddress?: unknown;
+      gatewayModules?: unknown;
     };
     const range = typeof pool.ports === 'string' ? /^([0-9]{1,5})-([0-9]{1,5})$/.exec(pool.ports) : null;
     if (typeof pool.name !== 'string' || !range || !Array.isArray(pool.allow)) {
@@ -279,6 +282,8 @@ function parsePools(text: string | undefined, problems: string[]): PoolSettings[
       allow: pool.allow.map(String),
       ...(typeof pool.publicHost === 'string' && { publicHost: pool.publicHost }),
       ...(typeof pool.bindAddress === 'string' && { bindAddress: pool.bindAddress }),
+      // resolveSettings checks the value (an integer 1-64); a non-number is passed on so it is refused there.
+      ...(pool.gatewayModules !== undefined && { gatewayModules: pool.gatewayModules as number }),
     });
   }
   if (list.length === 0) problems.push('--pools must list at least one pool');

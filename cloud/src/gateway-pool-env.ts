@@ -5,7 +5,8 @@ import type { PoolSettings } from './settings';
  * infrastructure template gave the load balancer and the NSG, copied into `.env` by the runbook and passed by
  * `deployment:gen` into the controller module's environment), `GATEWAY_POOL_NAME` (default "default"),
  * `GATEWAY_ALLOWED_SOURCES` (comma-separated CIDR blocks, required with the range: no silent "everyone") and
- * `GATEWAY_PUBLIC_HOST`. Absent range: undefined (the pools come from `--pools` alone).
+ * `GATEWAY_PUBLIC_HOST`, `GATEWAY_MODULES` (relay-gateway instances per gateway, as the deployment generator
+ * declares them; default 1). Absent range: undefined (the pools come from `--pools` alone).
  */
 export function gatewayPoolFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -28,12 +29,18 @@ export function gatewayPoolFromEnv(
   if (allow.length === 0)
     problems.push('GATEWAY_ALLOWED_SOURCES must list the CIDR blocks the NSG admits (e.g. 0.0.0.0/0)');
   const publicHost = env.GATEWAY_PUBLIC_HOST?.trim() || undefined;
+  const modulesText = env.GATEWAY_MODULES?.trim() || undefined;
+  if (modulesText !== undefined && !/^[1-9][0-9]{0,1}$/.test(modulesText))
+    problems.push(
+      `GATEWAY_MODULES must be the number of relay-gateway modules per gateway (got "${modulesText}")`,
+    );
   return {
     name: env.GATEWAY_POOL_NAME?.trim() || 'default',
     firstPort,
     lastPort,
     allow,
     ...(publicHost !== undefined && { publicHost }),
+    ...(modulesText !== undefined && { gatewayModules: Number(modulesText) }),
   };
 }
 
@@ -49,4 +56,28 @@ export function poolRangeMismatch(pools: readonly PoolSettings[], fromEnv: PoolS
       `GATEWAY_PORT_RANGE_START/END say ${fromEnv.firstPort}-${fromEnv.lastPort} (the range the load balancer ` +
       'and NSG were deployed with); make them equal, or drop --pools and let the range decide',
   ];
+}
+
+/**
+ * `GATEWAY_MODULES` is what the deployment declared: a `--pools` entry for the environment's pool without
+ * `gatewayModules` takes it, and one that says otherwise is refused (the controller would place locations on
+ * instances that do not run, or leave running ones empty).
+ */
+export function withEnvGatewayModules(
+  pools: readonly PoolSettings[],
+  fromEnv: PoolSettings,
+  problems: string[],
+): PoolSettings[] {
+  const n = fromEnv.gatewayModules;
+  if (n === undefined) return [...pools];
+  return pools.map((p) => {
+    if (p.name !== fromEnv.name) return p;
+    if (p.gatewayModules === undefined) return { ...p, gatewayModules: n };
+    if (p.gatewayModules !== n)
+      problems.push(
+        `pool "${p.name}": --pools (CONTROLLER_POOLS) says gatewayModules ${String(p.gatewayModules)} but ` +
+          `GATEWAY_MODULES (the deployment's relay-gateway instances) says ${n}; make them equal`,
+      );
+    return p;
+  });
 }

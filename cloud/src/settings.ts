@@ -14,6 +14,11 @@ export interface PoolSettings {
   readonly publicHost?: string;
   /** Address the gateways bind their routes to; the module's default (0.0.0.0) when absent. */
   readonly bindAddress?: string;
+  /**
+   * relay-gateway module instances on every gateway device of the pool (`relay-gateway`, `relay-gateway-2`, …),
+   * each with its own twin and a share of the pool's locations; 1 when absent (docs/fleet-controller.md).
+   */
+  readonly gatewayModules?: number;
 }
 
 /**
@@ -49,6 +54,11 @@ export interface ControllerSettings {
   readonly gatewayModuleId: string;
   /** Upper bound on a gateway's desired properties as JSON (IoT Hub refuses more than 32 KB). */
   readonly gatewayTwinMaxBytes: number;
+  /**
+   * A new location joins a gateway module only while that twin's bound stays within this (at most
+   * gatewayTwinMaxBytes); locations already there stay up to gatewayTwinMaxBytes, so nothing moves when it changes.
+   */
+  readonly gatewayTwinTargetBytes: number;
   /** Listener control channels per hybrid connection on the forwarder; the module's default when absent. */
   readonly forwarderListeners?: number;
   /** Entra ID credentials for the modules; SAS tokens from the controller when absent. */
@@ -66,7 +76,11 @@ export const DEFAULT_SETTINGS = {
   forwarderModuleId: 'relay-forwarder',
   gatewayModuleId: 'relay-gateway',
   gatewayTwinMaxBytes: 30 * 1024,
+  gatewayTwinTargetBytes: 24 * 1024,
 } as const;
+
+/** Most relay-gateway module instances a pool may declare (module ids stay short; ~1,000 locations need ~22). */
+export const MAX_GATEWAY_MODULES = 64;
 
 /** Margin as a fraction of the lifetime when none is given (48 h → 36 h). */
 export const DEFAULT_RENEW_MARGIN_FRACTION = 0.75;
@@ -114,6 +128,8 @@ export function resolveSettings(input: ControllerSettingsInput): ControllerSetti
     );
   if (!(s.gatewayTwinMaxBytes >= 1024 && s.gatewayTwinMaxBytes <= 32 * 1024))
     problems.push('gatewayTwinMaxBytes must be 1024-32768 (IoT Hub caps desired properties at 32 KB)');
+  if (!(s.gatewayTwinTargetBytes >= 1024 && s.gatewayTwinTargetBytes <= 32 * 1024))
+    problems.push('gatewayTwinTargetBytes must be 1024-32768 (IoT Hub caps desired properties at 32 KB)');
   for (const id of [s.forwarderModuleId, s.gatewayModuleId]) {
     if (!MODULE_ID.test(id)) problems.push(`module id "${id}" must be 1-64 letters, digits, - or _`);
   }
@@ -143,6 +159,9 @@ function poolProblems(pool: PoolSettings): string[] {
     const parsed = parseCidr(block);
     if (!parsed.ok) problems.push(`${where}: ${parsed.message}`);
   }
+  const n = pool.gatewayModules;
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= MAX_GATEWAY_MODULES))
+    problems.push(`${where}: gatewayModules must be an integer 1-${MAX_GATEWAY_MODULES}`);
   return problems;
 }
 

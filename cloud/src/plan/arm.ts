@@ -111,8 +111,11 @@ function rulesNeeded(
   const pool = pools.get(spec.pool);
   const ports = pool?.ports.get(locationId);
   if (pool && spec.services.some((s) => ports?.has(s.name))) {
+    const moduleId = pool.shards.get(locationId);
     const due = pool.gateways.some((deviceId) => {
-      const entry = objectAt(objectAt(view.gatewayModules.get(deviceId)!.desired, 'hybridConnections'), hc);
+      const module = moduleId === undefined ? undefined : view.gatewayInstances.get(deviceId)?.get(moduleId);
+      if (!module) return false;
+      const entry = objectAt(objectAt(module.desired, 'hybridConnections'), hc);
       return needsNewToken(observed, settings, scope('send'), entry.sasToken);
     });
     if (due) rules.push('send');

@@ -6,7 +6,7 @@ import {
 } from '../model/documents';
 import { diffMergePatch, objectAt, type JsonObject } from '../model/json';
 import { hybridConnectionName, isManagedName, parseRouteName, routeName } from '../model/names';
-import type { Observed } from '../model/observed';
+import type { Observed, ObservedModule } from '../model/observed';
 import { tokenRenewalDueAtMs } from '../model/tokens';
 import type { ControllerSettings } from '../settings';
 import { actionKey, type WriteGatewayTwin } from './actions';
@@ -16,8 +16,8 @@ import { chooseToken, tokenPolicy } from './tokens';
 import type { FleetView } from './view';
 
 /**
- * Renders every relay-gateway twin from its pool: one Send-token entry per admitted location and one route per
- * service that holds a port. A gateway outside any configured pool loses the controller's routes. Routes and
+ * Renders every relay-gateway instance twin from its pool: one Send-token entry per location placed on that
+ * instance and one route per service that holds a port. A gateway outside any configured pool loses the controller's routes. Routes and
  * entries the controller does not manage stay as they are.
  */
 export function planGateways(
@@ -30,16 +30,20 @@ export function planGateways(
   const actions: WriteGatewayTwin[] = [];
   const renewalDueAtMs: number[] = [];
   const notes: string[] = [];
-  for (const [deviceId, module] of [...view.gatewayModules].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const { deviceId, module } of gatewayInstanceList(view)) {
     const current = module.desired;
     const currentEntries = objectAt(current, 'hybridConnections');
     const entries = new Map<string, JsonObject>();
     const routes = new Map<string, JsonObject>();
     const poolName = view.poolOfGateway.get(deviceId);
     const decision = poolName === undefined ? undefined : pools.get(poolName);
-    if (poolName !== undefined && !decision)
+    if (poolName !== undefined && !decision && module.moduleId === settings.gatewayModuleId)
       notes.push(`gateway "${deviceId}" names pool "${poolName}", which is not configured`);
-    for (const locationId of decision ? [...decision.admitted].sort() : []) {
+    // Each instance carries only its shard: the routes it binds and the Send tokens they need.
+    const shard = [...(decision?.admitted ?? [])].filter(
+      (id) => decision!.shards.get(id) === module.moduleId,
+    );
+    for (const locationId of shard.sort()) {
       const spec = view.locations.get(locationId)!;
       const hc = hybridConnectionName(settings, locationId);
       const ports = decision!.ports.get(locationId);
@@ -104,6 +108,19 @@ export function planGateways(
     if (!observed.failures.has(actionKey(action))) actions.push(action);
   }
   return { actions, renewalDueAtMs, notes };
+}
+
+// Every relay-gateway instance twin, by device then module id (writes come in a stable order).
+function gatewayInstanceList(view: FleetView): { deviceId: string; module: ObservedModule }[] {
+  const list: { deviceId: string; module: ObservedModule }[] = [];
+  for (const [deviceId, instances] of view.gatewayInstances)
+    for (const module of instances.values()) list.push({ deviceId, module });
+  const key = (e: { deviceId: string; module: ObservedModule }) => [e.deviceId, e.module.moduleId];
+  return list.sort((a, b) => {
+    const [da, ma] = key(a);
+    const [db, mb] = key(b);
+    return da! < db! ? -1 : da! > db! ? 1 : ma! < mb! ? -1 : ma! > mb! ? 1 : 0;
+  });
 }
 
 // Locations whose credential entry or routes the patch touches (a removed route names its location too).

@@ -78,7 +78,8 @@ function planDeletes(
 ): DeleteHybridConnection[] {
   const wanted = wantedHybridConnections(view, settings);
   const named = new Set<string>();
-  for (const m of [...view.forwarders.values(), ...view.gatewayModules.values()]) {
+  const gateways = [...view.gatewayInstances.values()].flatMap((instances) => [...instances.values()]);
+  for (const m of [...view.forwarders.values(), ...gateways]) {
     for (const name of Object.keys(objectAt(m.desired, 'hybridConnections'))) {
       if (isManagedName(settings, name)) named.add(name);
     }

@@ -1,29 +1,30 @@
-import { admitLocations, locationGatewayBytes, type AdmissionCandidate } from '../model/admission';
+import { locationGatewayBytes } from '../model/admission';
 import { allocatePorts, type PortClaim } from '../model/allocation';
-import { documentBytes, isManagedRoute, renderGatewayDocument } from '../model/documents';
-import { isJsonObject, objectAt } from '../model/json';
-import { hybridConnectionName, parseRouteName, routeName } from '../model/names';
+import { hybridConnectionName, routeName } from '../model/names';
 import type { LocationProblem } from '../model/status';
 import type { ControllerSettings, PoolSettings } from '../settings';
+import { placeOnShards, type ShardCandidate } from './gateway-shards';
+import { readPoolInstances } from './pool-instances';
 import type { FleetView } from './view';
 
 /** Ports and problems decided for the locations of one pool. */
 export interface PoolDecision {
   readonly pool: PoolSettings;
-  /** Gateway devices of the pool that have a relay-gateway module twin. */
+  /** Gateway devices of the pool that have at least one of its relay-gateway module twins. */
   readonly gateways: readonly string[];
   /** Locations whose routes fit in the gateway documents. */
   readonly admitted: ReadonlySet<string>;
+  /** The relay-gateway instance (module id) that carries each admitted location, by location id. */
+  readonly shards: ReadonlyMap<string, string>;
   readonly ports: ReadonlyMap<string, ReadonlyMap<string, number>>;
   readonly problems: ReadonlyMap<string, readonly LocationProblem[]>;
 }
 
-const EMPTY = new Map<string, never>();
-
 /**
- * Decides one pool: which locations fit in its gateway documents (admission), then one port per service
- * (allocation), from what is already written — the locations' status tags first, the gateways' routes second —
- * so nothing moves unless it must.
+ * Decides one pool: which of its relay-gateway instances carries each location (placeOnShards: only what fits
+ * in the instances' twins is admitted), then one port per service across the whole pool (allocation), from what
+ * is already written — the locations' status tags first, the gateways' routes second — so nothing moves unless
+ * it must.
  */
 export function decidePool(
   view: FleetView,
@@ -31,42 +32,36 @@ export function decidePool(
   pool: PoolSettings,
   namespaceHost: string,
 ): PoolDecision {
-  const gateways = (view.gatewaysByPool.get(pool.name) ?? []).filter((d) => view.gatewayModules.has(d));
+  const instances = readPoolInstances(view, settings, pool);
+  const gateways = instances.devices;
   const locations = [...view.locations.values()].filter((l) => l.pool === pool.name);
   const claims: PortClaim[] = [];
-  const blocked = new Set<number>();
   for (const l of locations) {
     const prev = view.previous.get(l.deviceId);
     if (prev?.locationId !== l.locationId || prev.pool !== pool.name) continue;
     for (const [service, port] of prev.ports)
       claims.push({ locationId: l.locationId, service, port, source: 'status' });
   }
-  let baseBytes = documentBytes(renderGatewayDocument(settings, {}, EMPTY, EMPTY));
-  for (const deviceId of gateways) {
-    const desired = view.gatewayModules.get(deviceId)!.desired;
-    baseBytes = Math.max(baseBytes, documentBytes(renderGatewayDocument(settings, desired, EMPTY, EMPTY)));
-    for (const [name, route] of Object.entries(objectAt(desired, 'routes'))) {
-      if (!isJsonObject(route) || typeof route.port !== 'number') continue;
-      if (!isManagedRoute(settings, route)) {
-        blocked.add(route.port);
-        continue;
-      }
-      const parsed = parseRouteName(name);
-      if (parsed && route.hybridConnection === hybridConnectionName(settings, parsed.locationId))
-        claims.push({ ...parsed, port: route.port, source: 'route' });
-    }
-  }
   const holders = new Set(claims.map((c) => c.locationId));
-  const candidates: AdmissionCandidate[] = locations.map((l) => {
+  claims.push(...instances.routeClaims);
+  const candidates: ShardCandidate[] = locations.map((l) => {
     const hc = hybridConnectionName(settings, l.locationId);
     const routes = l.services.map((service) => ({ name: routeName(l.locationId, service.name), service }));
+    const currentModuleId = instances.current.get(l.locationId);
     return {
       locationId: l.locationId,
-      established: holders.has(l.locationId),
       bytes: locationGatewayBytes(pool, namespaceHost, hc, routes),
+      ...(currentModuleId !== undefined && { currentModuleId }),
+      ...(holders.has(l.locationId) && { holdsPorts: true }),
     };
   });
-  const { admitted, refused } = admitLocations(settings.gatewayTwinMaxBytes, baseBytes, candidates);
+  const { placement, refused } = placeOnShards({
+    shards: instances.shards,
+    candidates,
+    maxBytes: settings.gatewayTwinMaxBytes,
+    targetBytes: settings.gatewayTwinTargetBytes,
+  });
+  const admitted = new Set(placement.keys());
   const allocation = allocatePorts({
     firstPort: pool.firstPort,
     lastPort: pool.lastPort,
@@ -78,14 +73,17 @@ export function decidePool(
         holdOnly: [...l.invalidServices.keys()],
       })),
     claims,
-    blocked,
+    blocked: instances.blocked,
   });
   const problems = new Map<string, LocationProblem[]>();
   const add = (id: string, p: LocationProblem) => problems.set(id, [...(problems.get(id) ?? []), p]);
   for (const id of refused) {
     add(id, {
       code: 'GATEWAY_TWIN_FULL',
-      message: `pool "${pool.name}" has no room left in its gateways' twins (${settings.gatewayTwinMaxBytes} bytes); add a pool`,
+      message:
+        `pool "${pool.name}" has no room left in the twins of its ${instances.shards.length} gateway ` +
+        `module${instances.shards.length === 1 ? '' : 's'} (${Math.min(settings.gatewayTwinTargetBytes, settings.gatewayTwinMaxBytes)} bytes each); ` +
+        "add gateway modules (the pool's gatewayModules) or a pool",
       severity: 'error',
     });
   }
@@ -105,5 +103,5 @@ export function decidePool(
       });
     }
   }
-  return { pool, gateways, admitted, ports: allocation.ports, problems };
+  return { pool, gateways, admitted, shards: placement, ports: allocation.ports, problems };
 }

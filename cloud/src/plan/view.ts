@@ -4,6 +4,7 @@ import {
   type LocationSpec,
   type PreviousStatus,
 } from '../model/location';
+import { isGatewayModuleId } from '../model/gateway-modules';
 import { hybridConnectionName, isManagedName, isOwnedHybridConnection } from '../model/names';
 import type { Observed, ObservedDevice, ObservedHybridConnection, ObservedModule } from '../model/observed';
 import type { LocationProblem } from '../model/status';
@@ -24,7 +25,10 @@ export interface FleetView {
   readonly gatewaysByPool: ReadonlyMap<string, readonly string[]>;
   readonly poolOfGateway: ReadonlyMap<string, string>;
   readonly forwarders: ReadonlyMap<string, ObservedModule>;
+  /** The first relay-gateway instance (`relay-gateway`) of each gateway device, by device id. */
   readonly gatewayModules: ReadonlyMap<string, ObservedModule>;
+  /** Every relay-gateway instance (`relay-gateway`, `relay-gateway-2`, …) by device id, then module id. */
+  readonly gatewayInstances: ReadonlyMap<string, ReadonlyMap<string, ObservedModule>>;
   readonly previous: ReadonlyMap<string, PreviousStatus>;
   /** Hybrid connections this controller owns, by name. */
   readonly owned: ReadonlyMap<string, ObservedHybridConnection>;
@@ -93,9 +97,15 @@ export function buildFleetView(observed: Observed, settings: ControllerSettings)
   }
   const forwarders = new Map<string, ObservedModule>();
   const gatewayModules = new Map<string, ObservedModule>();
+  const gatewayInstances = new Map<string, Map<string, ObservedModule>>();
   for (const m of observed.modules) {
     if (m.moduleId === settings.forwarderModuleId) forwarders.set(m.deviceId, m);
-    else if (m.moduleId === settings.gatewayModuleId) gatewayModules.set(m.deviceId, m);
+    else if (isGatewayModuleId(settings, m.moduleId)) {
+      if (m.moduleId === settings.gatewayModuleId) gatewayModules.set(m.deviceId, m);
+      let instances = gatewayInstances.get(m.deviceId);
+      if (!instances) gatewayInstances.set(m.deviceId, (instances = new Map()));
+      instances.set(m.moduleId, m);
+    }
   }
   const owned = new Map<string, ObservedHybridConnection>();
   const foreign = new Set<string>();
@@ -113,6 +123,7 @@ export function buildFleetView(observed: Observed, settings: ControllerSettings)
     poolOfGateway,
     forwarders,
     gatewayModules,
+    gatewayInstances,
     previous,
     owned,
     foreign,

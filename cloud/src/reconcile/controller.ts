@@ -7,6 +7,7 @@ import type { FleetTwins } from '../adapters/fleet-twins';
 import type { RelayAdmin } from '../adapters/relay-admin';
 import { ControllerError, isControllerError } from '../errors';
 import type { LeaderLease } from '../lease/leader-lease';
+import { relayModuleIds } from '../model/gateway-modules';
 import type { Action } from '../plan/actions';
 import type { TokenHealth } from '../model/token-health';
 import type { ControllerSettings } from '../settings';
@@ -294,7 +295,7 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
 
   private async poll(): Promise<void> {
     const s = this.options.settings;
-    const fingerprint = await this.options.twins.changeFingerprint([s.forwarderModuleId, s.gatewayModuleId]);
+    const fingerprint = await this.options.twins.changeFingerprint(relayModuleIds(s));
     if (this.fingerprint !== undefined && fingerprint !== this.fingerprint) {
       this.options.logger.info('relay tags or modules changed; reconciling');
       this.kick();

@@ -2,6 +2,7 @@ import type { Logger } from '../../../modules/common/src/log';
 import type { RelayMetrics } from '../../../modules/common/src/telemetry/metrics';
 import type { FleetTwins } from '../adapters/fleet-twins';
 import type { RelayAdmin } from '../adapters/relay-admin';
+import { relayModuleIds } from '../model/gateway-modules';
 import type { ActionFailure } from '../model/observed';
 import type { LocationOutcome } from '../model/status';
 import { tokenHealth, type TokenHealth } from '../model/token-health';
@@ -63,7 +64,7 @@ export interface ReconcileResult {
 export async function reconcileOnce(ctx: ReconcileContext): Promise<ReconcileResult> {
   const started = performance.now();
   const nowMs = ctx.nowMs();
-  const moduleIds = [ctx.settings.forwarderModuleId, ctx.settings.gatewayModuleId];
+  const moduleIds = relayModuleIds(ctx.settings);
   const [namespaceHost, devices, modules, hybridConnections] = await Promise.all([
     ctx.namespaceHost(),
     ctx.twins.queryDevices(),

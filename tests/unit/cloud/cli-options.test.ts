@@ -1,4 +1,5 @@
-import { parseControllerOptions, parseDurationMs } from '../../../cloud/src/cli-options';
+import { parseControllerOptions, parseDurationMs, settingsOfOptions } from '../../../cloud/src/cli-options';
+import { resolveSettings } from '../../../cloud/src/settings';
 
 const ENV = {
   IOTHUB_CONNECTION_STRING:
@@ -49,6 +50,22 @@ describe('fleet-controller options', () => {
     expect(r.ok && r.options.pools).toEqual([
       { name: 'edge', firstPort: 1000, lastPort: 1001, allow: ['10.0.0.0/8'], bindAddress: '::' },
     ]);
+  });
+
+  it("takes a pool's gatewayModules and refuses one out of range", () => {
+    const r = parseControllerOptions(
+      ['--pools', '[{"name":"big","ports":"20000-22999","allow":["0.0.0.0/0"],"gatewayModules":22}]'],
+      ENV,
+    );
+    expect(r.ok && r.options.pools[0]!.gatewayModules).toBe(22);
+    const bad = parseControllerOptions(
+      ['--pools', '[{"name":"big","ports":"20000-22999","allow":["0.0.0.0/0"],"gatewayModules":0}]'],
+      ENV,
+    );
+    // The option parser passes it on; resolveSettings (run before the controller starts: exit 64) refuses it.
+    expect(() => bad.ok && resolveSettings(settingsOfOptions(bad.options))).toThrow(
+      /gatewayModules must be an integer 1-64/,
+    );
   });
 
   it('lists every problem at once', () => {

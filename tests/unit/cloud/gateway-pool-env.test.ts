@@ -73,4 +73,22 @@ describe('the gateway pool from GATEWAY_PORT_RANGE_*', () => {
     const r = parseControllerOptions([], { ...BASE, ...env });
     expect(!r.ok && r.problems.join('\n')).toMatch(message);
   });
+
+  it("takes GATEWAY_MODULES as the pool's relay-gateway instances, and --pools for that pool inherits it", () => {
+    const alone = parseControllerOptions([], { ...BASE, ...RANGE, GATEWAY_MODULES: '22' });
+    expect(alone.ok && alone.options.pools[0]!.gatewayModules).toBe(22);
+    const pools = '[{"name":"default","ports":"40000-40099","allow":["0.0.0.0/0"]}]';
+    const listed = parseControllerOptions(['--pools', pools], { ...BASE, ...RANGE, GATEWAY_MODULES: '3' });
+    expect(listed.ok && listed.options.pools[0]!.gatewayModules).toBe(3);
+  });
+
+  it('refuses a GATEWAY_MODULES that is not a count, and a --pools count that differs from it', () => {
+    const bad = parseControllerOptions([], { ...BASE, ...RANGE, GATEWAY_MODULES: 'three' });
+    expect(!bad.ok && bad.problems.join('\n')).toMatch(/GATEWAY_MODULES must be the number/);
+    const pools = '[{"name":"default","ports":"40000-40099","allow":["0.0.0.0/0"],"gatewayModules":2}]';
+    const differs = parseControllerOptions(['--pools', pools], { ...BASE, ...RANGE, GATEWAY_MODULES: '3' });
+    expect(!differs.ok && differs.problems.join('\n')).toMatch(
+      /says gatewayModules 2 but GATEWAY_MODULES .* says 3/,
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { admitLocations, locationGatewayBytes } from '../../../../cloud/src/model/admission';
+import { locationGatewayBytes } from '../../../../cloud/src/model/admission';
 import {
   documentBytes,
   gatewayHybridConnectionEntry,
@@ -53,16 +53,5 @@ describe('gateway twin admission', () => {
     expect(real).toBeLessThanOrEqual(base + estimate);
     // …and not wildly more (the estimate only assumes the worst signature and port).
     expect(base + estimate - real).toBeLessThan(40 * 120);
-  });
-
-  it('admits established locations first, then newcomers by id, greedily', () => {
-    const r = admitLocations(100, 10, [
-      { locationId: 'new-a', established: false, bytes: 30 },
-      { locationId: 'old-z', established: true, bytes: 40 },
-      { locationId: 'new-b', established: false, bytes: 50 },
-      { locationId: 'new-c', established: false, bytes: 20 },
-    ]);
-    expect([...r.admitted]).toEqual(['old-z', 'new-a', 'new-c']);
-    expect([...r.refused]).toEqual(['new-b']);
   });
 });
