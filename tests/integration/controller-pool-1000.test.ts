@@ -31,6 +31,8 @@ interface Route {
   service: string;
 }
 
+const routesOf = (doc: JsonObject) => (doc.routes ?? {}) as unknown as Record<string, Route>;
+
 /** Every gateway instance twin of one device, by module id. */
 async function instanceTwins(world: ControllerWorld, deviceId: string): Promise<Map<string, JsonObject>> {
   const twins = new Map<string, JsonObject>();
@@ -42,7 +44,7 @@ async function instanceTwins(world: ControllerWorld, deviceId: string): Promise<
 function placementOf(twins: Map<string, JsonObject>): Map<string, string> {
   const where = new Map<string, string>();
   for (const [moduleId, doc] of twins)
-    for (const name of Object.keys((doc.routes ?? {}) as Record<string, Route>)) {
+    for (const name of Object.keys(routesOf(doc))) {
       expect(where.get(name)).toBeUndefined();
       where.set(name, moduleId);
     }
@@ -100,7 +102,7 @@ describe('a gateway pool of 1,000 locations over 25 relay-gateway instances (san
       expect(b.get(moduleId)).toEqual(doc);
       expect(documentBytes(doc)).toBeLessThanOrEqual(TWIN_LIMIT_BYTES);
       expect(normalizeGatewayConfig(doc).ok).toBe(true);
-      const routes = (doc.routes ?? {}) as Record<string, Route>;
+      const routes = routesOf(doc);
       // Balanced: 1,000 locations over 25 instances, 40 each (newcomers go to the twin with the most room).
       expect(Object.keys(routes)).toHaveLength(80);
       for (const [name, route] of Object.entries(routes)) {
@@ -145,7 +147,7 @@ describe('a gateway pool of 1,000 locations over 25 relay-gateway instances (san
     const portOf = new Map<string, number>();
     for (const doc of twins.values()) {
       expect(documentBytes(doc)).toBeLessThanOrEqual(TWIN_LIMIT_BYTES);
-      for (const [name, r] of Object.entries((doc.routes ?? {}) as Record<string, Route>)) {
+      for (const [name, r] of Object.entries(routesOf(doc))) {
         expect(ports.has(r.port)).toBe(false);
         ports.add(r.port);
         portOf.set(name, r.port);

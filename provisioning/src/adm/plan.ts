@@ -76,7 +76,7 @@ export function buildDeploymentContents(options: FleetFragmentOptions = {}): Dep
   return {
     base: toBaseModulesContent(manifest),
     forwarder: toLayeredModulesContent([fragments['relay-forwarder']]),
-    gateway: toLayeredModulesContent([fragments['relay-gateway'], fragments['fleet-controller']]),
+    gateway: toLayeredModulesContent([...fragments.gatewayInstances, fragments['fleet-controller']]),
   };
 }
 

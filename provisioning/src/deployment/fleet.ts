@@ -3,6 +3,7 @@ import path from 'node:path';
 import { mergeVariables, parseEnvFile } from './env-file';
 import { DeploymentError } from './errors';
 import { extractModuleFragment, ModuleFragment } from './fragments';
+import { gatewayInstanceCount, gatewayInstanceName } from './gateway-instances';
 import { DeploymentManifest, generateManifest } from './generate';
 import { ModuleMetadata, parseModuleJson } from './module-metadata';
 
@@ -88,24 +89,28 @@ export interface FleetFragmentOptions {
  * gateway's and the controller's fragments (module entry, routes, default desired properties): the provisioning
  * CLI's layered deployments come from the same source as `npm run deployment:gen`.
  */
-export function loadFleetFragments(
-  options: FleetFragmentOptions = {},
-): Record<FleetModuleName | typeof CONTROLLER_MODULE, ModuleFragment> {
+export function loadFleetFragments(options: FleetFragmentOptions = {}): Record<
+  FleetModuleName | typeof CONTROLLER_MODULE,
+  ModuleFragment
+> & {
+  /** Every relay-gateway instance (`relay-gateway`, `relay-gateway-2`, … per GATEWAY_MODULES), in order. */
+  readonly gatewayInstances: readonly ModuleFragment[];
+} {
   const repoRoot = options.repoRoot ?? findRepoRoot();
   const platform = options.platform ?? 'amd64';
   const variables = options.variables ?? loadVariables(path.join(repoRoot, '.env'), process.env);
   const modules = loadModules(repoRoot);
-  const fragment = (name: string, template: string): ModuleFragment => {
-    const manifest: DeploymentManifest = generateManifest(readJson(path.join(repoRoot, template)), {
-      platform,
-      modules,
-      variables,
-    });
-    return extractModuleFragment(manifest, name);
-  };
+  const manifest = (template: string): DeploymentManifest =>
+    generateManifest(readJson(path.join(repoRoot, template)), { platform, modules, variables });
+  const edge = manifest(FLEET_TEMPLATES['relay-forwarder']);
+  const gateway = manifest(FLEET_TEMPLATES['relay-gateway']);
+  const instances = gatewayInstanceCount(variables);
   return {
-    'relay-forwarder': fragment('relay-forwarder', FLEET_TEMPLATES['relay-forwarder']),
-    'relay-gateway': fragment('relay-gateway', FLEET_TEMPLATES['relay-gateway']),
-    [CONTROLLER_MODULE]: fragment(CONTROLLER_MODULE, FLEET_TEMPLATES['relay-gateway']),
+    'relay-forwarder': extractModuleFragment(edge, 'relay-forwarder'),
+    'relay-gateway': extractModuleFragment(gateway, 'relay-gateway'),
+    [CONTROLLER_MODULE]: extractModuleFragment(gateway, CONTROLLER_MODULE),
+    gatewayInstances: Array.from({ length: instances }, (_, i) =>
+      extractModuleFragment(gateway, gatewayInstanceName(i + 1)),
+    ),
   };
 }

@@ -1,5 +1,6 @@
 import { applyCreateOptions } from './create-options';
 import { childPointer, DeploymentError, formatProblems } from './errors';
+import { expandGatewayInstances, gatewayInstanceCount, GATEWAY_MODULES_VARIABLE } from './gateway-instances';
 import { ModuleMetadata, moduleImageResolver } from './module-metadata';
 import { expandPlaceholders } from './placeholders';
 import { dropEmptyRegistryCredentials } from './registry-credentials';
@@ -24,8 +25,8 @@ export interface GenerateOptions {
 const TEMPLATE_KEYS = ['$schema-template'];
 
 /**
- * Turns a deployment template into a manifest for one platform: expands `${MODULES.<folder>}` and
- * `${NAME}` placeholders, stringifies every createOptions object and cuts it into 512-character
+ * Turns a deployment template into a manifest for one platform: repeats relay-gateway `GATEWAY_MODULES` times
+ * (expandGatewayInstances), expands `${MODULES.<folder>}` and `${NAME}` placeholders, stringifies every createOptions object and cuts it into 512-character
  * chunks, then validates the result against the IoT Edge rules. Throws DeploymentError listing the
  * path of every problem; the template is not modified.
  */
@@ -38,8 +39,10 @@ export function generateManifest(template: unknown, options: GenerateOptions): D
   const stripped = Object.fromEntries(
     Object.entries(template).filter(([key]) => !TEMPLATE_KEYS.includes(key)),
   );
-  const expanded = expandPlaceholders(stripped, {
-    variables: options.variables,
+  // GATEWAY_MODULES (default 1) repeats relay-gateway; the controller module's environment gets the same count.
+  const instances = gatewayInstanceCount(options.variables);
+  const expanded = expandPlaceholders(expandGatewayInstances(stripped, instances), {
+    variables: { ...options.variables, [GATEWAY_MODULES_VARIABLE]: String(instances) },
     resolveModuleImage: moduleImageResolver(options.modules, options.platform),
   });
   const manifest = chunkAllCreateOptions(dropEmptyRegistryCredentials(expanded));
