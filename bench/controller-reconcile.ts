@@ -9,8 +9,9 @@
  *     reconcile (every hybrid connection, rule, key and twin), a steady-state one, one where every token falls
  *     due, and one by a freshly restarted controller.
  *
- * Locations are spread over pools of `--per-pool` (a gateway twin holds at most 32 KB of desired properties,
- * about 50 locations with two services), one gateway device each.
+ * Locations are spread over pools of `--per-pool`, one gateway device each with `--gateway-modules` relay-gateway
+ * instances (a gateway twin holds at most 32 KB of desired properties, about 43 locations with two services at
+ * the controller's 24 KiB target, so a pool of 1,000 needs `--gateway-modules 24`).
  *
  * Each sandbox row also gives the CPU time of this process (controller and in-process sandbox together: an upper
  * bound of the controller's) and its RSS after the step; at the end, the IoT Hub service calls the sandbox counted
@@ -18,7 +19,8 @@
  * twin of any module, and (with `--iothub-tier`) the controller's own budget use.
  *
  *   npx ts-node --transpile-only bench/controller-reconcile.ts [--locations 1000] [--services 2]
- *       [--per-pool 40] [--concurrency 8] [--iothub-tier S1 [--iothub-units 1]] [--skip-sandbox] [--json]
+ *       [--per-pool 40] [--gateway-modules 1] [--concurrency 8] [--iothub-tier S1 [--iothub-units 1]]
+ *       [--skip-sandbox] [--json]
  */
 import { parseArgs } from 'node:util';
 
@@ -41,6 +43,7 @@ interface Options {
   locations: number;
   services: number;
   perPool: number;
+  gatewayModules: number;
   concurrency: number;
   skipSandbox: boolean;
   json: boolean;
@@ -73,6 +76,7 @@ function parse(): Options {
       locations: { type: 'string', default: '1000' },
       services: { type: 'string', default: '2' },
       'per-pool': { type: 'string', default: '40' },
+      'gateway-modules': { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '8' },
       'skip-sandbox': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -88,6 +92,7 @@ function parse(): Options {
     locations: Number(values.locations),
     services: Number(values.services),
     perPool: Number(values['per-pool']),
+    gatewayModules: Number(values['gateway-modules']),
     concurrency: Number(values.concurrency),
     skipSandbox: values['skip-sandbox'] === true,
     json: values.json === true,
@@ -106,6 +111,7 @@ function fleetShape(o: Options) {
       firstPort: first,
       lastPort: first + o.perPool * o.services - 1,
       allow: ['0.0.0.0/0'],
+      gatewayModules: o.gatewayModules,
     });
   }
   for (let i = 0; i < o.locations; i++) {
@@ -119,7 +125,15 @@ function fleetShape(o: Options) {
       tags: { relay: { role: 'location', pool, services } },
     });
   }
-  return { pools, locations, gateways: pools.map((p) => ({ deviceId: `gw-${p.name}`, pool: p.name })) };
+  const instances = Array.from({ length: o.gatewayModules }, (_, i) =>
+    i === 0 ? 'relay-gateway' : `relay-gateway-${i + 1}`,
+  );
+  return {
+    pools,
+    locations,
+    instances,
+    gateways: pools.map((p) => ({ deviceId: `gw-${p.name}`, pool: p.name })),
+  };
 }
 
 function settingsFor(pools: PoolSettings[]): ControllerSettings {
@@ -165,13 +179,13 @@ async function inMemory(o: Options, rows: Row[]): Promise<void> {
   }
   for (const g of shape.gateways) {
     twins.addDevice(g.deviceId, { relay: { role: 'gateway', pool: g.pool } });
-    twins.addModule(g.deviceId, 'relay-gateway');
+    for (const moduleId of shape.instances) twins.addModule(g.deviceId, moduleId);
   }
   const observe = async (keys = new Map<string, string>()) => ({
     nowMs: Date.UTC(2025, 0, 1),
     namespaceHost: 'bench.servicebus.windows.net',
     devices: await twins.queryDevices(),
-    modules: await twins.queryModules(['relay-forwarder', 'relay-gateway']),
+    modules: await twins.queryModules(['relay-forwarder', ...shape.instances]),
     hybridConnections: await relay.listHybridConnections(),
     keys,
     missingRules: new Set<string>(),
@@ -250,7 +264,7 @@ async function sandbox(o: Options, rows: Row[]): Promise<SandboxFigures> {
         iotEdge: true,
         tags: { relay: { role: 'gateway', pool: g.pool } },
       });
-      world.hub.createModule(g.deviceId, 'relay-gateway');
+      for (const moduleId of shape.instances) world.hub.createModule(g.deviceId, moduleId);
     }
     const settings = { pools: shape.pools, tokenLifetimeMs: 4 * HOUR_MS };
     let nowMs = Date.now();
@@ -294,10 +308,11 @@ async function sandbox(o: Options, rows: Row[]): Promise<SandboxFigures> {
     const after = world.hub.serviceThrottle.snapshot();
     let maxGatewayTwinBytes = 0;
     for (const g of shape.gateways)
-      maxGatewayTwinBytes = Math.max(
-        maxGatewayTwinBytes,
-        documentBytes(await world.desired(g.deviceId, 'relay-gateway')),
-      );
+      for (const moduleId of shape.instances)
+        maxGatewayTwinBytes = Math.max(
+          maxGatewayTwinBytes,
+          documentBytes(await world.desired(g.deviceId, moduleId)),
+        );
     let maxTwinBytes = maxGatewayTwinBytes;
     for (const l of shape.locations)
       maxTwinBytes = Math.max(
@@ -356,7 +371,8 @@ async function main(): Promise<void> {
   const o = parse();
   const rows: Row[] = [];
   log(
-    `${o.locations} locations × ${o.services} services, ${Math.ceil(o.locations / o.perPool)} pools, concurrency ${o.concurrency}` +
+    `${o.locations} locations × ${o.services} services, ${Math.ceil(o.locations / o.perPool)} pools ` +
+      `(${o.gatewayModules} relay-gateway module${o.gatewayModules === 1 ? '' : 's'} each), concurrency ${o.concurrency}` +
       (o.hubBudget ? `, IoT Hub budget ${o.hubBudget.tier} × ${o.hubBudget.units}` : ', IoT Hub unbudgeted'),
   );
   await inMemory(o, rows);

@@ -66,6 +66,30 @@ describe('status view actions', () => {
     ]);
   });
 
+  it('sends the method to the relay-gateway instance that carries the route', async () => {
+    const reading = fixtureReading({ secondInstance: {} });
+    const split = await startStatusServer({
+      source: { read: async () => reading },
+      port: 0,
+      pollIntervalMs: 60_000,
+      operatorToken: TOKEN,
+      methods,
+    });
+    try {
+      await split.refresh();
+      calls.length = 0;
+      const response = await fetch(`${split.url}api/actions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ action: 'drain', gateway: 'gw-1', route: 'depot_api' }),
+      });
+      expect(response.status).toBe(200);
+      expect(calls.map((c) => c.slice(0, 2))).toEqual([['gw-1', 'relay-gateway-2']]);
+    } finally {
+      await split.close();
+    }
+  });
+
   it('refuses a bad body, another method and a route the view does not show', async () => {
     calls.length = 0;
     expect((await post('not json')).body).toMatchObject({ code: 'BAD_BODY' });

@@ -24,6 +24,8 @@ export interface FixtureOptions {
   readonly gatewayStartedAt?: string;
   /** Adds a `plant-7` service `ssh` with its route. */
   readonly withSsh?: boolean;
+  /** Moves `depot_api` to a second relay-gateway instance on gw-1 (`relay-gateway-2`), in `state` (Connected). */
+  readonly secondInstance?: { readonly state?: string };
 }
 
 const counters = (c: RouteCounters): JsonObject => ({
@@ -86,7 +88,23 @@ export function fixtureReading(o: FixtureOptions = {}): FleetReading {
       bytesFromClients: 0,
       bytesToClients: 0,
     });
+  const second: ModuleRow[] = [];
+  if (o.secondInstance) {
+    second.push({
+      deviceId: 'gw-1',
+      moduleId: 'relay-gateway-2',
+      connectionState: o.secondInstance.state ?? 'Connected',
+      reported: {
+        module: { name: 'relay-gateway', version: '0.1.0', startedAt: '2026-03-01T10:00:00.000Z' },
+        config: { status: 'applied', version: 2, receivedVersion: 2 },
+        routes: { depot_api: gatewayRoutes.depot_api! },
+        connections: { active: 1, max: 5000 },
+      },
+    });
+    delete gatewayRoutes.depot_api;
+  }
   const modules: ModuleRow[] = [
+    ...second,
     {
       deviceId: 'gw-1',
       moduleId: 'relay-gateway',

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Client } from 'azure-iothub';
 import { respond } from '../../../modules/common/src/health/http-endpoint';
 import type { Logger } from '../../../modules/common/src/log';
-import type { FleetDocument } from './view-types';
+import type { FleetDocument, ServiceRouteView } from './view-types';
 
 /** What the page may ask for: drain or resume one gateway route. */
 export type StatusAction = 'drain' | 'resume';
@@ -65,10 +65,12 @@ export function handleAction(req: IncomingMessage, res: ServerResponse, settings
         code: 'BAD_BODY',
         message: 'expected { "action": "drain" | "resume", "gateway": "<device>", "route": "<id>" }',
       });
-    if (!shownRoute(settings.current(), gateway, route))
+    const shown = shownRoute(settings.current(), gateway, route);
+    if (!shown)
       return json(404, { code: 'UNKNOWN_ROUTE', message: `the view shows no route ${route} on ${gateway}` });
+    // The route lives in one relay-gateway instance of the device: the method goes to that module.
     settings.methods
-      .invokeDeviceMethod(gateway, settings.gatewayModuleId, {
+      .invokeDeviceMethod(gateway, shown.module ?? settings.gatewayModuleId, {
         methodName: action,
         payload: { route },
         responseTimeoutInSeconds: 30,
@@ -95,8 +97,9 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return timingSafeEqual(digest(m[1]!), digest(token));
 }
 
-function shownRoute(doc: FleetDocument, gateway: string, route: string): boolean {
-  return (doc.snapshot?.locations ?? []).some((l) =>
-    l.services.some((s) => s.routes.some((r) => r.gateway === gateway && r.route === route)),
-  );
+function shownRoute(doc: FleetDocument, gateway: string, route: string): ServiceRouteView | undefined {
+  for (const l of doc.snapshot?.locations ?? [])
+    for (const s of l.services)
+      for (const r of s.routes) if (r.gateway === gateway && r.route === route) return r;
+  return undefined;
 }

@@ -8,7 +8,7 @@ import {
   settingsOfOptions,
   type ControllerCliOptions,
 } from '../cli-options';
-import { resolveSettings } from '../settings';
+import { MAX_GATEWAY_MODULES, resolveSettings } from '../settings';
 import { StatusError } from './errors';
 import { startStatusServer, type StatusServer } from './server';
 
@@ -64,6 +64,11 @@ export async function startStatusFromEnvironment(
       bindAddress: env[STATUS_ENV.bindAddress] || '127.0.0.1',
       ...(operatorToken !== undefined && { operatorToken, methods: clients.client }),
       ...(pollIntervalMs !== undefined && { pollIntervalMs }),
+      // Bad counts are the controller's to refuse (exit 64); the view stays within the limit meanwhile.
+      gatewayModules: Math.min(
+        MAX_GATEWAY_MODULES,
+        Math.max(1, ...parsed.options.pools.map((p) => p.gatewayModules ?? 1)),
+      ),
       ...renewMargin(parsed.options),
       logger,
     });

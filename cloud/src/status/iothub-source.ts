@@ -8,6 +8,8 @@ import type { DeviceRow, FleetReading, FleetSource, ModuleRow } from './source';
 export interface IotHubFleetSourceOptions {
   readonly forwarderModuleId?: string;
   readonly gatewayModuleId?: string;
+  /** relay-gateway instances per gateway device (the pools' largest `gatewayModules`); 1 when absent. */
+  readonly gatewayModules?: number;
   /** Rows per query page (IoT Hub's maximum is 1000). */
   readonly pageSize?: number;
 }
@@ -28,7 +30,9 @@ export class IotHubFleetSource implements FleetSource {
     private readonly registry: Registry,
     options: IotHubFleetSourceOptions = {},
   ) {
-    const ids = [options.forwarderModuleId ?? 'relay-forwarder', options.gatewayModuleId ?? 'relay-gateway'];
+    const gateway = options.gatewayModuleId ?? 'relay-gateway';
+    const ids = [options.forwarderModuleId ?? 'relay-forwarder', gateway];
+    for (let n = 2; n <= (options.gatewayModules ?? 1); n++) ids.push(`${gateway}-${n}`);
     for (const id of ids) {
       if (!MODULE_ID.test(id))
         throw new StatusError(

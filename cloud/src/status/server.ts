@@ -29,6 +29,8 @@ export interface StatusServerOptions {
   readonly historyMs?: number;
   readonly forwarderModuleId?: string;
   readonly gatewayModuleId?: string;
+  /** relay-gateway instances per gateway device (the pools' largest `gatewayModules`); 1 when absent. */
+  readonly gatewayModules?: number;
   /** Flag tokens with less than this left (the controller's renewal margin); default 36 h. */
   readonly tokenWarnBelowMs?: number;
   readonly logger?: Logger;
@@ -101,6 +103,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     new IotHubFleetSource(options.registry!, {
       ...(options.forwarderModuleId !== undefined && { forwarderModuleId: options.forwarderModuleId }),
       ...(options.gatewayModuleId !== undefined && { gatewayModuleId: options.gatewayModuleId }),
+      ...(options.gatewayModules !== undefined && { gatewayModules: options.gatewayModules }),
     });
   const monitor = new FleetMonitor({
     source,

@@ -53,13 +53,20 @@ export function buildSnapshot(
 ): { snapshot: FleetSnapshot; counters: RouteCounterSample[] } {
   const tagsOf = new Map(reading.devices.map((d) => [d.deviceId, d.tags]));
   const forwarders = new Map<string, ModuleRow>();
-  const gateways = new Map<string, ModuleRow>();
+  // Every relay-gateway instance of a device (relay-gateway, relay-gateway-2, …): each carries a share of the routes.
+  const gateways = new Map<string, ModuleRow[]>();
   for (const m of reading.modules) {
     if (m.moduleId === options.forwarderModuleId) forwarders.set(m.deviceId, m);
-    else if (m.moduleId === options.gatewayModuleId) gateways.set(m.deviceId, m);
+    else if (isGatewayInstance(options.gatewayModuleId, m.moduleId))
+      gateways.set(m.deviceId, [...(gateways.get(m.deviceId) ?? []), m]);
   }
-  const routes = [...gateways.values()].flatMap((g) =>
-    readGatewayRoutes(g.reported).map((route) => ({ gateway: g.deviceId, route })),
+  const gatewayRows = [...gateways.values()].flat();
+  const routes = gatewayRows.flatMap((g) =>
+    readGatewayRoutes(g.reported).map((route) => ({
+      gateway: g.deviceId,
+      ...(g.moduleId !== options.gatewayModuleId && { module: g.moduleId }),
+      route,
+    })),
   );
 
   const locationDevices = new Set<string>(forwarders.keys());
@@ -85,10 +92,12 @@ export function buildSnapshot(
   for (const d of reading.devices) if (relayTag(d.tags).role === 'gateway') gatewayDevices.add(d.deviceId);
   const gatewayViews = [...gatewayDevices]
     .sort()
-    .map((deviceId) => gatewayView(deviceId, tagsOf.get(deviceId) ?? {}, gateways.get(deviceId)));
+    .map((deviceId) =>
+      gatewayView(deviceId, tagsOf.get(deviceId) ?? {}, gateways.get(deviceId) ?? [], options),
+    );
 
   const counters: RouteCounterSample[] = [];
-  for (const g of gateways.values()) {
+  for (const g of gatewayRows) {
     const epoch = readModuleInfo(g.reported).startedAt ?? '';
     for (const r of readGatewayRoutes(g.reported)) {
       const location = r.hybridConnection === undefined ? undefined : locationOfHc.get(r.hybridConnection);
@@ -109,7 +118,7 @@ export function buildSnapshot(
   }
 
   const refusedConfigs: RefusedConfigView[] = [];
-  for (const m of [...forwarders.values(), ...gateways.values()]) {
+  for (const m of [...forwarders.values(), ...gatewayRows]) {
     const refused = readConfig(m.reported)?.refused;
     if (!refused) continue;
     const location = locations.find(
@@ -147,6 +156,20 @@ export function buildSnapshot(
   return { snapshot, counters };
 }
 
+/** A gateway route as reported, with the device and (past the first instance) the module that reports it. */
+interface GatewayRouteRow {
+  readonly gateway: string;
+  readonly module?: string;
+  readonly route: GatewayRouteReport;
+}
+
+// `relay-gateway` and its numbered instances `relay-gateway-2`, `relay-gateway-3`, … (the controller's shards).
+function isGatewayInstance(gatewayModuleId: string, moduleId: string): boolean {
+  if (moduleId === gatewayModuleId) return true;
+  const rest = moduleId.startsWith(`${gatewayModuleId}-`) ? moduleId.slice(gatewayModuleId.length + 1) : '';
+  return /^[1-9][0-9]*$/.test(rest);
+}
+
 interface RelayTag {
   role?: string;
   location?: string;
@@ -179,7 +202,7 @@ function locationView(
   deviceId: string,
   tags: JsonObject,
   forwarder: ModuleRow | undefined,
-  routes: readonly { gateway: string; route: GatewayRouteReport }[],
+  routes: readonly GatewayRouteRow[],
   nowMs: number,
   tokenWarnBelowMs: number,
 ): LocationView {
@@ -264,12 +287,13 @@ function serviceView(
   declared: unknown,
   allocatedPort: unknown,
   hcs: readonly ForwarderHybridConnectionReport[],
-  routes: readonly { gateway: string; route: GatewayRouteReport }[],
+  routes: readonly GatewayRouteRow[],
 ): ServiceView {
   const reported = hcs.flatMap((h) => h.services).find((s) => s.name === name);
   const mine = routes.filter((r) => r.route.service === name);
-  const routeViews: ServiceRouteView[] = mine.map(({ gateway, route }) => ({
+  const routeViews: ServiceRouteView[] = mine.map(({ gateway, module, route }) => ({
     gateway,
+    ...(module !== undefined && { module }),
     route: route.id,
     status: route.status,
     ...(route.port !== undefined && { port: route.port }),
@@ -323,25 +347,45 @@ function listenerState(
   return SEVERITY.find((s) => states.includes(s)) ?? 'connecting';
 }
 
-function gatewayView(deviceId: string, tags: JsonObject, module: ModuleRow | undefined): GatewayView {
+// One card per gateway device: the first instance's identity (version, configuration), every instance's routes and
+// connections, connected only while every instance is.
+function gatewayView(
+  deviceId: string,
+  tags: JsonObject,
+  instances: readonly ModuleRow[],
+  options: SnapshotOptions,
+): GatewayView {
   const relay = relayTag(tags);
-  const routes = module ? readGatewayRoutes(module.reported) : [];
+  const module = instances.find((m) => m.moduleId === options.gatewayModuleId) ?? instances[0];
+  const routes = instances.flatMap((m) =>
+    readGatewayRoutes(m.reported).map((r) => ({
+      r,
+      ...(m.moduleId !== options.gatewayModuleId && { instance: m.moduleId }),
+    })),
+  );
   const info = module ? readModuleInfo(module.reported) : {};
   const config = module ? readConfig(module.reported) : undefined;
+  const states = instances.map((m) => m.connectionState).filter((s) => s !== undefined);
+  const connections = instances.map((m) => readGatewayConnections(m.reported));
+  const max = connections.map((c) => c.max).filter((m) => m !== undefined);
   return {
     deviceId,
     ...(relay.pool !== undefined && { pool: relay.pool }),
-    ...(module?.connectionState !== undefined && { connected: module.connectionState === 'Connected' }),
+    ...(states.length > 0 && { connected: states.every((s) => s === 'Connected') }),
     ...(info.version !== undefined && { version: info.version }),
     ...(config && { config }),
-    connections: module ? readGatewayConnections(module.reported) : { active: 0 },
+    connections: {
+      active: connections.reduce((n, c) => n + c.active, 0),
+      ...(max.length > 0 && { max: max.reduce((a, b) => a + b, 0) }),
+    },
     routes: routes.length,
-    listeningRoutes: routes.filter((r) => r.status === 'listening').length,
+    listeningRoutes: routes.filter(({ r }) => r.status === 'listening').length,
     troubledRoutes: routes
       // A listening route whose tunnels fail at the relay is in trouble too.
-      .filter((r) => (r.status !== 'listening' && r.status !== 'disabled') || r.relayFault !== undefined)
-      .map((r) => ({
+      .filter(({ r }) => (r.status !== 'listening' && r.status !== 'disabled') || r.relayFault !== undefined)
+      .map(({ r, instance }) => ({
         gateway: deviceId,
+        ...(instance !== undefined && { module: instance }),
         route: r.id,
         status: r.status,
         ...(r.port !== undefined && { port: r.port }),

@@ -17,6 +17,8 @@ export type ListenerState =
 /** One gateway's route for a location's service. */
 export interface ServiceRouteView {
   readonly gateway: string;
+  /** The relay-gateway instance that carries the route, when it is not the first (`relay-gateway-2`, …). */
+  readonly module?: string;
   readonly route: string;
   readonly status: string;
   readonly port?: number;
