@@ -32,3 +32,25 @@ describe('controller token settings', () => {
     ).toThrow('not both');
   });
 });
+
+describe('gateway twin settings', () => {
+  it('places newcomers within 24 KiB and keeps placed locations up to 30 KiB by default', () => {
+    const s = resolveSettings({ pools: POOLS });
+    expect([s.gatewayTwinTargetBytes, s.gatewayTwinMaxBytes]).toEqual([24 * 1024, 30 * 1024]);
+  });
+
+  it('refuses a twin target outside IoT Hub’s 32 KB and a gatewayModules count outside 1-64', () => {
+    expect(() => resolveSettings({ pools: POOLS, gatewayTwinTargetBytes: 40_000 })).toThrow(
+      'gatewayTwinTargetBytes must be 1024-32768',
+    );
+    for (const gatewayModules of [0, 65, 2.5])
+      expect(() => resolveSettings({ pools: [{ ...POOLS[0]!, gatewayModules }] })).toThrow(
+        'pool "default": gatewayModules must be an integer 1-64',
+      );
+    expect(
+      resolveSettings({ pools: [{ ...POOLS[0]!, gatewayModules: 24 }] }).pools.get('default'),
+    ).toMatchObject({
+      gatewayModules: 24,
+    });
+  });
+});
