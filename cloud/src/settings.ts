@@ -137,7 +137,9 @@ export function resolveSettings(input: ControllerSettingsInput): ControllerSetti
     problems.push('the forwarder and gateway module ids must differ');
   const most = Math.max(1, ...[...pools.values()].map((p) => p.gatewayModules ?? 1));
   if (most > 1 && `${s.gatewayModuleId}-${most}`.length > 64)
-    problems.push(`module id "${s.gatewayModuleId}-${most}" (gateway instance ${most}) would be longer than 64`);
+    problems.push(
+      `module id "${s.gatewayModuleId}-${most}" (gateway instance ${most}) would be longer than 64`,
+    );
   if (
     s.forwarderListeners !== undefined &&
     !(Number.isInteger(s.forwarderListeners) && s.forwarderListeners >= 1 && s.forwarderListeners <= 25)
