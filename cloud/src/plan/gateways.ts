@@ -17,8 +17,9 @@ import type { FleetView } from './view';
 
 /**
  * Renders every relay-gateway instance twin from its pool: one Send-token entry per location placed on that
- * instance and one route per service that holds a port. A gateway outside any configured pool loses the controller's routes. Routes and
- * entries the controller does not manage stay as they are.
+ * instance and one route per service that holds a port. A gateway outside any configured pool, or an instance
+ * beyond its pool's `gatewayModules`, loses the controller's routes. Routes and entries the controller does not
+ * manage stay as they are.
  */
 export function planGateways(
   view: FleetView,
