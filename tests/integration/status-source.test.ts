@@ -36,6 +36,9 @@ describe('IotHubFleetSource against the sandbox IoT Hub', () => {
     await registry.addModule({ deviceId: 'plant-7', moduleId: 'relay-forwarder' } as never);
     await registry.addModule({ deviceId: 'plant-7', moduleId: 'other-module' } as never);
     await registry.addModule({ deviceId: 'gw-1', moduleId: 'relay-gateway' } as never);
+    // A second gateway instance (a pool with gatewayModules: 2) and one beyond any pool's count.
+    await registry.addModule({ deviceId: 'gw-1', moduleId: 'relay-gateway-2' } as never);
+    await registry.addModule({ deviceId: 'gw-1', moduleId: 'relay-gateway-3' } as never);
     await registry.updateModuleTwin(
       'plant-7',
       'relay-forwarder',
@@ -62,6 +65,16 @@ describe('IotHubFleetSource against the sandbox IoT Hub', () => {
     clients.close();
     await hub.stop();
     await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it("reads the numbered relay-gateway instances up to the pools' gatewayModules", async () => {
+    const reading = await new IotHubFleetSource(clients.registry, { gatewayModules: 2 }).read();
+    expect(
+      reading.modules
+        .filter((m) => m.deviceId === 'gw-1')
+        .map((m) => m.moduleId)
+        .sort(),
+    ).toEqual(['relay-gateway', 'relay-gateway-2']);
   });
 
   it('reads relay devices with their tags and relay modules with their reported properties only', async () => {
