@@ -7,6 +7,7 @@ import { LOG_LEVELS } from '../../modules/common/src/log';
 import type { HubBudgetSettings } from './azure/hub-budget';
 import { parseHubBudgetFlags } from './azure/hub-throttles';
 import { gatewayPoolFromEnv, poolRangeMismatch } from './gateway-pool-env';
+import { readPoolSni } from './model/sni-names';
 import type { ControllerSettingsInput, PoolSettings, RelayEntraAuthSettings } from './settings';
 
 /** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
@@ -23,9 +24,11 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --arm-endpoint              ARM_ENDPOINT              default https://management.azure.com
   --arm-ca                    ARM_CA_FILE               extra CA (PEM) for the ARM endpoint (the sandbox)
   --pools                     CONTROLLER_POOLS          JSON: [{"name","ports":"20000-20999","allow":[CIDR…],
-                                                        "publicHost"?,"bindAddress"?}, …]; without it, the pool is
+                                                        "publicHost"?,"bindAddress"?,"sni"?:{"port","zone"}}, …];
+                                                        without it, the pool is
                                                         GATEWAY_POOL_NAME, GATEWAY_PORT_RANGE_START/END,
-                                                        GATEWAY_ALLOWED_SOURCES, GATEWAY_PUBLIC_HOST (a --pools
+                                                        GATEWAY_ALLOWED_SOURCES, GATEWAY_PUBLIC_HOST,
+                                                        GATEWAY_SNI_PORT + GATEWAY_SNI_ZONE (a --pools
                                                         range that differs from GATEWAY_PORT_RANGE_* is refused)
   --default-pool              DEFAULT_POOL              pool of locations whose tags name none (default "default")
   --token-lifetime            TOKEN_LIFETIME            SAS token lifetime with a unit: 48h, 90m, 2d (default 48h)
@@ -266,6 +269,7 @@ function parsePools(text: string | undefined, problems: string[]): PoolSettings[
       allow?: unknown;
       publicHost?: unknown;
       bindAddress?: unknown;
+      sni?: unknown;
     };
     const range = typeof pool.ports === 'string' ? /^([0-9]{1,5})-([0-9]{1,5})$/.exec(pool.ports) : null;
     if (typeof pool.name !== 'string' || !range || !Array.isArray(pool.allow)) {
@@ -279,6 +283,7 @@ function parsePools(text: string | undefined, problems: string[]): PoolSettings[
       allow: pool.allow.map(String),
       ...(typeof pool.publicHost === 'string' && { publicHost: pool.publicHost }),
       ...(typeof pool.bindAddress === 'string' && { bindAddress: pool.bindAddress }),
+      ...readPoolSni(pool.sni, `--pools[${i}]`, problems),
     });
   }
   if (list.length === 0) problems.push('--pools must list at least one pool');

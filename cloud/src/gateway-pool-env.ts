@@ -1,11 +1,11 @@
-import type { PoolSettings } from './settings';
+import type { PoolSettings, PoolSniSettings } from './settings';
 
 /**
  * The gateway pool as the deployment describes it: `GATEWAY_PORT_RANGE_START`/`_END` (the same values the
  * infrastructure template gave the load balancer and the NSG, copied into `.env` by the runbook and passed by
  * `deployment:gen` into the controller module's environment), `GATEWAY_POOL_NAME` (default "default"),
  * `GATEWAY_ALLOWED_SOURCES` (comma-separated CIDR blocks, required with the range: no silent "everyone") and
- * `GATEWAY_PUBLIC_HOST`. Absent range: undefined (the pools come from `--pools` alone).
+ * `GATEWAY_PUBLIC_HOST`, and the shared SNI port with its DNS zone (`GATEWAY_SNI_PORT`, `GATEWAY_SNI_ZONE`). Absent range: undefined (the pools come from `--pools` alone).
  */
 export function gatewayPoolFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -28,13 +28,30 @@ export function gatewayPoolFromEnv(
   if (allow.length === 0)
     problems.push('GATEWAY_ALLOWED_SOURCES must list the CIDR blocks the NSG admits (e.g. 0.0.0.0/0)');
   const publicHost = env.GATEWAY_PUBLIC_HOST?.trim() || undefined;
+  const sni = sniFromEnv(env, problems);
   return {
     name: env.GATEWAY_POOL_NAME?.trim() || 'default',
     firstPort,
     lastPort,
     allow,
     ...(publicHost !== undefined && { publicHost }),
+    ...(sni !== undefined && { sni }),
   };
+}
+
+// GATEWAY_SNI_PORT and GATEWAY_SNI_ZONE together (the template's shared port and DNS zone), or neither.
+function sniFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): PoolSniSettings | undefined {
+  const portText = env.GATEWAY_SNI_PORT?.trim() || undefined;
+  const zone = env.GATEWAY_SNI_ZONE?.trim() || undefined;
+  if (portText === undefined && zone === undefined) return undefined;
+  if (portText === undefined || zone === undefined || !/^[0-9]{1,5}$/.test(portText)) {
+    problems.push('GATEWAY_SNI_PORT (a port) and GATEWAY_SNI_ZONE (a DNS zone) go together');
+    return undefined;
+  }
+  return { port: Number(portText), zone };
 }
 
 /**

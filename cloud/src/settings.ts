@@ -1,5 +1,6 @@
 import { parseCidr } from '../../modules/common/src/net/cidr';
 import { ControllerError } from './errors';
+import { poolSniProblems, sniZoneOverlaps } from './model/sni-names';
 
 /** A gateway pool: the public side several relay-gateway devices share (one load balancer, the same routes). */
 export interface PoolSettings {
@@ -14,6 +15,16 @@ export interface PoolSettings {
   readonly publicHost?: string;
   /** Address the gateways bind their routes to; the module's default (0.0.0.0) when absent. */
   readonly bindAddress?: string;
+  /** A shared TLS port where services exposed by name are routed by SNI (`{service}.{location}.{zone}`). */
+  readonly sni?: PoolSniSettings;
+}
+
+/** A pool's shared SNI port and the DNS zone its names live in (docs/fleet-controller.md, "Names"). */
+export interface PoolSniSettings {
+  /** Public TCP port of the SNI route on every gateway of the pool (443 in production); outside the port range. */
+  readonly port: number;
+  /** DNS zone of the names, lower case without the trailing dot (`relay.contoso.com`); one pool per zone. */
+  readonly zone: string;
 }
 
 /**
@@ -92,6 +103,7 @@ export function resolveSettings(input: ControllerSettingsInput): ControllerSetti
     if (pools.has(pool.name)) problems.push(`pool "${pool.name}" is defined twice`);
     pools.set(pool.name, pool);
   }
+  problems.push(...sniZoneOverlaps([...pools.values()]));
   const { renewBelowFraction, ...rest } = stripUndefined(input);
   const lifetimeMs = rest.tokenLifetimeMs ?? DEFAULT_SETTINGS.tokenLifetimeMs;
   if (renewBelowFraction !== undefined && rest.tokenRenewMarginMs !== undefined)
@@ -143,6 +155,7 @@ function poolProblems(pool: PoolSettings): string[] {
     const parsed = parseCidr(block);
     if (!parsed.ok) problems.push(`${where}: ${parsed.message}`);
   }
+  problems.push(...poolSniProblems(pool).map((p) => `${where}: ${p}`));
   return problems;
 }
 

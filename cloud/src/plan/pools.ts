@@ -3,8 +3,10 @@ import { allocatePorts, type PortClaim } from '../model/allocation';
 import { documentBytes, isManagedRoute, renderGatewayDocument } from '../model/documents';
 import { isJsonObject, objectAt } from '../model/json';
 import { hybridConnectionName, parseRouteName, routeName } from '../model/names';
+import { exposesPort, sniNamesBytes, sniRouteBaseBytes } from '../model/sni-names';
 import type { LocationProblem } from '../model/status';
 import type { ControllerSettings, PoolSettings } from '../settings';
+import { decideSniNames } from './sni-names';
 import type { FleetView } from './view';
 
 /** Ports and problems decided for the locations of one pool. */
@@ -15,6 +17,8 @@ export interface PoolDecision {
   /** Locations whose routes fit in the gateway documents. */
   readonly admitted: ReadonlySet<string>;
   readonly ports: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Server names on the pool's SNI port: name per service, per location (plan/sni-names.ts). */
+  readonly names: ReadonlyMap<string, ReadonlyMap<string, string>>;
   readonly problems: ReadonlyMap<string, readonly LocationProblem[]>;
 }
 
@@ -41,10 +45,13 @@ export function decidePool(
     for (const [service, port] of prev.ports)
       claims.push({ locationId: l.locationId, service, port, source: 'status' });
   }
-  let baseBytes = documentBytes(renderGatewayDocument(settings, {}, EMPTY, EMPTY));
+  let baseBytes = documentBytes(renderGatewayDocument(settings, {}, EMPTY, EMPTY)) + sniRouteBaseBytes(pool);
   for (const deviceId of gateways) {
     const desired = view.gatewayModules.get(deviceId)!.desired;
-    baseBytes = Math.max(baseBytes, documentBytes(renderGatewayDocument(settings, desired, EMPTY, EMPTY)));
+    baseBytes = Math.max(
+      baseBytes,
+      documentBytes(renderGatewayDocument(settings, desired, EMPTY, EMPTY)) + sniRouteBaseBytes(pool),
+    );
     for (const [name, route] of Object.entries(objectAt(desired, 'routes'))) {
       if (!isJsonObject(route) || typeof route.port !== 'number') continue;
       if (!isManagedRoute(settings, route)) {
@@ -59,11 +66,15 @@ export function decidePool(
   const holders = new Set(claims.map((c) => c.locationId));
   const candidates: AdmissionCandidate[] = locations.map((l) => {
     const hc = hybridConnectionName(settings, l.locationId);
-    const routes = l.services.map((service) => ({ name: routeName(l.locationId, service.name), service }));
+    const routes = l.services
+      .filter(exposesPort)
+      .map((service) => ({ name: routeName(l.locationId, service.name), service }));
     return {
       locationId: l.locationId,
       established: holders.has(l.locationId),
-      bytes: locationGatewayBytes(pool, namespaceHost, hc, routes),
+      bytes:
+        locationGatewayBytes(pool, namespaceHost, hc, routes) +
+        sniNamesBytes(pool, l.locationId, hc, l.services),
     };
   });
   const { admitted, refused } = admitLocations(settings.gatewayTwinMaxBytes, baseBytes, candidates);
@@ -74,14 +85,16 @@ export function decidePool(
       .filter((l) => admitted.has(l.locationId))
       .map((l) => ({
         locationId: l.locationId,
-        services: l.services.map((s) => s.name),
+        services: l.services.filter(exposesPort).map((s) => s.name),
         holdOnly: [...l.invalidServices.keys()],
       })),
     claims,
     blocked,
   });
+  const sni = decideSniNames(pool, locations, admitted, blocked);
   const problems = new Map<string, LocationProblem[]>();
   const add = (id: string, p: LocationProblem) => problems.set(id, [...(problems.get(id) ?? []), p]);
+  for (const [id, list] of sni.problems) for (const p of list) add(id, p);
   for (const id of refused) {
     add(id, {
       code: 'GATEWAY_TWIN_FULL',
@@ -105,5 +118,5 @@ export function decidePool(
       });
     }
   }
-  return { pool, gateways, admitted, ports: allocation.ports, problems };
+  return { pool, gateways, admitted, ports: allocation.ports, names: sni.names, problems };
 }
