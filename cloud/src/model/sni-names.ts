@@ -57,7 +57,7 @@ export function sniNameProblem(service: string, locationId: string, zone: string
     );
   const name = sniName(service, locationId, zone);
   if (name.length > DNS_NAME_MAX_CHARS)
-    return `"${name}" is ${name.length} characters, longer than a DNS name may be (${DNS_NAME_MAX_CHARS})`;
+    return `its name {service}.{location}.{zone} would be ${name.length} characters, more than a DNS name may have (${DNS_NAME_MAX_CHARS})`;
   return undefined;
 }
 
