@@ -1,6 +1,7 @@
 import type { PoolSettings } from '../settings';
 import type { JsonObject } from './json';
 import type { ServiceSpec } from './location';
+import { routeName } from './names';
 
 /**
  * A DNS label as a server name needs it: lower-case letters, digits and inner hyphens, 1-63 characters (RFC 1035
@@ -110,33 +111,37 @@ export function sniZoneOverlaps(pools: readonly PoolSettings[]): string[] {
 /** Key of the controller's SNI route in every gateway document of a pool (a route name no location can make). */
 export const SNI_ROUTE_NAME = 'hrf-sni';
 
-/** What one server name leads to, as the gateway's `sni.names` holds it. */
+/** What one server name leads to: a location's hybrid connection and service. */
 export interface SniNameTarget {
+  readonly locationId: string;
   readonly hybridConnection: string;
   readonly service: string;
 }
 
 /**
  * The pool's SNI route: the shared port, the pool's allow-list, every assigned name, and unknown names refused.
- * The route's own target (required by the gateway's schema) is the first name's, never used with `refuse`.
+ * Names go in the gateway's `sni.hosts` form, keyed `{location}_{service}` with the name as a value, because IoT
+ * Hub refuses `.` in twin keys. The route's own target (required by the gateway's schema) is the first entry's,
+ * never used with `refuse`.
  */
 export function sniRoute(
   pool: PoolSettings,
   names: ReadonlyMap<string, SniNameTarget>,
 ): JsonObject | undefined {
-  const sorted = [...names].sort(([a], [b]) => (a < b ? -1 : 1));
+  const keyed = [...names].map(([name, t]) => [routeName(t.locationId, t.service), name, t] as const);
+  const sorted = keyed.sort(([a], [b]) => (a < b ? -1 : 1));
   if (pool.sni === undefined || sorted.length === 0) return undefined;
-  const table: JsonObject = {};
-  for (const [name, target] of sorted)
-    table[name] = { hybridConnection: target.hybridConnection, service: target.service };
-  const first = sorted[0]![1];
+  const hosts: JsonObject = {};
+  for (const [key, name, target] of sorted)
+    hosts[key] = { name, hybridConnection: target.hybridConnection, service: target.service };
+  const first = sorted[0]![2];
   return {
     port: pool.sni.port,
     ...(pool.bindAddress !== undefined && { bindAddress: pool.bindAddress }),
     hybridConnection: first.hybridConnection,
     service: first.service,
     allow: [...pool.allow],
-    sni: { names: table, unknownName: 'refuse' },
+    sni: { hosts, unknownName: 'refuse' },
   };
 }
 
@@ -147,12 +152,12 @@ const member = (name: string, value: unknown): number =>
 export function sniRouteBaseBytes(pool: PoolSettings): number {
   if (pool.sni === undefined) return 0;
   // The widest default target: a 60-character hybrid connection name and a 64-character service name.
-  const widest = { hybridConnection: 'x'.repeat(60), service: 'x'.repeat(64) };
+  const widest = { locationId: 'x', hybridConnection: 'x'.repeat(60), service: 'x'.repeat(64) };
   const route = sniRoute(pool, new Map([['x', widest]]))!;
-  return member(SNI_ROUTE_NAME, { ...route, sni: { names: {}, unknownName: 'refuse' } });
+  return member(SNI_ROUTE_NAME, { ...route, sni: { hosts: {}, unknownName: 'refuse' } });
 }
 
-/** Bytes a location's names add to the SNI route's `names` (every service that asks, valid or not: a bound). */
+/** Bytes a location's names add to the SNI route's `hosts` (every service that asks, valid or not: a bound). */
 export function sniNamesBytes(
   pool: PoolSettings,
   locationId: string,
@@ -162,7 +167,11 @@ export function sniNamesBytes(
   if (pool.sni === undefined) return 0;
   let bytes = 0;
   for (const s of services.filter(exposesName))
-    bytes += member(sniName(s.name, locationId, pool.sni.zone), { hybridConnection, service: s.name });
+    bytes += member(routeName(locationId, s.name), {
+      name: sniName(s.name, locationId, pool.sni.zone),
+      hybridConnection,
+      service: s.name,
+    });
   return bytes;
 }
 

@@ -50,7 +50,7 @@ export function planGateways(
       const named = decision!.names.get(locationId) ?? new Map<string, string>();
       if ((routed.length === 0 && named.size === 0) || view.foreign.has(hc)) continue;
       const addNames = () => {
-        for (const [service, name] of named) names.set(name, { hybridConnection: hc, service });
+        for (const [service, name] of named) names.set(name, { locationId, hybridConnection: hc, service });
       };
       if (settings.relayAuth) {
         // Entra ID: the gateways' own identity is the credential; nothing to issue or renew.
@@ -127,8 +127,11 @@ function affectedLocations(settings: ControllerSettings, patch: JsonObject): str
     const parsed = parseRouteName(name);
     if (parsed) ids.add(parsed.locationId);
   }
-  // SNI names are `{service}.{location}.{zone}`: the second label names the location.
+  // The SNI route's entries are keyed like routes: `{location}_{service}`.
   const sni = objectAt(objectAt(objectAt(patch, 'routes'), SNI_ROUTE_NAME), 'sni');
-  for (const name of Object.keys(objectAt(sni, 'names'))) ids.add(name.split('.')[1] ?? name);
+  for (const key of Object.keys(objectAt(sni, 'hosts'))) {
+    const parsed = parseRouteName(key);
+    if (parsed) ids.add(parsed.locationId);
+  }
   return [...ids].sort();
 }

@@ -1,6 +1,7 @@
 // Names instead of ports: services a location exposes by name get `{service}.{location}.{zone}` on the pool's
 // shared SNI port, written as one SNI route into every gateway twin of the pool, and reported in the status tag.
 import { normalizeGatewayConfig } from '../../../../modules/relay-gateway/src/config/normalize';
+import { pickSniTarget } from '../../../../modules/relay-gateway/src/sni/sni-routing';
 import { parseControllerOptions } from '../../../../cloud/src/cli-options';
 import { documentBytes } from '../../../../cloud/src/model/documents';
 import { applyMergePatch, type JsonObject } from '../../../../cloud/src/model/json';
@@ -93,6 +94,15 @@ function converge(observed: Observed, settings = settingsWith()) {
   throw new Error('did not converge');
 }
 
+/** Keys IoT Hub refuses in a twin ('.', '$', spaces, control characters), with their paths. */
+function keysTwinsRefuse(value: unknown, path = ''): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.entries(value).flatMap(([k, v]) => [
+    ...(/[.$ ]/.test(k) || [...k].some((c) => c.charCodeAt(0) < 0x20) ? [`${path}/${k}`] : []),
+    ...keysTwinsRefuse(v, `${path}/${k}`),
+  ]);
+}
+
 const gatewayDoc = (state: Observed, deviceId = 'gw-1') =>
   state.modules.find((m) => m.deviceId === deviceId && m.moduleId === 'relay-gateway')!.desired;
 const routesOf = (doc: JsonObject) => doc.routes as Record<string, JsonObject>;
@@ -121,19 +131,35 @@ describe('SNI names from the controller', () => {
       hybridConnection: 'hrf-berlin',
       service: 'api',
       allow: ['0.0.0.0/0'],
+      // The twin-safe form: IoT Hub refuses '.' in twin keys, so the names are values.
       sni: {
-        names: {
-          'api.berlin.relay.example.com': { hybridConnection: 'hrf-berlin', service: 'api' },
-          'web.berlin.relay.example.com': { hybridConnection: 'hrf-berlin', service: 'web' },
-          'web.paris.relay.example.com': { hybridConnection: 'hrf-paris', service: 'web' },
+        hosts: {
+          berlin_api: {
+            name: 'api.berlin.relay.example.com',
+            hybridConnection: 'hrf-berlin',
+            service: 'api',
+          },
+          berlin_web: {
+            name: 'web.berlin.relay.example.com',
+            hybridConnection: 'hrf-berlin',
+            service: 'web',
+          },
+          paris_web: { name: 'web.paris.relay.example.com', hybridConnection: 'hrf-paris', service: 'web' },
         },
         unknownName: 'refuse',
       },
     });
     // A location reached only by name still gets its Send credential entry.
     expect(Object.keys(doc.hybridConnections as JsonObject).sort()).toEqual(['hrf-berlin', 'hrf-paris']);
+    expect(keysTwinsRefuse(doc)).toEqual([]);
     const normalized = normalizeGatewayConfig(doc, { nowMs: NOW_MS });
-    expect(normalized.ok).toBe(true);
+    if (!normalized.ok) throw new Error(JSON.stringify(normalized.problems));
+    const sni = normalized.config.routes.get('hrf-sni')!.sni!;
+    expect(pickSniTarget(sni, 'web.paris.relay.example.com')).toEqual({
+      hybridConnection: 'hrf-paris',
+      service: 'web',
+    });
+    expect(pickSniTarget(sni, 'sql.berlin.relay.example.com')).toBeUndefined();
 
     expect(statusOf(state, 'berlin')).toEqual({
       location: 'berlin',
@@ -261,7 +287,7 @@ describe('SNI names from the controller', () => {
     expect(full.length).toBeLessThan(30);
     expect(documentBytes(gatewayDoc(state))).toBeLessThanOrEqual(maxBytes);
     const names = Object.keys(
-      (routesOf(gatewayDoc(state))['hrf-sni']!.sni as JsonObject).names as JsonObject,
+      (routesOf(gatewayDoc(state))['hrf-sni']!.sni as JsonObject).hosts as JsonObject,
     );
     expect(names).toHaveLength((30 - full.length) * 4);
   });
