@@ -24,6 +24,8 @@ export interface FixtureOptions {
   readonly gatewayStartedAt?: string;
   /** Adds a `plant-7` service `ssh` with its route. */
   readonly withSsh?: boolean;
+  /** Adds the controller's SNI route, whose placeholder target is plant-7's `sql`. */
+  readonly withSniRoute?: boolean;
 }
 
 const counters = (c: RouteCounters): JsonObject => ({
@@ -85,6 +87,12 @@ export function fixtureReading(o: FixtureOptions = {}): FleetReading {
       accepted: 0,
       bytesFromClients: 0,
       bytesToClients: 0,
+    });
+  if (o.withSniRoute)
+    gatewayRoutes['hrf-sni'] = route(443, 'hrf-plant-7', 'sql', {
+      accepted: 50,
+      bytesFromClients: 7000,
+      bytesToClients: 9000,
     });
   const modules: ModuleRow[] = [
     {

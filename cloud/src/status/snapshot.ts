@@ -1,5 +1,6 @@
 import { isJsonObject, type JsonObject } from '../model/json';
 import { RELAY_TAG, STATUS_TAG } from '../model/location';
+import { SNI_ROUTE_NAME } from '../model/sni-names';
 import {
   readConfig,
   readForwarderHybridConnections,
@@ -195,8 +196,13 @@ function locationView(
   const mine =
     hybridConnection !== undefined ? reportedHcs.filter((h) => h.name === hybridConnection) : reportedHcs;
   const hcNames = hybridConnection !== undefined ? [hybridConnection] : mine.map((h) => h.name);
+  // The controller's SNI route serves every name of the pool; its own target is only a placeholder (the first
+  // name's), so its counters are no one location's.
   const myRoutes = routes.filter(
-    (r) => r.route.hybridConnection !== undefined && hcNames.includes(r.route.hybridConnection),
+    (r) =>
+      r.route.id !== SNI_ROUTE_NAME &&
+      r.route.hybridConnection !== undefined &&
+      hcNames.includes(r.route.hybridConnection),
   );
   const ports = isJsonObject(status.ports) ? status.ports : {};
 

@@ -17,6 +17,12 @@ describe('buildSnapshot', () => {
     expect(location('new-site').listeners).toEqual({ state: 'no forwarder', online: 0, total: 0 });
   });
 
+  it("leaves the controller's SNI route out of the location its placeholder target names", () => {
+    const withSni = buildSnapshot(fixtureReading({ withSniRoute: true }), OPTIONS, FIXTURE_NOW_MS).snapshot;
+    const plant = (s: typeof snapshot) => s.locations.find((l) => l.id === 'plant-7')!;
+    expect(plant(withSni).services).toEqual(plant(snapshot).services);
+  });
+
   it('joins a location with the controller allocation, its forwarder and the gateway routes', () => {
     const plant = location('plant-7');
     expect(plant).toMatchObject({
