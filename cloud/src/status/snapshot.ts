@@ -205,13 +205,19 @@ function locationView(
       hcNames.includes(r.route.hybridConnection),
   );
   const ports = isJsonObject(status.ports) ? status.ports : {};
+  const serverNames = isJsonObject(status.names) ? status.names : {};
+  const sniPort = typeof status.sniPort === 'number' ? status.sniPort : undefined;
 
   const names = new Set<string>([...Object.keys(relay.services), ...Object.keys(ports)]);
   for (const hc of mine) for (const s of hc.services) names.add(s.name);
   for (const r of myRoutes) if (r.route.service !== undefined) names.add(r.route.service);
-  const services = [...names]
-    .sort()
-    .map((name) => serviceView(name, relay.services[name], ports[name], mine, myRoutes));
+  const services = [...names].sort().map((name) => ({
+    ...serviceView(name, relay.services[name], ports[name], mine, myRoutes),
+    ...(typeof serverNames[name] === 'string' && {
+      serverName: serverNames[name],
+      ...(sniPort !== undefined && { sniPort }),
+    }),
+  }));
 
   const problems: Reason[] = isJsonObject(status.problems)
     ? Object.entries(status.problems).map(([code, message]) => ({ code, message: String(message) }))
