@@ -24,11 +24,13 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --arm-endpoint              ARM_ENDPOINT              default https://management.azure.com
   --arm-ca                    ARM_CA_FILE               extra CA (PEM) for the ARM endpoint (the sandbox)
   --pools                     CONTROLLER_POOLS          JSON: [{"name","ports":"20000-20999","allow":[CIDR…],
-                                                        "publicHost"?,"bindAddress"?,"sni"?:{"port","zone"}}, …];
+                                                        "publicHost"?,"bindAddress"?,"sni"?:{"port","publicPort"?,
+                                                        "zone"}}, …];
                                                         without it, the pool is
                                                         GATEWAY_POOL_NAME, GATEWAY_PORT_RANGE_START/END,
                                                         GATEWAY_ALLOWED_SOURCES, GATEWAY_PUBLIC_HOST,
-                                                        GATEWAY_SNI_PORT + GATEWAY_SNI_ZONE (a --pools
+                                                        GATEWAY_SNI_PORT + GATEWAY_SNI_ZONE
+                                                        (+ GATEWAY_SNI_PUBLIC_PORT) (a --pools
                                                         range that differs from GATEWAY_PORT_RANGE_* is refused)
   --default-pool              DEFAULT_POOL              pool of locations whose tags name none (default "default")
   --token-lifetime            TOKEN_LIFETIME            SAS token lifetime with a unit: 48h, 90m, 2d (default 48h)

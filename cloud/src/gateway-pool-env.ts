@@ -39,19 +39,29 @@ export function gatewayPoolFromEnv(
   };
 }
 
-// GATEWAY_SNI_PORT and GATEWAY_SNI_ZONE together (the template's shared port and DNS zone), or neither.
+// GATEWAY_SNI_PORT and GATEWAY_SNI_ZONE together (the shared port and DNS zone), or neither; GATEWAY_SNI_PUBLIC_PORT
+// when the load balancer maps another port (443) to it.
 function sniFromEnv(
   env: Readonly<Record<string, string | undefined>>,
   problems: string[],
 ): PoolSniSettings | undefined {
   const portText = env.GATEWAY_SNI_PORT?.trim() || undefined;
+  const publicText = env.GATEWAY_SNI_PUBLIC_PORT?.trim() || undefined;
   const zone = env.GATEWAY_SNI_ZONE?.trim() || undefined;
-  if (portText === undefined && zone === undefined) return undefined;
+  if (portText === undefined && zone === undefined && publicText === undefined) return undefined;
   if (portText === undefined || zone === undefined || !/^[0-9]{1,5}$/.test(portText)) {
     problems.push('GATEWAY_SNI_PORT (a port) and GATEWAY_SNI_ZONE (a DNS zone) go together');
     return undefined;
   }
-  return { port: Number(portText), zone };
+  if (publicText !== undefined && !/^[0-9]{1,5}$/.test(publicText)) {
+    problems.push(`GATEWAY_SNI_PUBLIC_PORT must be a port (got "${publicText}")`);
+    return undefined;
+  }
+  return {
+    port: Number(portText),
+    ...(publicText !== undefined && { publicPort: Number(publicText) }),
+    zone,
+  };
 }
 
 /**

@@ -21,8 +21,13 @@ export interface PoolSettings {
 
 /** A pool's shared SNI port and the DNS zone its names live in (docs/fleet-controller.md, "Names"). */
 export interface PoolSniSettings {
-  /** Public TCP port of the SNI route on every gateway of the pool (443 in production); outside the port range. */
+  /** Port the SNI route binds on every gateway of the pool; outside the port range. */
   readonly port: number;
+  /**
+   * Port clients dial, when the load balancer maps it to `port` (443 → 8443: the gateway runs as a non-root user
+   * and cannot bind ports below 1024); `port` when absent. Shown in the status tag.
+   */
+  readonly publicPort?: number;
   /** DNS zone of the names, lower case without the trailing dot (`relay.contoso.com`); one pool per zone. */
   readonly zone: string;
 }

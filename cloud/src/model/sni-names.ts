@@ -1,4 +1,4 @@
-import type { PoolSettings } from '../settings';
+import type { PoolSettings, PoolSniSettings } from '../settings';
 import type { JsonObject } from './json';
 import type { ServiceSpec } from './location';
 import { routeName } from './names';
@@ -74,6 +74,11 @@ export function poolSniProblems(pool: PoolSettings): string[] {
       `sni.port ${sni.port} lies in the pool's port range ${pool.firstPort}-${pool.lastPort}; ` +
         'the shared port must be outside it',
     );
+  if (
+    sni.publicPort !== undefined &&
+    !(Number.isInteger(sni.publicPort) && sni.publicPort >= 1 && sni.publicPort <= 65535)
+  )
+    problems.push('sni.publicPort must be an integer 1-65535');
   const zone = typeof sni.zone === 'string' ? sni.zone : '';
   const labels = zone.split('.');
   if (zone.endsWith('.')) problems.push('sni.zone is written without the trailing dot');
@@ -179,21 +184,21 @@ export function sniNamesBytes(
  * Reads a pool's `sni` as given in `--pools` JSON (`{"port": 443, "zone": "relay.contoso.com"}`): the setting, or
  * nothing with a problem pushed when it is not that shape (values are checked by resolveSettings).
  */
-export function readPoolSni(
-  raw: unknown,
-  where: string,
-  problems: string[],
-): { sni?: { port: number; zone: string } } {
+export function readPoolSni(raw: unknown, where: string, problems: string[]): { sni?: PoolSniSettings } {
   if (raw === undefined) return {};
-  const sni = raw as { port?: unknown; zone?: unknown } | null;
+  const sni = raw as { port?: unknown; publicPort?: unknown; zone?: unknown } | null;
   const keys = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? Object.keys(raw) : [];
   if (
     typeof sni?.port !== 'number' ||
     typeof sni.zone !== 'string' ||
-    keys.some((k) => k !== 'port' && k !== 'zone')
+    (sni.publicPort !== undefined && typeof sni.publicPort !== 'number') ||
+    keys.some((k) => k !== 'port' && k !== 'publicPort' && k !== 'zone')
   ) {
-    problems.push(`${where}.sni must be {"port": 1-65535, "zone": "relay.example.com"} and nothing else`);
+    problems.push(
+      `${where}.sni must be {"port": 1-65535, "publicPort"?: 1-65535, "zone": "relay.example.com"} and nothing else`,
+    );
     return {};
   }
-  return { sni: { port: sni.port, zone: sni.zone } };
+  const publicPort = sni.publicPort;
+  return { sni: { port: sni.port, ...(publicPort !== undefined && { publicPort }), zone: sni.zone } };
 }

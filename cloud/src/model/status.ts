@@ -21,7 +21,7 @@ export interface LocationOutcome {
   readonly publicHost?: string;
   /** Server name per service reached by name (`{service}.{location}.{zone}`), on `sniPort`. */
   readonly names?: ReadonlyMap<string, string>;
-  /** The pool's shared SNI port, present with `names`. */
+  /** The port clients dial for the names (the pool's public SNI port), present with `names`. */
   readonly sniPort?: number;
   readonly problems: readonly LocationProblem[];
   /** On the primary device of a location: the replica devices that serve it too. */

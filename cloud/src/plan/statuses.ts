@@ -79,7 +79,7 @@ export function locationOutcomes(
 function namesOf(decision: PoolDecision, locationId: string) {
   const names = decision.names.get(locationId);
   if (!names || names.size === 0 || decision.pool.sni === undefined) return {};
-  return { names, sniPort: decision.pool.sni.port };
+  return { names, sniPort: decision.pool.sni.publicPort ?? decision.pool.sni.port };
 }
 
 /** Status-tag writes: each outcome's tag where it differs, and removal where a device has none any more. */

@@ -270,6 +270,7 @@ function deploymentVariables(pool: PortRange): Record<string, string> {
     GATEWAY_PUBLIC_HOST: '',
     GATEWAY_SNI_PORT: '',
     GATEWAY_SNI_ZONE: '',
+    GATEWAY_SNI_PUBLIC_PORT: '',
     // The sandbox runs the controller in its own process (with its status view): the gateway's module stays stopped.
     CONTROLLER_MODULE_STATUS: 'stopped',
     CONTROLLER_IOTHUB_CONNECTION_STRING: '',

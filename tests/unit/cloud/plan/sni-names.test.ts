@@ -263,6 +263,16 @@ describe('SNI names from the controller', () => {
     expect(Object.keys(routesOf(gatewayDoc(state)))).toEqual(['legacy']);
   });
 
+  it('binds the route on the port and reports the public port clients dial (a load balancer maps one to the other)', () => {
+    const settings = settingsWith({ ...POOL, sni: { port: 8443, publicPort: 443, zone: ZONE } });
+    const { state } = converge(
+      fleet({ berlin: { web: { target: '10.0.0.7:443', expose: 'name' } } }),
+      settings,
+    );
+    expect(routesOf(gatewayDoc(state))['hrf-sni']!.port).toBe(8443);
+    expect(statusOf(state, 'berlin')).toMatchObject({ names: { web: `web.berlin.${ZONE}` }, sniPort: 443 });
+  });
+
   it('refuses a bad expose value as an invalid service', () => {
     const { state } = converge(fleet({ berlin: { web: { target: '10.0.0.7:443', expose: 'dns' } } }));
     expect((statusOf(state, 'berlin').problems as JsonObject).INVALID_SERVICE).toBe(
@@ -306,6 +316,7 @@ describe('SNI pool settings', () => {
   it.each([
     [{ port: 20005, zone: ZONE }, "sni.port 20005 lies in the pool's port range 20000-20009"],
     [{ port: 0, zone: ZONE }, 'sni.port must be an integer 1-65535'],
+    [{ port: 8443, publicPort: 70000, zone: ZONE }, 'sni.publicPort must be an integer 1-65535'],
     [
       { port: 443, zone: 'Relay.Example.com' },
       'sni.zone "Relay.Example.com" must be a DNS name of lower-case labels',
@@ -345,17 +356,22 @@ describe('SNI pool settings', () => {
     const bad = pools('[{"name":"p","ports":"1000-1001","allow":["0.0.0.0/0"],"sni":{"port":"443"}}]');
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.problems).toEqual([
-      '--pools[0].sni must be {"port": 1-65535, "zone": "relay.example.com"} and nothing else',
+      '--pools[0].sni must be {"port": 1-65535, "publicPort"?: 1-65535, "zone": "relay.example.com"} and nothing else',
     ]);
     const fromEnv = parseControllerOptions([], {
       ...env,
       GATEWAY_PORT_RANGE_START: '20000',
       GATEWAY_PORT_RANGE_END: '20099',
       GATEWAY_ALLOWED_SOURCES: '0.0.0.0/0',
-      GATEWAY_SNI_PORT: '443',
+      GATEWAY_SNI_PORT: '8443',
+      GATEWAY_SNI_PUBLIC_PORT: '443',
       GATEWAY_SNI_ZONE: 'relay.contoso.com',
     });
-    expect(fromEnv.ok && fromEnv.options.pools[0]!.sni).toEqual({ port: 443, zone: 'relay.contoso.com' });
+    expect(fromEnv.ok && fromEnv.options.pools[0]!.sni).toEqual({
+      port: 8443,
+      publicPort: 443,
+      zone: 'relay.contoso.com',
+    });
     const half = parseControllerOptions([], {
       ...env,
       GATEWAY_PORT_RANGE_START: '20000',
