@@ -116,6 +116,11 @@ export function sniZoneOverlaps(pools: readonly PoolSettings[]): string[] {
 /** Key of the controller's SNI route in every gateway document of a pool (a route name no location can make). */
 export const SNI_ROUTE_NAME = 'hrf-sni';
 
+/** The gateway's default `maxConnections` per route: what each service exposed by port gets. */
+export const ROUTE_MAX_CONNECTIONS = 1000;
+/** The most the gateway's schema takes for one route's `maxConnections`. */
+const ROUTE_MAX_CONNECTIONS_LIMIT = 100_000;
+
 /** What one server name leads to: a location's hybrid connection and service. */
 export interface SniNameTarget {
   readonly locationId: string;
@@ -125,6 +130,8 @@ export interface SniNameTarget {
 
 /**
  * The pool's SNI route: the shared port, the pool's allow-list, every assigned name, and unknown names refused.
+ * Its connection limit is what the names would have had as ports (the gateway's per-route default each), since
+ * one route now carries them all.
  * Names go in the gateway's `sni.hosts` form, keyed `{location}_{service}` with the name as a value, because IoT
  * Hub refuses `.` in twin keys. The route's own target (required by the gateway's schema) is the first entry's,
  * never used with `refuse`.
@@ -146,6 +153,7 @@ export function sniRoute(
     hybridConnection: first.hybridConnection,
     service: first.service,
     allow: [...pool.allow],
+    maxConnections: Math.min(ROUTE_MAX_CONNECTIONS_LIMIT, ROUTE_MAX_CONNECTIONS * sorted.length),
     sni: { hosts, unknownName: 'refuse' },
   };
 }
@@ -159,7 +167,11 @@ export function sniRouteBaseBytes(pool: PoolSettings): number {
   // The widest default target: a 60-character hybrid connection name and a 64-character service name.
   const widest = { locationId: 'x', hybridConnection: 'x'.repeat(60), service: 'x'.repeat(64) };
   const route = sniRoute(pool, new Map([['x', widest]]))!;
-  return member(SNI_ROUTE_NAME, { ...route, sni: { hosts: {}, unknownName: 'refuse' } });
+  return member(SNI_ROUTE_NAME, {
+    ...route,
+    maxConnections: ROUTE_MAX_CONNECTIONS_LIMIT,
+    sni: { hosts: {}, unknownName: 'refuse' },
+  });
 }
 
 /** Bytes a location's names add to the SNI route's `hosts` (every service that asks, valid or not: a bound). */

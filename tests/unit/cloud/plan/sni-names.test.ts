@@ -131,6 +131,8 @@ describe('SNI names from the controller', () => {
       hybridConnection: 'hrf-berlin',
       service: 'api',
       allow: ['0.0.0.0/0'],
+      // What three port routes would have had together (1000 each, the gateway's default).
+      maxConnections: 3000,
       // The twin-safe form: IoT Hub refuses '.' in twin keys, so the names are values.
       sni: {
         hosts: {
