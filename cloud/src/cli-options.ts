@@ -7,6 +7,7 @@ import { LOG_LEVELS } from '../../modules/common/src/log';
 import type { HubBudgetSettings } from './azure/hub-budget';
 import { parseHubBudgetFlags } from './azure/hub-throttles';
 import { gatewayPoolFromEnv, poolRangeMismatch, withEnvGatewayModules } from './gateway-pool-env';
+import { readPoolSni } from './model/sni-names';
 import type { ControllerSettingsInput, PoolSettings, RelayEntraAuthSettings } from './settings';
 
 /** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
@@ -23,10 +24,13 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --arm-endpoint              ARM_ENDPOINT              default https://management.azure.com
   --arm-ca                    ARM_CA_FILE               extra CA (PEM) for the ARM endpoint (the sandbox)
   --pools                     CONTROLLER_POOLS          JSON: [{"name","ports":"20000-20999","allow":[CIDR…],
-                                                        "publicHost"?,"bindAddress"?,"gatewayModules"?}, …];
+                                                        "publicHost"?,"bindAddress"?,"gatewayModules"?,
+                                                        "sni"?:{"port","publicPort"?,"zone"}}, …];
                                                         without it, the pool is GATEWAY_POOL_NAME,
                                                         GATEWAY_PORT_RANGE_START/END, GATEWAY_ALLOWED_SOURCES,
-                                                        GATEWAY_PUBLIC_HOST, GATEWAY_MODULES (a --pools range
+                                                        GATEWAY_PUBLIC_HOST, GATEWAY_MODULES,
+                                                        GATEWAY_SNI_PORT + GATEWAY_SNI_ZONE
+                                                        (+ GATEWAY_SNI_PUBLIC_PORT) (a --pools range
                                                         that differs from GATEWAY_PORT_RANGE_* is refused)
   --default-pool              DEFAULT_POOL              pool of locations whose tags name none (default "default")
   --token-lifetime            TOKEN_LIFETIME            SAS token lifetime with a unit: 48h, 90m, 2d (default 48h)
@@ -269,6 +273,7 @@ function parsePools(text: string | undefined, problems: string[]): PoolSettings[
       publicHost?: unknown;
       bindAddress?: unknown;
       gatewayModules?: unknown;
+      sni?: unknown;
     };
     const range = typeof pool.ports === 'string' ? /^([0-9]{1,5})-([0-9]{1,5})$/.exec(pool.ports) : null;
     if (typeof pool.name !== 'string' || !range || !Array.isArray(pool.allow)) {
@@ -284,6 +289,7 @@ function parsePools(text: string | undefined, problems: string[]): PoolSettings[
       ...(typeof pool.bindAddress === 'string' && { bindAddress: pool.bindAddress }),
       // resolveSettings checks the value (an integer 1-64); a non-number is passed on so it is refused there.
       ...(pool.gatewayModules !== undefined && { gatewayModules: pool.gatewayModules as number }),
+      ...readPoolSni(pool.sni, `--pools[${i}]`, problems),
     });
   }
   if (list.length === 0) problems.push('--pools must list at least one pool');

@@ -1,4 +1,4 @@
-import type { PoolSettings } from './settings';
+import type { PoolSettings, PoolSniSettings } from './settings';
 
 /**
  * The gateway pool as the deployment describes it: `GATEWAY_PORT_RANGE_START`/`_END` (the same values the
@@ -6,7 +6,8 @@ import type { PoolSettings } from './settings';
  * `deployment:gen` into the controller module's environment), `GATEWAY_POOL_NAME` (default "default"),
  * `GATEWAY_ALLOWED_SOURCES` (comma-separated CIDR blocks, required with the range: no silent "everyone") and
  * `GATEWAY_PUBLIC_HOST`, `GATEWAY_MODULES` (relay-gateway instances per gateway, as the deployment generator
- * declares them; default 1). Absent range: undefined (the pools come from `--pools` alone).
+ * declares them; default 1) and the shared SNI port with its DNS zone (`GATEWAY_SNI_PORT`, `GATEWAY_SNI_ZONE`).
+ * Absent range: undefined (the pools come from `--pools` alone).
  */
 export function gatewayPoolFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -34,6 +35,7 @@ export function gatewayPoolFromEnv(
     problems.push(
       `GATEWAY_MODULES must be the number of relay-gateway modules per gateway (got "${modulesText}")`,
     );
+  const sni = sniFromEnv(env, problems);
   return {
     name: env.GATEWAY_POOL_NAME?.trim() || 'default',
     firstPort,
@@ -41,6 +43,32 @@ export function gatewayPoolFromEnv(
     allow,
     ...(publicHost !== undefined && { publicHost }),
     ...(modulesText !== undefined && { gatewayModules: Number(modulesText) }),
+    ...(sni !== undefined && { sni }),
+  };
+}
+
+// GATEWAY_SNI_PORT and GATEWAY_SNI_ZONE together (the shared port and DNS zone), or neither; GATEWAY_SNI_PUBLIC_PORT
+// when the load balancer maps another port (443) to it.
+function sniFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): PoolSniSettings | undefined {
+  const portText = env.GATEWAY_SNI_PORT?.trim() || undefined;
+  const publicText = env.GATEWAY_SNI_PUBLIC_PORT?.trim() || undefined;
+  const zone = env.GATEWAY_SNI_ZONE?.trim() || undefined;
+  if (portText === undefined && zone === undefined && publicText === undefined) return undefined;
+  if (portText === undefined || zone === undefined || !/^[0-9]{1,5}$/.test(portText)) {
+    problems.push('GATEWAY_SNI_PORT (a port) and GATEWAY_SNI_ZONE (a DNS zone) go together');
+    return undefined;
+  }
+  if (publicText !== undefined && !/^[0-9]{1,5}$/.test(publicText)) {
+    problems.push(`GATEWAY_SNI_PUBLIC_PORT must be a port (got "${publicText}")`);
+    return undefined;
+  }
+  return {
+    port: Number(portText),
+    ...(publicText !== undefined && { publicPort: Number(publicText) }),
+    zone,
   };
 }
 

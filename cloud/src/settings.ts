@@ -1,5 +1,6 @@
 import { parseCidr } from '../../modules/common/src/net/cidr';
 import { ControllerError } from './errors';
+import { poolSniProblems, sniZoneOverlaps } from './model/sni-names';
 
 /** A gateway pool: the public side several relay-gateway devices share (one load balancer, the same routes). */
 export interface PoolSettings {
@@ -19,6 +20,21 @@ export interface PoolSettings {
    * each with its own twin and a share of the pool's locations; 1 when absent (docs/fleet-controller.md).
    */
   readonly gatewayModules?: number;
+  /** A shared TLS port where services exposed by name are routed by SNI (`{service}.{location}.{zone}`). */
+  readonly sni?: PoolSniSettings;
+}
+
+/** A pool's shared SNI port and the DNS zone its names live in (docs/fleet-controller.md, "Names"). */
+export interface PoolSniSettings {
+  /** Port the SNI route binds on every gateway of the pool; outside the port range. */
+  readonly port: number;
+  /**
+   * Port clients dial, when the load balancer maps it to `port` (443 → 8443: the gateway runs as a non-root user
+   * and cannot bind ports below 1024); `port` when absent. Shown in the status tag.
+   */
+  readonly publicPort?: number;
+  /** DNS zone of the names, lower case without the trailing dot (`relay.contoso.com`); one pool per zone. */
+  readonly zone: string;
 }
 
 /**
@@ -106,6 +122,7 @@ export function resolveSettings(input: ControllerSettingsInput): ControllerSetti
     if (pools.has(pool.name)) problems.push(`pool "${pool.name}" is defined twice`);
     pools.set(pool.name, pool);
   }
+  problems.push(...sniZoneOverlaps([...pools.values()]));
   const { renewBelowFraction, ...rest } = stripUndefined(input);
   const lifetimeMs = rest.tokenLifetimeMs ?? DEFAULT_SETTINGS.tokenLifetimeMs;
   if (renewBelowFraction !== undefined && rest.tokenRenewMarginMs !== undefined)
@@ -167,6 +184,13 @@ function poolProblems(pool: PoolSettings): string[] {
   const n = pool.gatewayModules;
   if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= MAX_GATEWAY_MODULES))
     problems.push(`${where}: gatewayModules must be an integer 1-${MAX_GATEWAY_MODULES}`);
+  problems.push(...poolSniProblems(pool).map((p) => `${where}: ${p}`));
+  // One instance binds the shared port, and it would need the Send token of every named location, which the
+  // instances share out: names and several instances per gateway do not combine yet (docs/fleet-controller.md).
+  if (pool.sni && (pool.gatewayModules ?? 1) > 1)
+    problems.push(
+      `${where}: sni needs gatewayModules 1 (a shared SNI port with several gateway instances is not supported yet)`,
+    );
   return problems;
 }
 

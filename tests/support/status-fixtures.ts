@@ -26,6 +26,8 @@ export interface FixtureOptions {
   readonly withSsh?: boolean;
   /** Moves `depot_api` to a second relay-gateway instance on gw-1 (`relay-gateway-2`), in `state` (Connected). */
   readonly secondInstance?: { readonly state?: string };
+  /** Adds the controller's SNI route, whose placeholder target is plant-7's `sql`. */
+  readonly withSniRoute?: boolean;
 }
 
 const counters = (c: RouteCounters): JsonObject => ({
@@ -103,6 +105,12 @@ export function fixtureReading(o: FixtureOptions = {}): FleetReading {
     });
     delete gatewayRoutes.depot_api;
   }
+  if (o.withSniRoute)
+    gatewayRoutes['hrf-sni'] = route(443, 'hrf-plant-7', 'sql', {
+      accepted: 50,
+      bytesFromClients: 7000,
+      bytesToClients: 9000,
+    });
   const modules: ModuleRow[] = [
     ...second,
     {

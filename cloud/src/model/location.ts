@@ -4,6 +4,7 @@ import type { ControllerSettings } from '../settings';
 import { isJsonObject, type JsonObject } from './json';
 import { LOCATION_ID, SERVICE_NAME } from './names';
 import type { ObservedDevice } from './observed';
+import { parseExposure } from './sni-names';
 
 /** Tag that declares a device's role (written by provisioning or a person). */
 export const RELAY_TAG = 'relay';
@@ -17,6 +18,8 @@ export interface ServiceSpec {
   readonly target: string;
   /** Overrides the pool's allow-list for this service's public port. */
   readonly allow?: readonly string[];
+  /** `name` or `both`: reached as `{service}.{location}.{zone}` on the pool's SNI port; absent: by port only. */
+  readonly expose?: 'name' | 'both';
 }
 
 /** A location as its tags declare it. */
@@ -80,8 +83,8 @@ export function parseDeviceRole(device: ObservedDevice, settings: ControllerSett
 
 function parseService(name: string, raw: unknown): ServiceSpec | string {
   if (!SERVICE_NAME.test(name)) return 'service names are 1-64 letters, digits, - or _';
-  if (!isJsonObject(raw)) return 'a service must be an object { target, allow? }';
-  const unknown = Object.keys(raw).filter((k) => k !== 'target' && k !== 'allow');
+  if (!isJsonObject(raw)) return 'a service must be an object { target, allow?, expose? }';
+  const unknown = Object.keys(raw).filter((k) => k !== 'target' && k !== 'allow' && k !== 'expose');
   if (unknown.length > 0) return `unknown propert${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')}`;
   if (typeof raw.target !== 'string') return 'target must be a string (host:port)';
   try {
@@ -89,7 +92,10 @@ function parseService(name: string, raw: unknown): ServiceSpec | string {
   } catch (err) {
     return (err as Error).message;
   }
-  if (raw.allow === undefined) return { name, target: raw.target };
+  const exposure = parseExposure(raw.expose);
+  if (!exposure.ok) return exposure.message;
+  const expose = exposure.exposure === 'port' ? {} : { expose: exposure.exposure };
+  if (raw.allow === undefined) return { name, target: raw.target, ...expose };
   const allow = raw.allow;
   if (!Array.isArray(allow) || allow.length === 0 || !allow.every((a) => typeof a === 'string'))
     return 'allow must be a non-empty list of CIDR blocks';
@@ -97,7 +103,7 @@ function parseService(name: string, raw: unknown): ServiceSpec | string {
     const parsed = parseCidr(block);
     if (!parsed.ok) return parsed.message;
   }
-  return { name, target: raw.target, allow: allow as string[] };
+  return { name, target: raw.target, allow: allow as string[], ...expose };
 }
 
 /** What the controller last wrote in a location's status tag, as far as allocation cares. */

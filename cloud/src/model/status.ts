@@ -19,6 +19,10 @@ export interface LocationOutcome {
   /** Public port per service (services that hold one). */
   readonly ports: ReadonlyMap<string, number>;
   readonly publicHost?: string;
+  /** Server name per service reached by name (`{service}.{location}.{zone}`), on `sniPort`. */
+  readonly names?: ReadonlyMap<string, string>;
+  /** The port clients dial for the names (the pool's public SNI port), present with `names`. */
+  readonly sniPort?: number;
   readonly problems: readonly LocationProblem[];
   /** On the primary device of a location: the replica devices that serve it too. */
   readonly replicas?: readonly string[];
@@ -46,6 +50,9 @@ export function renderStatusTag(outcome: LocationOutcome): JsonObject {
   const ports: JsonObject = {};
   for (const [service, port] of [...outcome.ports].sort(([a], [b]) => (a < b ? -1 : 1)))
     ports[service] = port;
+  const names: JsonObject = {};
+  for (const [service, name] of [...(outcome.names ?? [])].sort(([a], [b]) => (a < b ? -1 : 1)))
+    names[service] = name;
   const problems: JsonObject = {};
   for (const p of outcome.problems) {
     const previous = problems[p.code];
@@ -61,6 +68,10 @@ export function renderStatusTag(outcome: LocationOutcome): JsonObject {
     ...(outcome.replicas !== undefined && outcome.replicas.length > 0 && { replicas: [...outcome.replicas] }),
     ...(outcome.replicaOf !== undefined && { replicaOf: outcome.replicaOf }),
     ports,
+    ...(Object.keys(names).length > 0 && {
+      names,
+      ...(outcome.sniPort !== undefined && { sniPort: outcome.sniPort }),
+    }),
     state: locationState(outcome.problems),
     ...(Object.keys(problems).length > 0 && { problems }),
   };

@@ -7,6 +7,7 @@ import {
 import { diffMergePatch, objectAt, type JsonObject } from '../model/json';
 import { hybridConnectionName, isManagedName, parseRouteName, routeName } from '../model/names';
 import type { Observed, ObservedModule } from '../model/observed';
+import { SNI_ROUTE_NAME, sniRoute, type SniNameTarget } from '../model/sni-names';
 import { tokenRenewalDueAtMs } from '../model/tokens';
 import type { ControllerSettings } from '../settings';
 import { actionKey, type WriteGatewayTwin } from './actions';
@@ -36,6 +37,8 @@ export function planGateways(
     const currentEntries = objectAt(current, 'hybridConnections');
     const entries = new Map<string, JsonObject>();
     const routes = new Map<string, JsonObject>();
+    // Names of the locations whose credential entry is written (the gateway refuses a name without one).
+    const names = new Map<string, SniNameTarget>();
     const poolName = view.poolOfGateway.get(deviceId);
     const decision = poolName === undefined ? undefined : pools.get(poolName);
     if (poolName !== undefined && !decision && module.moduleId === settings.gatewayModuleId)
@@ -49,7 +52,11 @@ export function planGateways(
       const hc = hybridConnectionName(settings, locationId);
       const ports = decision!.ports.get(locationId);
       const routed = spec.services.filter((s) => ports?.has(s.name));
-      if (routed.length === 0 || view.foreign.has(hc)) continue;
+      const named = decision!.names.get(locationId) ?? new Map<string, string>();
+      if ((routed.length === 0 && named.size === 0) || view.foreign.has(hc)) continue;
+      const addNames = () => {
+        for (const [service, name] of named) names.set(name, { locationId, hybridConnection: hc, service });
+      };
       if (settings.relayAuth) {
         // Entra ID: the gateways' own identity is the credential; nothing to issue or renew.
         entries.set(
@@ -65,6 +72,7 @@ export function planGateways(
             routeName(locationId, service.name),
             gatewayRoute(decision!.pool, hc, service, ports!.get(service.name)!),
           );
+        addNames();
         continue;
       }
       const scope = { namespaceHost: observed.namespaceHost, hybridConnection: hc, rule: 'send' as const };
@@ -85,6 +93,7 @@ export function planGateways(
         });
       }
       entries.set(hc, gatewayHybridConnectionEntry(observed.namespaceHost, hc, choice.token));
+      addNames();
       for (const service of routed) {
         routes.set(
           routeName(locationId, service.name),
@@ -94,6 +103,8 @@ export function planGateways(
       const due = tokenRenewalDueAtMs(choice.token, tokenPolicy(settings));
       if (due !== undefined) renewalDueAtMs.push(due);
     }
+    const shared = decision ? sniRoute(decision.pool, names) : undefined;
+    if (shared) routes.set(SNI_ROUTE_NAME, shared);
     const target = renderGatewayDocument(settings, current, entries, routes);
     const patch = diffMergePatch(current, target);
     if (!patch) continue;
@@ -132,6 +143,12 @@ function affectedLocations(settings: ControllerSettings, patch: JsonObject): str
   }
   for (const name of Object.keys(objectAt(patch, 'routes'))) {
     const parsed = parseRouteName(name);
+    if (parsed) ids.add(parsed.locationId);
+  }
+  // The SNI route's entries are keyed like routes: `{location}_{service}`.
+  const sni = objectAt(objectAt(objectAt(patch, 'routes'), SNI_ROUTE_NAME), 'sni');
+  for (const key of Object.keys(objectAt(sni, 'hosts'))) {
+    const parsed = parseRouteName(key);
     if (parsed) ids.add(parsed.locationId);
   }
   return [...ids].sort();

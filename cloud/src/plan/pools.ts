@@ -1,10 +1,12 @@
 import { locationGatewayBytes } from '../model/admission';
 import { allocatePorts, type PortClaim } from '../model/allocation';
 import { hybridConnectionName, routeName } from '../model/names';
+import { exposesPort, sniNamesBytes, sniRouteBaseBytes } from '../model/sni-names';
 import type { LocationProblem } from '../model/status';
 import type { ControllerSettings, PoolSettings } from '../settings';
 import { placeOnShards, type ShardCandidate } from './gateway-shards';
 import { readPoolInstances } from './pool-instances';
+import { decideSniNames } from './sni-names';
 import type { FleetView } from './view';
 
 /** Ports and problems decided for the locations of one pool. */
@@ -17,6 +19,8 @@ export interface PoolDecision {
   /** The relay-gateway instance (module id) that carries each admitted location, by location id. */
   readonly shards: ReadonlyMap<string, string>;
   readonly ports: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Server names on the pool's SNI port: name per service, per location (plan/sni-names.ts). */
+  readonly names: ReadonlyMap<string, ReadonlyMap<string, string>>;
   readonly problems: ReadonlyMap<string, readonly LocationProblem[]>;
 }
 
@@ -46,17 +50,25 @@ export function decidePool(
   claims.push(...instances.routeClaims);
   const candidates: ShardCandidate[] = locations.map((l) => {
     const hc = hybridConnectionName(settings, l.locationId);
-    const routes = l.services.map((service) => ({ name: routeName(l.locationId, service.name), service }));
+    const routes = l.services
+      .filter(exposesPort)
+      .map((service) => ({ name: routeName(l.locationId, service.name), service }));
     const currentModuleId = instances.current.get(l.locationId);
     return {
       locationId: l.locationId,
-      bytes: locationGatewayBytes(pool, namespaceHost, hc, routes),
+      bytes:
+        locationGatewayBytes(pool, namespaceHost, hc, routes) +
+        sniNamesBytes(pool, l.locationId, hc, l.services),
       ...(currentModuleId !== undefined && { currentModuleId }),
       ...(holders.has(l.locationId) && { holdsPorts: true }),
     };
   });
   const { placement, refused } = placeOnShards({
-    shards: instances.shards,
+    // The shared SNI route is written with the instances' documents (sni pools have one instance).
+    shards: instances.shards.map((shard) => ({
+      ...shard,
+      baseBytes: shard.baseBytes + sniRouteBaseBytes(pool),
+    })),
     candidates,
     maxBytes: settings.gatewayTwinMaxBytes,
     targetBytes: settings.gatewayTwinTargetBytes,
@@ -69,14 +81,16 @@ export function decidePool(
       .filter((l) => admitted.has(l.locationId))
       .map((l) => ({
         locationId: l.locationId,
-        services: l.services.map((s) => s.name),
+        services: l.services.filter(exposesPort).map((s) => s.name),
         holdOnly: [...l.invalidServices.keys()],
       })),
     claims,
     blocked: instances.blocked,
   });
+  const sni = decideSniNames(pool, locations, admitted, instances.blocked);
   const problems = new Map<string, LocationProblem[]>();
   const add = (id: string, p: LocationProblem) => problems.set(id, [...(problems.get(id) ?? []), p]);
+  for (const [id, list] of sni.problems) for (const p of list) add(id, p);
   for (const id of refused) {
     add(id, {
       code: 'GATEWAY_TWIN_FULL',
@@ -103,5 +117,13 @@ export function decidePool(
       });
     }
   }
-  return { pool, gateways, admitted, shards: placement, ports: allocation.ports, problems };
+  return {
+    pool,
+    gateways,
+    admitted,
+    shards: placement,
+    ports: allocation.ports,
+    names: sni.names,
+    problems,
+  };
 }

@@ -41,6 +41,7 @@ export function locationOutcomes(
       hybridConnection: hc,
       ports: decision.ports.get(locationId) ?? new Map<string, number>(),
       ...(decision.pool.publicHost !== undefined && { publicHost: decision.pool.publicHost }),
+      ...namesOf(decision, locationId),
     };
     // Each forwarder device carries the location's outcome; only its own missing module is its own problem.
     const withModule = (deviceId: string) =>
@@ -72,6 +73,13 @@ export function locationOutcomes(
     outcomes.set(deviceId, { deviceId, ports: new Map(), problems: [problem] });
   }
   return outcomes;
+}
+
+// The location's server names and the port they share, when it has any.
+function namesOf(decision: PoolDecision, locationId: string) {
+  const names = decision.names.get(locationId);
+  if (!names || names.size === 0 || decision.pool.sni === undefined) return {};
+  return { names, sniPort: decision.pool.sni.publicPort ?? decision.pool.sni.port };
 }
 
 /** Status-tag writes: each outcome's tag where it differs, and removal where a device has none any more. */

@@ -1,5 +1,6 @@
 import { isJsonObject, type JsonObject } from '../model/json';
 import { RELAY_TAG, STATUS_TAG } from '../model/location';
+import { SNI_ROUTE_NAME } from '../model/sni-names';
 import {
   readConfig,
   readForwarderHybridConnections,
@@ -218,17 +219,28 @@ function locationView(
   const mine =
     hybridConnection !== undefined ? reportedHcs.filter((h) => h.name === hybridConnection) : reportedHcs;
   const hcNames = hybridConnection !== undefined ? [hybridConnection] : mine.map((h) => h.name);
+  // The controller's SNI route serves every name of the pool; its own target is only a placeholder (the first
+  // name's), so its counters are no one location's.
   const myRoutes = routes.filter(
-    (r) => r.route.hybridConnection !== undefined && hcNames.includes(r.route.hybridConnection),
+    (r) =>
+      r.route.id !== SNI_ROUTE_NAME &&
+      r.route.hybridConnection !== undefined &&
+      hcNames.includes(r.route.hybridConnection),
   );
   const ports = isJsonObject(status.ports) ? status.ports : {};
+  const serverNames = isJsonObject(status.names) ? status.names : {};
+  const sniPort = typeof status.sniPort === 'number' ? status.sniPort : undefined;
 
   const names = new Set<string>([...Object.keys(relay.services), ...Object.keys(ports)]);
   for (const hc of mine) for (const s of hc.services) names.add(s.name);
   for (const r of myRoutes) if (r.route.service !== undefined) names.add(r.route.service);
-  const services = [...names]
-    .sort()
-    .map((name) => serviceView(name, relay.services[name], ports[name], mine, myRoutes));
+  const services = [...names].sort().map((name) => ({
+    ...serviceView(name, relay.services[name], ports[name], mine, myRoutes),
+    ...(typeof serverNames[name] === 'string' && {
+      serverName: serverNames[name],
+      ...(sniPort !== undefined && { sniPort }),
+    }),
+  }));
 
   const problems: Reason[] = isJsonObject(status.problems)
     ? Object.entries(status.problems).map(([code, message]) => ({ code, message: String(message) }))

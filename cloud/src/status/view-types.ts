@@ -33,6 +33,9 @@ export interface ServiceView {
   readonly target?: string;
   /** The public port the controller allocated (else the port a gateway route listens on). */
   readonly publicPort?: number;
+  /** The server name the controller assigned (`{service}.{location}.{zone}`), reached on `sniPort`. */
+  readonly serverName?: string;
+  readonly sniPort?: number;
   /** The forwarder's status of the service (`enabled`, `disabled`, `draining`, `drained`), when it reports one. */
   readonly forwarderStatus?: string;
   readonly routes: readonly ServiceRouteView[];

@@ -65,8 +65,8 @@ export type ProvisionCommand =
 
 /** Usage text (no secrets, no defaults that depend on the environment). */
 export const USAGE = `Usage:
-  provision location <registrationId> --service name=host:port [--service …] [--location ID] [--pool NAME]
-                     [--out DIR] [--trust-bundle CA.pem] [connection flags]
+  provision location <registrationId> --service name=host:port[,expose=name|both] [--service …] [--location ID]
+                     [--pool NAME] [--out DIR] [--trust-bundle CA.pem] [connection flags]
   provision gateway <registrationId> [--pool NAME] [--out DIR] [--trust-bundle CA.pem] [connection flags]
   provision remove <deviceId> [connection flags]
   provision deployments [--platform amd64|arm64v8] [--dotenv FILE] [--prefix relay] [--dry-run] [connection flags]

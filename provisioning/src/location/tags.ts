@@ -1,4 +1,5 @@
 import { LOCATION_ID, SERVICE_NAME } from '../../../cloud/src/model/names';
+import { DNS_LABEL } from '../../../cloud/src/model/sni-names';
 import { parseTarget } from '../../../modules/common/src/net/target';
 import type { JsonObject } from '../../../modules/common/src/twin/json';
 import { ProvisioningError } from '../errors';
@@ -10,6 +11,8 @@ export { RELAY_TAG } from '../../../cloud/src/model/location';
 export interface ServiceDeclaration {
   readonly name: string;
   readonly target: string;
+  /** `name` or `both`: reached as `{service}.{location}.{zone}` on the pool's SNI port; absent: by port. */
+  readonly expose?: 'name' | 'both';
 }
 
 /** What `provision location` declares about a device. */
@@ -33,12 +36,16 @@ export type RelayDeclaration = LocationDeclaration | GatewayDeclaration;
 
 const POOL = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-/** Parses `name=host:port` (a `--service` flag); throws PROVISION_BAD_INPUT naming what is wrong. */
+/**
+ * Parses `name=host:port[,expose=name|both]` (a `--service` flag); throws PROVISION_BAD_INPUT naming what is
+ * wrong. A service reached by name must have a DNS label for a name, as the controller requires.
+ */
 export function parseServiceFlag(text: string): ServiceDeclaration {
   const cut = text.indexOf('=');
-  if (cut <= 0) throw bad(`--service "${text}" must be name=host:port`);
+  if (cut <= 0) throw bad(`--service "${text}" must be name=host:port[,expose=name|both]`);
   const name = text.slice(0, cut);
-  const target = text.slice(cut + 1);
+  const [target = '', ...options] = text.slice(cut + 1).split(',');
+  const expose = parseExposeOption(name, options);
   if (!SERVICE_NAME.test(name))
     throw bad(
       `service name "${name}" must be 1-64 letters, digits, - or _ (starting with a letter or digit)`,
@@ -50,7 +57,24 @@ export function parseServiceFlag(text: string): ServiceDeclaration {
   } catch (err) {
     throw bad(`service "${name}": target "${target}" is not host:port (${(err as Error).message})`);
   }
-  return { name, target };
+  return { name, target, ...(expose !== undefined && { expose }) };
+}
+
+// The options after the target: only `expose=name` or `expose=both` (`port` is the default, so not written).
+function parseExposeOption(name: string, options: readonly string[]): 'name' | 'both' | undefined {
+  if (options.length === 0) return undefined;
+  const [option] = options;
+  const value = option?.startsWith('expose=') ? option.slice('expose='.length) : undefined;
+  if (options.length > 1 || (value !== 'name' && value !== 'both' && value !== 'port'))
+    throw bad(
+      `service "${name}": after the target only ",expose=name", ",expose=both" or ",expose=port" may follow`,
+    );
+  if (value === 'port') return undefined;
+  if (!DNS_LABEL.test(name))
+    throw bad(
+      `service "${name}" is reached by name, so its name must be a DNS label (1-63 lower-case letters, digits, inner hyphens)`,
+    );
+  return value;
 }
 
 /**
@@ -99,7 +123,8 @@ export function relayTagValue(declaration: RelayDeclaration): JsonObject {
   if (declaration.role === 'gateway')
     return { role: 'gateway', ...(declaration.pool !== undefined && { pool: declaration.pool }) };
   const services: JsonObject = {};
-  for (const s of declaration.services) services[s.name] = { target: s.target };
+  for (const s of declaration.services)
+    services[s.name] = { target: s.target, ...(s.expose !== undefined && { expose: s.expose }) };
   return {
     role: 'location',
     location: declaration.location,

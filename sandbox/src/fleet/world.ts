@@ -268,6 +268,9 @@ function deploymentVariables(pool: PortRange): Record<string, string> {
     GATEWAY_POOL_NAME: 'default',
     GATEWAY_ALLOWED_SOURCES: '0.0.0.0/0',
     GATEWAY_PUBLIC_HOST: '',
+    GATEWAY_SNI_PORT: '',
+    GATEWAY_SNI_ZONE: '',
+    GATEWAY_SNI_PUBLIC_PORT: '',
     // The sandbox runs the controller in its own process (with its status view): the gateway's module stays stopped.
     CONTROLLER_MODULE_STATUS: 'stopped',
     CONTROLLER_IOTHUB_CONNECTION_STRING: '',

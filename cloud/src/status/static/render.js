@@ -142,9 +142,23 @@ export function renderTiles(doc) {
 }
 
 function endpoint(location, service) {
-  if (service.publicPort === undefined) return h('span', { class: 'muted' }, 'no port');
+  // A service reached by name (SNI on the pool's shared port) shows its name, and its port too when it has both.
+  const named =
+    service.serverName === undefined
+      ? undefined
+      : h(
+          'code',
+          { class: 'endpoint' },
+          `${service.serverName}${service.sniPort === undefined ? '' : `:${service.sniPort}`}`,
+        );
+  if (service.publicPort === undefined) return named ?? h('span', { class: 'muted' }, 'no port');
   const host = location.publicHost ?? 'gateway';
-  return h('code', { class: 'endpoint', 'data-port': service.publicPort }, `${host}:${service.publicPort}`);
+  const port = h(
+    'code',
+    { class: 'endpoint', 'data-port': service.publicPort },
+    `${host}:${service.publicPort}`,
+  );
+  return named ? h('span', {}, named, ' ', port) : port;
 }
 
 function routesCell(service) {

@@ -17,6 +17,39 @@ describe('buildSnapshot', () => {
     expect(location('new-site').listeners).toEqual({ state: 'no forwarder', online: 0, total: 0 });
   });
 
+  it("leaves the controller's SNI route out of the location its placeholder target names", () => {
+    const withSni = buildSnapshot(fixtureReading({ withSniRoute: true }), OPTIONS, FIXTURE_NOW_MS).snapshot;
+    const plant = (s: typeof snapshot) => s.locations.find((l) => l.id === 'plant-7')!;
+    expect(plant(withSni).services).toEqual(plant(snapshot).services);
+  });
+
+  it('shows the server name the controller assigned beside the port', () => {
+    const reading = fixtureReading();
+    const devices = reading.devices.map((d) =>
+      d.deviceId === 'Plant-7-Edge'
+        ? {
+            ...d,
+            tags: {
+              ...d.tags,
+              relayStatus: {
+                ...(d.tags.relayStatus as object),
+                names: { web: 'web.plant-7.relay.contoso.com' },
+                sniPort: 443,
+              },
+            },
+          }
+        : d,
+    );
+    const named = buildSnapshot({ ...reading, devices }, OPTIONS, FIXTURE_NOW_MS).snapshot;
+    const services = named.locations.find((l) => l.id === 'plant-7')!.services;
+    expect(services.find((s) => s.name === 'web')).toMatchObject({
+      serverName: 'web.plant-7.relay.contoso.com',
+      sniPort: 443,
+      publicPort: 20001,
+    });
+    expect(services.find((s) => s.name === 'sql')!.serverName).toBeUndefined();
+  });
+
   it('joins a location with the controller allocation, its forwarder and the gateway routes', () => {
     const plant = location('plant-7');
     expect(plant).toMatchObject({

@@ -128,9 +128,41 @@ describe('SNI route configuration', () => {
       { names: { 'a.test': { hybridConnection: 'a', service: 's' } }, unknownName: 'drop' },
       '/routes/r/sni/unknownName',
     ],
+    [
+      {
+        names: { 'a.test': { hybridConnection: 'a', service: 's' } },
+        hosts: { x: { name: 'A.TEST', hybridConnection: 'a', service: 't' } },
+      },
+      '/routes/r/sni/hosts/x',
+    ],
+    [
+      { hosts: { x: { name: 'a.test', hybridConnection: 'nope', service: 's' } } },
+      '/routes/r/sni/hosts/x/hybridConnection',
+    ],
+    [{ hosts: { 'a.test': { name: 'a.test', hybridConnection: 'a', service: 's' } } }, '/routes/r/sni/hosts'],
+    [{ hosts: { x: { name: 'no-dot', hybridConnection: 'a', service: 's' } } }, '/routes/r/sni/hosts/x/name'],
+    [{ unknownName: 'refuse' }, '/routes/r/sni'],
   ])('refuses %j at %s', (sni, path) => {
     const result = normalizeGatewayConfig(doc(sni));
     expect(result.ok).toBe(false);
     expect(!result.ok && result.problems.map((p) => p.path).some((p) => p.startsWith(path))).toBe(true);
+  });
+
+  it('takes the table in the twin-safe form too (IoT Hub refuses "." in twin keys): hosts.<key>.name', () => {
+    const result = normalizeGatewayConfig(
+      doc({
+        hosts: {
+          berlin_web: { name: 'web.berlin.relay.example.test', hybridConnection: 'a', service: 'web' },
+          lab: { name: '*.Lab.example.test', hybridConnection: 'a', service: 'lab' },
+        },
+        names: { 'x.example.test': { hybridConnection: 'a', service: 'x' } },
+      }),
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const sni = result.config.routes.get('r')!.sni!;
+    expect(pickSniTarget(sni, 'web.berlin.relay.example.test')).toMatchObject({ service: 'web' });
+    expect(pickSniTarget(sni, 'y.lab.example.test')).toMatchObject({ service: 'lab' });
+    expect(pickSniTarget(sni, 'x.example.test')).toMatchObject({ service: 'x' });
+    expect(pickSniTarget(sni, 'other.example.test')).toBeUndefined();
   });
 });

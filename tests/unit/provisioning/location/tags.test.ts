@@ -61,8 +61,34 @@ describe('relay tags written by provision location|gateway', () => {
     ['sql=10.0.0.1', /not host:port/],
     ['sql=10.0.0.1:99999', /not host:port/],
     ['sql=unix:/tmp/s', /not host:port/],
+    ['web=10.0.0.1:443,expose=dns', /only ",expose=name", ",expose=both" or ",expose=port"/],
+    ['web=10.0.0.1:443,expose=name,x', /only ",expose=name"/],
+    ['Web_1=10.0.0.1:443,expose=name', /must be a DNS label/],
   ])('refuses --service %s', (flag, message) => {
     expect(() => parseServiceFlag(flag)).toThrow(message);
+  });
+
+  it('declare services reached by name (expose) exactly as the controller parses them', () => {
+    const declaration = locationDeclaration({
+      registrationId: 'plant-7',
+      services: [
+        parseServiceFlag('web=10.1.2.3:443,expose=name'),
+        parseServiceFlag('api=10.1.2.4:8443,expose=both'),
+        parseServiceFlag('sql=10.1.2.5:1433,expose=port'),
+      ],
+    });
+    const tag = relayTagValue(declaration);
+    expect(tag.services).toEqual({
+      api: { target: '10.1.2.4:8443', expose: 'both' },
+      sql: { target: '10.1.2.5:1433' },
+      web: { target: '10.1.2.3:443', expose: 'name' },
+    });
+    const role = parseDeviceRole({ deviceId: 'plant-7', etag: '1', tags: { relay: tag } }, settings);
+    expect(role.kind === 'location' && role.spec.services).toEqual([
+      { name: 'api', target: '10.1.2.4:8443', expose: 'both' },
+      { name: 'sql', target: '10.1.2.5:1433' },
+      { name: 'web', target: '10.1.2.3:443', expose: 'name' },
+    ]);
   });
 
   it('refuses location ids the controller would refuse, duplicate services, no services, bad pools', () => {
