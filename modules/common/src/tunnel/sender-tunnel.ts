@@ -4,13 +4,21 @@ import { TunnelError } from './errors';
 import { HALF_CLOSE_ACCEPT_FRAME } from './half-close';
 import { HandshakeGuard } from './handshake-guard';
 import { WARM_META_ANNOUNCE_FRAME } from './warm-meta';
-import { describeReply, encodePreamble, PreambleMode, PreambleReplyDecoder } from './preamble';
+import {
+  describeReply,
+  encodePreamble,
+  PreambleMode,
+  PreambleReplyDecoder,
+  type PreambleModeValue,
+} from './preamble';
 import { RelayDuplex } from './relay-duplex';
 
 /** Options for {@link openSenderTunnel}. */
 export interface SenderTunnelOptions {
   /** The service to reach on the listener (azbridge's port name), 1–255 UTF-8 bytes. */
   readonly portName: string;
+  /** Preamble mode: stream (TCP, the default) or datagram (UDP, framed by the caller; see datagram-framing.ts). */
+  readonly mode?: PreambleModeValue;
   /** How long to wait for the listener's reply (it dials the target first), default 30 s. */
   readonly replyTimeoutMs?: number;
   /** Aborts the wait for the reply (the WebSocket is closed with 1001). */
@@ -42,6 +50,7 @@ export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): Promise<SenderTunnel> {
   return new Promise<SenderTunnel>((resolve, reject) => {
     const decoder = new PreambleReplyDecoder();
+    const mode = options.mode ?? PreambleMode.STREAM;
     let halfClose = false;
     const guard = new HandshakeGuard(ws, reject, {
       signal: options.signal,
@@ -52,7 +61,7 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
     if (!guard.ready()) return;
     let preamble: Buffer;
     try {
-      preamble = encodePreamble(options.portName);
+      preamble = encodePreamble(options.portName, mode);
     } catch (err) {
       guard.fail(err as TunnelError, TunnelCloseCode.NORMAL);
       return;
@@ -77,7 +86,7 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
       }
       const decoded = decoder.push(chunk);
       if (!decoded) return;
-      const problem = describeReply(decoded.value, PreambleMode.STREAM);
+      const problem = describeReply(decoded.value, mode);
       if (problem) {
         guard.fail(new TunnelError('TUNNEL_BAD_PREAMBLE', problem, false), TunnelCloseCode.NORMAL);
         return;

@@ -1,0 +1,108 @@
+import { TunnelCloseCode } from './close-codes';
+import { DatagramDecoder, encodeDatagram, MAX_UDP_PAYLOAD_BYTES } from './datagram-framing';
+import { isTunnelError, TunnelError } from './errors';
+import type { Duplex } from 'node:stream';
+
+/** The tunnel's byte stream: a RelayDuplex (its `relayBufferedBytes` counts ws's queue too) or any Duplex. */
+export type DatagramDuplex = Duplex & { readonly relayBufferedBytes?: number };
+
+/** Relay-side backlog above which new datagrams are dropped instead of queued (UDP may lose; memory must not grow). */
+export const DEFAULT_DATAGRAM_BACKLOG_BYTES = 256 * 1024;
+
+/** Options for {@link DatagramChannel}. */
+export interface DatagramChannelOptions {
+  /** Datagrams above this size are refused both ways (default 65,507, the IPv4 UDP maximum). */
+  readonly maxDatagramBytes?: number;
+  /** Bytes queued towards the relay (ours and ws's) above which `send` drops (default 256 KiB). */
+  readonly maxBacklogBytes?: number;
+  /** Each datagram that arrived from the relay, in order. */
+  readonly onDatagram: (payload: Buffer) => void;
+  /** A datagram from the relay above `maxDatagramBytes` was dropped (its bytes were skipped). */
+  readonly onOversized?: (bytes: number) => void;
+}
+
+/** Why {@link DatagramChannel.send} did not send a datagram. */
+export type DatagramDropReason = 'oversized' | 'backlog' | 'closed';
+
+/** How a datagram channel ended: cleanly (either end closed it with 1000) or with a TunnelError. */
+export interface DatagramChannelEnd {
+  readonly ok: boolean;
+  readonly error?: TunnelError;
+}
+
+/**
+ * One UDP flow over a tunnel's byte stream (a RelayDuplex opened in datagram mode): frames what is sent
+ * (one WebSocket message per datagram, azbridge's length prefix), decodes what arrives, and counts both ways.
+ * Never blocks: when the relay is behind, datagrams are dropped, as a congested UDP path would.
+ */
+export class DatagramChannel {
+  /** Datagrams and payload bytes sent into the tunnel, and received from it. */
+  datagramsSent = 0;
+  bytesSent = 0;
+  datagramsReceived = 0;
+  bytesReceived = 0;
+  /** Completes once the tunnel has closed (never rejects). */
+  readonly ended: Promise<DatagramChannelEnd>;
+  private readonly maxDatagramBytes: number;
+  private readonly maxBacklogBytes: number;
+  private closed = false;
+
+  constructor(
+    private readonly duplex: DatagramDuplex,
+    options: DatagramChannelOptions,
+  ) {
+    this.maxDatagramBytes = options.maxDatagramBytes ?? MAX_UDP_PAYLOAD_BYTES;
+    this.maxBacklogBytes = options.maxBacklogBytes ?? DEFAULT_DATAGRAM_BACKLOG_BYTES;
+    const decoder = new DatagramDecoder(this.maxDatagramBytes);
+    duplex.on('data', (chunk: Buffer) => {
+      const { datagrams, oversized } = decoder.push(chunk);
+      for (const size of oversized) options.onOversized?.(size);
+      for (const payload of datagrams) {
+        this.datagramsReceived += 1;
+        this.bytesReceived += payload.length;
+        options.onDatagram(payload);
+      }
+    });
+    this.ended = new Promise<DatagramChannelEnd>((resolve) => {
+      let error: TunnelError | undefined;
+      duplex.on('error', (err) => {
+        error ??= isTunnelError(err) ? err : new TunnelError('TUNNEL_REMOTE_ERROR', String(err), false);
+      });
+      // The peer's clean close ends our readable; the flow is over then, so close our side too.
+      duplex.on('end', () => this.close());
+      duplex.on('close', () => {
+        this.closed = true;
+        resolve(error ? { ok: false, error } : { ok: true });
+      });
+    });
+  }
+
+  /** Whether the tunnel still carries datagrams. */
+  get open(): boolean {
+    return !this.closed && !this.duplex.destroyed && !this.duplex.writableEnded;
+  }
+
+  /** Sends one datagram, or says why it was dropped. */
+  send(payload: Uint8Array): DatagramDropReason | undefined {
+    if (!this.open) return 'closed';
+    if (payload.length > this.maxDatagramBytes) return 'oversized';
+    if (this.duplex.writableLength + (this.duplex.relayBufferedBytes ?? 0) > this.maxBacklogBytes)
+      return 'backlog';
+    this.duplex.write(encodeDatagram(payload));
+    this.datagramsSent += 1;
+    this.bytesSent += payload.length;
+    return undefined;
+  }
+
+  /** Ends the flow cleanly (close 1000): idle expiry, route removed. */
+  close(): void {
+    if (this.duplex.writableEnded || this.duplex.destroyed) return;
+    this.duplex.end();
+  }
+
+  /** Ends the flow at once with a close code the peer sees (default 1001 going away). */
+  abort(reason = 'flow aborted', closeCode: number = TunnelCloseCode.GOING_AWAY): void {
+    if (this.duplex.destroyed) return;
+    this.duplex.destroy(new TunnelError('TUNNEL_ABORTED', reason, false, closeCode));
+  }
+}
