@@ -3,7 +3,10 @@
 // sha256 on every datagram, flow idle expiry, the flow bound, the size bounds both ways, the allow-list.
 import { promises as dns } from 'node:dns';
 import { Writable } from 'node:stream';
+import { trace } from '@opentelemetry/api';
 import pino from 'pino';
+import { attachGatewayTelemetry } from '../../modules/relay-gateway/src/observability';
+import { createTestMetrics } from '../support/metrics';
 import { eventually } from '../support/relay-gateway-harness';
 import { defaultServices, SITE, startE2eWorld, type E2eWorld } from '../support/e2e-world';
 import {
@@ -238,5 +241,31 @@ describe('UDP routes through the sandbox relay', () => {
     expect(
       world.forwarder.forwarder.state().hybridConnections[SITE]!.refused['bad-preamble'],
     ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('exports the UDP route counters as metrics (flows, datagrams by direction, drops by reason)', async () => {
+    const test = createTestMetrics({ module: 'relay-gateway' });
+    const binding = attachGatewayTelemetry(world.gateway.gateway, {
+      metrics: test.metrics,
+      tracer: trace.getTracer('t'),
+    });
+    try {
+      const snapshot = await test.collect();
+      const game = udpState('game').counters;
+      expect(snapshot.value('relay.udp.datagrams', { route: 'game', direction: 'to_target' })).toBe(
+        game.datagramsFromClients,
+      );
+      expect(snapshot.value('relay.udp.datagrams', { route: 'game', direction: 'to_client' })).toBe(
+        game.datagramsToClients,
+      );
+      expect(snapshot.value('relay.udp.flows.active', { route: 'game', service: 'game' })).toBe(
+        game.activeFlows,
+      );
+      expect(snapshot.value('relay.udp.dropped', { route: 'bounded', reason: 'flow-limit' })).toBe(1);
+      expect(snapshot.value('relay.udp.dropped', { route: 'small', reason: 'oversized' })).toBe(1);
+    } finally {
+      binding.detach();
+      await test.shutdown();
+    }
   });
 });
