@@ -60,6 +60,16 @@ interface LoadResult {
   readonly lossPercent: number;
   readonly corrupt: number;
   readonly rtt: LatencySummary | undefined;
+  /** Where datagrams went missing: each hop's count during this run (see `hops`). */
+  readonly hops?: Hops;
+}
+
+/** Datagrams seen at each hop: read by the gateway, sent to the target by the forwarder, back from it, to clients. */
+interface Hops {
+  readonly gatewayIn: number;
+  readonly forwarderToTarget: number;
+  readonly forwarderFromTarget: number;
+  readonly gatewayToClients: number;
 }
 
 // A datagram: [seq u32][sent-at f64] then a pattern of seq, so every echo's bytes can be checked.
@@ -184,7 +194,25 @@ async function main(): Promise<void> {
     const direct = await pingPong(echo.address().port, samples, 200);
     const tunneled = await pingPong(port, samples, 200);
     const loads: LoadResult[] = [];
-    for (const rate of rates) loads.push(await load(port, flows, rate, seconds, bytes));
+    const hops = (): Hops => {
+      const r = gateway.gateway.state().udpRoutes!.echo!.counters;
+      const d = forwarder.forwarder.state().hybridConnections.bench!.services.echo!.datagrams;
+      return {
+        gatewayIn: r.datagramsFromClients + Object.values(r.dropped).reduce((a, b) => a + (b ?? 0), 0),
+        forwarderToTarget: d?.toTarget ?? 0,
+        forwarderFromTarget: d?.fromTarget ?? 0,
+        gatewayToClients: r.datagramsToClients,
+      };
+    };
+    for (const rate of rates) {
+      const before = hops();
+      const result = await load(port, flows, rate, seconds, bytes);
+      const after = hops();
+      const delta = Object.fromEntries(
+        Object.entries(after).map(([k, v]) => [k, v - before[k as keyof Hops]]),
+      ) as unknown as Hops;
+      loads.push({ ...result, hops: delta });
+    }
     const route = gateway.gateway.state().udpRoutes!.echo!.counters;
     const service = forwarder.forwarder.state().hybridConnections.bench!.services.echo!;
     const cell = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(3)).padStart(8);
@@ -196,11 +224,14 @@ async function main(): Promise<void> {
     ] as const)
       process.stdout.write(`${name.padEnd(8)} ${cell(s?.p50Ms)} ${cell(s?.p99Ms)} ${cell(s?.meanMs)}\n`);
     process.stdout.write(`\nUDP load: ${flows} flows, ${bytes}-byte datagrams, ${seconds} s per rate\n`);
-    process.stdout.write('rate/s      sent  received  loss %  corrupt   p50 ms   p99 ms\n');
+    process.stdout.write(
+      'rate/s      sent  received  loss %  corrupt   p50 ms   p99 ms   gw-in  fw→tgt  tgt→fw  gw→cli\n',
+    );
     for (const r of loads)
       process.stdout.write(
         `${String(r.ratePerSecond).padEnd(7)} ${String(r.sent).padStart(8)} ${String(r.received).padStart(9)} ` +
-          `${r.lossPercent.toFixed(2).padStart(7)} ${String(r.corrupt).padStart(8)} ${cell(r.rtt?.p50Ms)} ${cell(r.rtt?.p99Ms)}\n`,
+          `${r.lossPercent.toFixed(2).padStart(7)} ${String(r.corrupt).padStart(8)} ${cell(r.rtt?.p50Ms)} ${cell(r.rtt?.p99Ms)}` +
+          ` ${[r.hops!.gatewayIn, r.hops!.forwarderToTarget, r.hops!.forwarderFromTarget, r.hops!.gatewayToClients].map((n) => String(n).padStart(7)).join(' ')}\n`,
       );
     process.stdout.write(
       `\ngateway drops ${JSON.stringify(route.dropped)}; forwarder drops ${JSON.stringify(service.datagrams?.dropped ?? {})}\n`,
