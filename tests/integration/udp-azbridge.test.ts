@@ -68,6 +68,8 @@ describe('azbridge datagram mode, sender written by hand → our forwarder', () 
 
   it('replies [1, 0, 1] and carries datagrams framed as azbridge frames them, in any message split', async () => {
     const sender = await openRawSender(world, 'site-a');
+    const messages: Buffer[] = [];
+    sender.ws.on('message', (data: Buffer, isBinary: boolean) => isBinary && messages.push(data));
     // Two writes, as UdpLocalForwardBridge does: header with the name's length, then the name.
     sender.ws.send(Buffer.from([1, 0, 1, 4]));
     sender.ws.send(Buffer.from('game'));
@@ -86,12 +88,28 @@ describe('azbridge datagram mode, sender written by hand → our forwarder', () 
       const seq = reply.readUInt32BE(2);
       expect(reply.subarray(6, 38).equals(sha256(payloads[seq]))).toBe(true);
     }
+    // azbridge offered no batching: no text frame, and every answer is a message of its own (its reader needs that).
+    expect(sender.texts).toEqual([]);
+    expect(messages.slice(1).map((m) => unframe(m).length)).toEqual(payloads.map(() => 1));
     sender.ws.close(1000);
     expect((await sender.closed).code).toBe(1000);
     await eventually(
       () => forwarder.state().hybridConnections.siteA!.services.game!.active === 0,
       'flow closed',
     );
+  });
+
+  it('agrees to batching only when offered (x-hrf-datagram-batch), with its frame before the reply', async () => {
+    const sender = await openRawSender(world, 'site-a', { 'x-hrf-datagram-batch': '1' });
+    const order: string[] = [];
+    sender.ws.on('message', (data: Buffer, isBinary: boolean) =>
+      order.push(isBinary ? data.toString('hex') : data.toString()),
+    );
+    sender.ws.send(Buffer.concat([Buffer.from([1, 0, 1, 4]), Buffer.from('game')]));
+    await sender.waitForBytes(3);
+    expect(order).toEqual(['hrf:datagram-batch:1', '010001']);
+    sender.ws.close(1000);
+    await sender.closed;
   });
 
   it('refuses a stream preamble to a udp service, and a datagram preamble to a tcp one, with 4400 and why', async () => {

@@ -6,6 +6,7 @@ import type { RelayLogger } from '../../common/src/hc/logger';
 import { connectHybridConnection } from '../../common/src/hc/sender';
 import { tokenProviderForCredential } from '../../common/src/config/relay-token-provider';
 import { halfCloseOfferHeaders } from '../../common/src/tunnel/half-close';
+import { datagramBatchOfferHeaders } from '../../common/src/tunnel/datagram-batch';
 import { openSenderTunnel } from '../../common/src/tunnel/sender-tunnel';
 import { PreambleMode, type PreambleModeValue } from '../../common/src/tunnel/preamble';
 import type { GatewayHybridConnection } from './config/types';
@@ -40,6 +41,8 @@ export interface OpenedTunnel {
   readonly duplex: Duplex;
   /** Whether the forwarder agreed to carry half-close. */
   readonly halfClose: boolean;
+  /** Datagram mode: whether the forwarder agreed to batched datagrams. */
+  readonly datagramBatch?: boolean;
   /** The relay tracking id of the connection used: a warm connection has its own, not the client's. */
   readonly relayConnectionId?: string;
 }
@@ -94,7 +97,9 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
     const ws = await connectHybridConnection(endpointFor(request.hybridConnection), {
       id: request.connectionId,
       // The half-close offer wins over an extra header of the same name; a datagram flow has no half-close.
-      headers: datagram ? { ...request.headers } : { ...request.headers, ...halfCloseOfferHeaders() },
+      headers: datagram
+        ? { ...request.headers, ...datagramBatchOfferHeaders() }
+        : { ...request.headers, ...halfCloseOfferHeaders() },
       timeoutMs: request.timeoutMs,
       signal: request.signal,
       ...(options.logger && { logger: options.logger }),
@@ -107,7 +112,11 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
       signal: request.signal,
       ...(datagram && { mode: PreambleMode.DATAGRAM }),
     });
-    return { duplex: tunnel.duplex, halfClose: tunnel.halfClose };
+    return {
+      duplex: tunnel.duplex,
+      halfClose: tunnel.halfClose,
+      ...(tunnel.datagramBatch && { datagramBatch: true }),
+    };
   };
 
   const pools = new WarmPools(

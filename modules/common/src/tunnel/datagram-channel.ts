@@ -21,6 +21,11 @@ export interface DatagramChannelOptions {
   readonly maxDatagramBytes?: number;
   /** Bytes queued towards the relay (ours and ws's) above which `send` drops (default 256 KiB). */
   readonly maxBacklogBytes?: number;
+  /**
+   * Several whole datagrams may share a message (both ends agreed: `x-hrf-datagram-batch`); default false, one
+   * datagram per message, as azbridge writes and needs.
+   */
+  readonly batch?: boolean;
   /** Each datagram that arrived from the relay, in order. */
   readonly onDatagram: (payload: Buffer) => void;
   /** A datagram from the relay above `maxDatagramBytes` was dropped (its bytes were skipped). */
@@ -38,9 +43,10 @@ export interface DatagramChannelEnd {
 
 /**
  * One UDP flow over a tunnel's byte stream (a RelayDuplex opened in datagram mode): frames what is sent
- * (azbridge's length prefix), decodes what arrives, and counts both ways. A datagram goes out at once as its own
- * WebSocket message when no write is in flight; those that arrive meanwhile are sent together when it completes
- * (no timer, so no added latency when idle, and fewer frames and TLS records when busy). Never blocks: when the
+ * (azbridge's length prefix), decodes what arrives, and counts both ways. Each datagram is its own WebSocket
+ * message, unless both ends agreed to batching: then a datagram goes out at once when no write is in flight, and
+ * those that arrive meanwhile are sent together when it completes (no timer, so no added latency when idle, and
+ * fewer frames and TLS records when busy). Never blocks: when the
  * relay is behind, datagrams are dropped, as a congested UDP path would.
  */
 export class DatagramChannel {
@@ -53,6 +59,7 @@ export class DatagramChannel {
   readonly ended: Promise<DatagramChannelEnd>;
   private readonly maxDatagramBytes: number;
   private readonly maxBacklogBytes: number;
+  private readonly batching: boolean;
   private closed = false;
   private writesInFlight = 0;
   private batch: Buffer[] = [];
@@ -68,6 +75,7 @@ export class DatagramChannel {
   ) {
     this.maxDatagramBytes = options.maxDatagramBytes ?? MAX_UDP_PAYLOAD_BYTES;
     this.maxBacklogBytes = options.maxBacklogBytes ?? DEFAULT_DATAGRAM_BACKLOG_BYTES;
+    this.batching = options.batch ?? false;
     const decoder = new DatagramDecoder(this.maxDatagramBytes);
     duplex.on('data', (chunk: Buffer) => {
       const { datagrams, oversized } = decoder.push(chunk);
@@ -104,7 +112,7 @@ export class DatagramChannel {
     const queued = this.batchBytes + this.duplex.writableLength + (this.duplex.relayBufferedBytes ?? 0);
     if (queued > this.maxBacklogBytes) return 'backlog';
     const frame = encodeDatagram(payload);
-    if (this.writesInFlight === 0) this.write(frame);
+    if (this.writesInFlight === 0 || !this.batching) this.write(frame);
     else {
       if (this.batchBytes + frame.length > MAX_BATCH_MESSAGE_BYTES) this.flushBatch();
       this.batch.push(frame);

@@ -3,6 +3,7 @@ import { TunnelCloseCode, tunnelErrorForCode } from './close-codes';
 import { isTunnelError, TunnelError } from './errors';
 import { type ConnectHeaders, HALF_CLOSE_ACCEPT_FRAME, offersHalfClose } from './half-close';
 import { HandshakeGuard } from './handshake-guard';
+import { DATAGRAM_BATCH_ACCEPT_FRAME, offersDatagramBatch } from './datagram-batch';
 import {
   encodePreambleReply,
   type Preamble,
@@ -40,6 +41,8 @@ export interface ListenerTunnelRequest {
   readonly mode: PreambleModeValue;
   /** Whether half-close will be carried once confirmed (the sender offered it and this end supports it). */
   readonly halfClose: boolean;
+  /** Datagram mode: whether several datagrams may share a message (the sender offered it; agreed on confirm). */
+  readonly datagramBatch: boolean;
   /**
    * Payload bytes that arrived in the preamble's frame. They are already queued at the head of the duplex;
    * exposed for logging or protocol sniffing only — do not write them to the target yourself.
@@ -130,6 +133,7 @@ function createRequest(
   // Half-close is a stream notion: a datagram tunnel ends as a whole.
   const halfClose =
     mode === PreambleMode.STREAM && (options.supportHalfClose ?? true) && offersHalfClose(connectHeaders);
+  const datagramBatch = mode === PreambleMode.DATAGRAM && offersDatagramBatch(connectHeaders);
   // The duplex takes the WebSocket now so frames sent during the dial are buffered in order, not lost.
   const duplex = new RelayDuplex(ws, {
     halfClose,
@@ -157,6 +161,7 @@ function createRequest(
     portName,
     mode,
     halfClose,
+    datagramBatch,
     initialBytes,
     signal: gone.signal,
     confirm(): RelayDuplex {
@@ -169,6 +174,7 @@ function createRequest(
       }
       duplex.off('error', onEarlyError);
       if (halfClose) ws.send(HALF_CLOSE_ACCEPT_FRAME);
+      if (datagramBatch) ws.send(DATAGRAM_BATCH_ACCEPT_FRAME);
       ws.send(encodePreambleReply(mode));
       return duplex;
     },

@@ -1,6 +1,7 @@
 import type WebSocket from 'ws';
 import { TunnelCloseCode } from './close-codes';
 import { TunnelError } from './errors';
+import { DATAGRAM_BATCH_ACCEPT_FRAME } from './datagram-batch';
 import { HALF_CLOSE_ACCEPT_FRAME } from './half-close';
 import { HandshakeGuard } from './handshake-guard';
 import { WARM_META_ANNOUNCE_FRAME } from './warm-meta';
@@ -35,6 +36,8 @@ export interface SenderTunnel {
   readonly duplex: RelayDuplex;
   /** Whether the listener agreed to carry half-close (it sent `hrf:half-close:1` before its reply). */
   readonly halfClose: boolean;
+  /** Datagram mode: whether the listener agreed to batched datagrams (it sent `hrf:datagram-batch:1`). */
+  readonly datagramBatch: boolean;
 }
 
 /** Default time to wait for the listener's preamble reply. */
@@ -52,6 +55,7 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
     const decoder = new PreambleReplyDecoder();
     const mode = options.mode ?? PreambleMode.STREAM;
     let halfClose = false;
+    let datagramBatch = false;
     const guard = new HandshakeGuard(ws, reject, {
       signal: options.signal,
       timeoutMs: options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
@@ -72,6 +76,10 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
         const text = chunk.toString('utf8');
         if (text === HALF_CLOSE_ACCEPT_FRAME) {
           halfClose = true;
+          return;
+        }
+        if (text === DATAGRAM_BATCH_ACCEPT_FRAME && mode === PreambleMode.DATAGRAM) {
+          datagramBatch = true;
           return;
         }
         // A warm connection's listener announcing metadata support after the gateway already took it: harmless.
@@ -99,7 +107,7 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
         readableHighWaterMark: options.readableHighWaterMark,
         writableHighWaterMark: options.writableHighWaterMark,
       });
-      resolve({ duplex, halfClose });
+      resolve({ duplex, halfClose, datagramBatch });
     });
     ws.send(preamble);
   });

@@ -57,6 +57,7 @@ export async function serveDatagrams(
   let lastActivityMs = Date.now();
   const channel = new DatagramChannel(duplex, {
     maxDatagramBytes: settings.maxDatagramBytes,
+    batch: tunnelRequest.datagramBatch,
     onDatagram: (payload) => {
       lastActivityMs = Date.now();
       datagrams.toTarget += 1;

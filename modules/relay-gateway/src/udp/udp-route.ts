@@ -196,6 +196,7 @@ export class UdpRouteRuntime {
         });
         channel = new DatagramChannel(opened.duplex, {
           maxDatagramBytes: config.maxDatagramBytes,
+          batch: opened.datagramBatch === true,
           onDatagram: (payload) => this.sendToClient(flow, payload),
           onOversized: (bytes) =>
             this.drop('oversized-from-relay', {
