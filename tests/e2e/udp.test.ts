@@ -8,7 +8,7 @@ import pino from 'pino';
 import { attachGatewayTelemetry } from '../../modules/relay-gateway/src/observability';
 import { createTestMetrics } from '../support/metrics';
 import { eventually } from '../support/relay-gateway-harness';
-import { defaultServices, SITE, startE2eWorld, type E2eWorld } from '../support/e2e-world';
+import { defaultRoutes, defaultServices, SITE, startE2eWorld, type E2eWorld } from '../support/e2e-world';
 import {
   gameRequest,
   sha256,
@@ -26,6 +26,7 @@ describe('UDP routes through the sandbox relay', () => {
   let game: Awaited<ReturnType<typeof startGameServer>>;
   const clients: UdpClient[] = [];
   const gatewayLines: Array<Record<string, unknown>> = [];
+  let players: UdpClient[] = [];
 
   const udpRoute = (service: string, more: Record<string, unknown> = {}): Record<string, unknown> => ({
     port: 0,
@@ -34,6 +35,17 @@ describe('UDP routes through the sandbox relay', () => {
     service,
     allow: ['127.0.0.0/8'],
     ...more,
+  });
+
+  const udpRoutes = (): Record<string, Record<string, unknown>> => ({
+    dns: udpRoute('dns'),
+    game: udpRoute('game'),
+    idle: udpRoute('game', { flowIdleTimeoutMs: 1000 }),
+    bounded: udpRoute('game', { maxFlows: 2 }),
+    small: udpRoute('game', { maxDatagramBytes: 1200 }),
+    smallForwarder: udpRoute('game-small'),
+    fenced: udpRoute('game', { allow: ['10.0.0.0/8'] }),
+    tcpService: udpRoute('echo'),
   });
 
   beforeAll(async () => {
@@ -53,18 +65,7 @@ describe('UDP routes through the sandbox relay', () => {
         'game-small': { target: `127.0.0.1:${game.port}`, protocol: 'udp', maxDatagramBytes: 1000 },
       }),
       gatewayLogger: pino({ level: 'info' }, sink),
-      gatewayExtra: {
-        udpRoutes: {
-          dns: udpRoute('dns'),
-          game: udpRoute('game'),
-          idle: udpRoute('game', { flowIdleTimeoutMs: 1000 }),
-          bounded: udpRoute('game', { maxFlows: 2 }),
-          small: udpRoute('game', { maxDatagramBytes: 1200 }),
-          smallForwarder: udpRoute('game-small'),
-          fenced: udpRoute('game', { allow: ['10.0.0.0/8'] }),
-          tcpService: udpRoute('echo'),
-        },
-      },
+      gatewayExtra: { udpRoutes: udpRoutes() },
     });
   });
 
@@ -114,7 +115,7 @@ describe('UDP routes through the sandbox relay', () => {
   });
 
   it('carries a game-style exchange for several concurrent flows, every datagram sha256-checked', async () => {
-    const players = await Promise.all([1, 2, 3, 4].map(() => client()));
+    players = await Promise.all([1, 2, 3, 4].map(() => client()));
     const rounds = 150;
     let sizeSeed = 7;
     const nextSize = (): number => (sizeSeed = (sizeSeed * 1103515245 + 12345) % 2 ** 31) % 1400;
@@ -267,5 +268,45 @@ describe('UDP routes through the sandbox relay', () => {
       binding.detach();
       await test.shutdown();
     }
+  });
+
+  // Last: it changes the routes the tests above use.
+  it('applies UDP route changes by difference: in place, removal, a tightened allow-list', async () => {
+    const routes = udpRoutes();
+    const gameFlows = udpState('game').counters.activeFlows;
+    expect(gameFlows).toBe(4);
+    const opened = udpState('game').counters.flowsOpened;
+    const relayBefore = world.relay.stats().activeTunnels;
+    // maxFlows changes in place (flows kept), `bounded` (2 open flows) goes, `late` comes.
+    const { bounded: _removed, ...kept } = routes;
+    const first = await world.rewriteGateway(
+      world.gatewayDocument(defaultRoutes(), {
+        udpRoutes: { ...kept, game: udpRoute('game', { maxFlows: 500 }), late: udpRoute('dns') },
+      }),
+    );
+    expect(first).toHaveProperty('applied');
+    expect(world.gateway.gateway.state().udpRoutes!.bounded).toBeUndefined();
+    expect(udpState('late').status).toBe('listening');
+    await eventually(
+      () => world.relay.stats().activeTunnels === relayBefore - 2,
+      'bounded’s relay connections gone',
+      30_000,
+    );
+    await play(players[0]!, udpPort('game'), 100, 1000, Buffer.from('still the same flow'));
+    expect(udpState('game').counters).toMatchObject({ flowsOpened: opened, activeFlows: gameFlows });
+    // An allow-list that no longer admits the clients ends their flows at once, and the forwarder's with them.
+    const forwarderFlows = serviceState('game').active;
+    const second = await world.rewriteGateway(
+      world.gatewayDocument(defaultRoutes(), {
+        udpRoutes: { ...kept, game: udpRoute('game', { allow: ['10.0.0.0/8'] }) },
+      }),
+    );
+    expect(second).toHaveProperty('applied');
+    await eventually(() => udpState('game').counters.activeFlows === 0, 'the game flows to end');
+    expect(udpState('game').counters.flowsEnded).toMatchObject({ 'not-allowed': 4 });
+    await eventually(
+      () => serviceState('game').active === forwarderFlows - 4,
+      'the forwarder’s flows to end',
+    );
   });
 });
