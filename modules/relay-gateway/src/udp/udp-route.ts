@@ -95,7 +95,15 @@ export class UdpRouteRuntime {
     this.boundPort = socket.address().port;
     this.status = 'listening';
     socket.on('message', (payload, rinfo) => this.onDatagram(payload, rinfo.address, rinfo.port));
-    socket.on('error', (err) => this.log.warn({ err: String(err) }, 'udp socket error'));
+    // Send errors (a client's network unreachable, …) can come once per datagram: summarized like drops.
+    socket.on('error', (err) =>
+      this.context.dropLog.record(
+        'warn',
+        `udp:${this.config.id}:socket-error`,
+        { udpRoute: this.config.id, code: (err as NodeJS.ErrnoException).code, err: String(err) },
+        'udp socket error',
+      ),
+    );
     this.log.info({ port: this.boundPort, bindAddress: this.config.bindAddress }, 'udp route listening');
   }
 
