@@ -34,6 +34,8 @@ describe('UDP routes through the sandbox relay', () => {
     hybridConnection: SITE,
     service,
     allow: ['127.0.0.0/8'],
+    // Flows of the tests below stay open for the whole file, however slow a loaded machine makes it.
+    flowIdleTimeoutMs: 600_000,
     ...more,
   });
 
@@ -281,7 +283,7 @@ describe('UDP routes through the sandbox relay', () => {
     const { bounded: _removed, ...kept } = routes;
     const first = await world.rewriteGateway(
       world.gatewayDocument(defaultRoutes(), {
-        udpRoutes: { ...kept, game: udpRoute('game', { maxFlows: 500 }), late: udpRoute('dns') },
+        udpRoutes: { ...kept, game: { ...routes.game, maxFlows: 500 }, late: udpRoute('dns') },
       }),
     );
     expect(first).toHaveProperty('applied');
@@ -298,7 +300,7 @@ describe('UDP routes through the sandbox relay', () => {
     const forwarderFlows = serviceState('game').active;
     const second = await world.rewriteGateway(
       world.gatewayDocument(defaultRoutes(), {
-        udpRoutes: { ...kept, game: udpRoute('game', { allow: ['10.0.0.0/8'] }) },
+        udpRoutes: { ...kept, game: { ...routes.game, allow: ['10.0.0.0/8'] } },
       }),
     );
     expect(second).toHaveProperty('applied');
