@@ -90,6 +90,12 @@ function hybridConnectionEntry(
         ...nonZero('refused', s.refused),
         bytesToTarget: s.bytesToTarget,
         bytesFromTarget: s.bytesFromTarget,
+        // A udp service's datagram counts (its drops only when there were some).
+        ...(s.datagrams && {
+          datagramsToTarget: s.datagrams.toTarget,
+          datagramsFromTarget: s.datagrams.fromTarget,
+          ...nonZero('datagramsDropped', s.datagrams.dropped),
+        }),
       };
     } else entry.active = s.active;
     services[name] = entry;

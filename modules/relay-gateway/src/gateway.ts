@@ -16,6 +16,8 @@ import {
   type RouteStatus,
 } from './route';
 import type { TunnelOpener, TunnelRequest } from './tunnel-opener';
+import { UdpRoutes } from './udp/udp-routes';
+import type { UdpRouteState } from './udp/udp-route';
 
 /** Headers for one connection's relay connect request, by connection id (the `sb-hc-id`). */
 export type ConnectHeaderSource = (connectionId: string) => Readonly<Record<string, string>> | undefined;
@@ -48,8 +50,11 @@ export interface GatewayState {
   readonly routes: Readonly<Record<string, RouteState>>;
   /** Removed routes whose connections are still draining. */
   readonly draining: readonly RouteState[];
+  /** TCP connections and UDP flows open now (both count toward `maxConnections`). */
   readonly activeConnections: number;
   readonly maxConnections: number;
+  /** UDP routes (absent when none is configured). */
+  readonly udpRoutes?: Readonly<Record<string, UdpRouteState>>;
   /** The problems of the last refused document, until a good one is applied. */
   readonly lastRejection?: { readonly atMs: number; readonly problems: readonly ConfigProblem[] };
 }
@@ -73,6 +78,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private connectHeaders: ConnectHeaderSource | undefined;
   /** Per route, the latest relay-side tunnel failure until a tunnel opens (reported, never a readiness reason). */
   private readonly relayFaults = new Map<string, RouteRelayFault>();
+  private readonly udp: UdpRoutes;
 
   constructor(private readonly options: GatewayOptions) {
     super();
@@ -95,6 +101,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       events: this,
       hybridConnection: (name) => this.config.hybridConnections.get(name),
     };
+    this.udp = new UdpRoutes({
+      opener: this.routeContext.opener,
+      globalBudget: this.globalBudget,
+      logger: options.logger,
+      dropLog: this.routeContext.refusalLog,
+      hybridConnection: (name) => this.config.hybridConnections.get(name),
+    });
     this.on('tunnel-failed', (event) => {
       if (!RELAY_FAULTS.has(event.reason)) return;
       const code = (event.error as { code?: unknown } | null)?.code;
@@ -167,7 +180,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
       // Routes removed by earlier applies may have a longer drain left: the shutdown bound covers them too.
       const deadline = setTimeout(() => this.closeAllConnections(), timeoutMs);
-      await Promise.all([...this.draining].map((route) => route.whenIdle()));
+      // UDP flows have nothing to drain: they end at once.
+      await Promise.all([...[...this.draining].map((route) => route.whenIdle()), this.udp.close()]);
       clearTimeout(deadline);
       this.routeContext.refusalLog.close();
     });
@@ -193,13 +207,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       activeConnections += route.activeConnections;
       return route.state();
     });
+    const udpRoutes = this.udp.state();
     return {
       configured: this.configured,
       stopping: this.stopping,
       routes,
       draining,
-      activeConnections,
+      activeConnections: activeConnections + this.udp.activeFlows,
       maxConnections: this.globalBudget.limit,
+      ...(Object.keys(udpRoutes).length > 0 && { udpRoutes }),
       ...(this.lastRejection && { lastRejection: this.lastRejection }),
     };
   }
@@ -264,7 +280,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       if (++started % ROUTES_PER_TURN === 0) await nextTurn();
     }
     for (const id of diff.routesUnchanged) work.push(this.routes.get(id)!.retryIfRefused());
-    await Promise.all(work);
+    const [udp] = await Promise.all([this.udp.apply(next.udpRoutes), ...work]);
 
     const refusedRoutes = [...this.routes.values()]
       .filter((route) => route.currentStatus === 'refused')
@@ -277,6 +293,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         changed: diff.routesChanged.map((c) => c.id),
         credentialsChanged: diff.credentialsChanged,
         refusedRoutes,
+        ...(udp.added.length + udp.removed.length + udp.changed.length + udp.refused.length > 0 && {
+          udpRoutes: udp,
+        }),
       },
       'configuration applied',
     );

@@ -3,7 +3,12 @@
 import type { Span, Tracer } from '@opentelemetry/api';
 import { sameRelayCredential } from '../../common/src/config/credentials';
 import type { RefusalReason as MetricRefusalReason } from '../../common/src/telemetry/instruments';
-import type { RelayMetrics, TunnelAttributes, TunnelMeter } from '../../common/src/telemetry/metrics';
+import type {
+  RelayMetrics,
+  TunnelAttributes,
+  TunnelMeter,
+  UdpRouteObservation,
+} from '../../common/src/telemetry/metrics';
 import {
   endTunnelSpan,
   setTrackingId,
@@ -217,9 +222,11 @@ export function attachGatewayTelemetry(
   const timer = intervalMs > 0 ? setInterval(flushBytes, intervalMs) : undefined;
   timer?.unref();
 
+  const stopUdp = metrics.observeUdpRoutes?.(() => udpObservations(gateway, locationOf));
   return {
     flushBytes,
     detach() {
+      stopUdp?.();
       clearInterval(timer);
       gateway.off('connection', onConnection);
       gateway.off('tunnel-open', onTunnelOpen);
@@ -237,6 +244,29 @@ export function attachGatewayTelemetry(
       tracked.clear();
     },
   };
+}
+
+/** The UDP routes' counters as metric observations, read at collection time only. */
+function udpObservations(
+  gateway: Gateway,
+  locationOf: (hybridConnection: string) => string | undefined,
+): UdpRouteObservation[] {
+  return Object.values(gateway.state().udpRoutes ?? {}).map((route) => {
+    const location = locationOf(route.hybridConnection);
+    const c = route.counters;
+    return {
+      attrs: {
+        route: route.id,
+        hybridConnection: route.hybridConnection,
+        service: route.service,
+        ...(location !== undefined && { location }),
+      },
+      activeFlows: c.activeFlows,
+      datagramsToTarget: c.datagramsFromClients,
+      datagramsToClient: c.datagramsToClients,
+      dropped: c.dropped,
+    };
+  });
 }
 
 function withLocation(location: string | undefined): { location?: string } {

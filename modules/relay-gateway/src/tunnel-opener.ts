@@ -6,7 +6,9 @@ import type { RelayLogger } from '../../common/src/hc/logger';
 import { connectHybridConnection } from '../../common/src/hc/sender';
 import { tokenProviderForCredential } from '../../common/src/config/relay-token-provider';
 import { halfCloseOfferHeaders } from '../../common/src/tunnel/half-close';
+import { datagramBatchOfferHeaders } from '../../common/src/tunnel/datagram-batch';
 import { openSenderTunnel } from '../../common/src/tunnel/sender-tunnel';
+import { PreambleMode, type PreambleModeValue } from '../../common/src/tunnel/preamble';
 import type { GatewayHybridConnection } from './config/types';
 import { isStaleWarmFailure, WarmPools, type WarmPoolTiming } from './warm-pools';
 import { WARM_HEADER, type WarmPoolSettings } from './warm-pool';
@@ -30,6 +32,8 @@ export interface TunnelRequest {
   readonly onRelayConnected?: () => void;
   /** The route's pre-warmed connection pool (absent or maxSize 0: every tunnel opens cold). */
   readonly warm?: WarmPoolSettings;
+  /** Datagram mode (a UDP flow): always cold, no half-close offer, the preamble's mode byte 1. */
+  readonly mode?: PreambleModeValue;
 }
 
 /** An open tunnel: a byte stream to the forwarder's target. */
@@ -37,6 +41,8 @@ export interface OpenedTunnel {
   readonly duplex: Duplex;
   /** Whether the forwarder agreed to carry half-close. */
   readonly halfClose: boolean;
+  /** Datagram mode: whether the forwarder agreed to batched datagrams. */
+  readonly datagramBatch?: boolean;
   /** The relay tracking id of the connection used: a warm connection has its own, not the client's. */
   readonly relayConnectionId?: string;
 }
@@ -87,10 +93,13 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
   };
 
   const cold = async (request: TunnelRequest): Promise<OpenedTunnel> => {
+    const datagram = request.mode === PreambleMode.DATAGRAM;
     const ws = await connectHybridConnection(endpointFor(request.hybridConnection), {
       id: request.connectionId,
-      // The half-close offer wins over an extra header of the same name.
-      headers: { ...request.headers, ...halfCloseOfferHeaders() },
+      // The half-close offer wins over an extra header of the same name; a datagram flow has no half-close.
+      headers: datagram
+        ? { ...request.headers, ...datagramBatchOfferHeaders() }
+        : { ...request.headers, ...halfCloseOfferHeaders() },
       timeoutMs: request.timeoutMs,
       signal: request.signal,
       ...(options.logger && { logger: options.logger }),
@@ -101,8 +110,13 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
       portName: request.service,
       replyTimeoutMs: request.timeoutMs,
       signal: request.signal,
+      ...(datagram && { mode: PreambleMode.DATAGRAM }),
     });
-    return { duplex: tunnel.duplex, halfClose: tunnel.halfClose };
+    return {
+      duplex: tunnel.duplex,
+      halfClose: tunnel.halfClose,
+      ...(tunnel.datagramBatch && { datagramBatch: true }),
+    };
   };
 
   const pools = new WarmPools(
@@ -130,6 +144,8 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
   );
 
   const opener: TunnelOpener = async (request) => {
+    // Warm connections are for TCP clients: a UDP flow is opened once and lives until it is idle.
+    if (request.mode === PreambleMode.DATAGRAM) return cold(request);
     // Per-client headers travel in-band on a warm connection (docs/tunnel-protocol.md, "Warm connections").
     const needsMetadata = Object.keys(request.headers ?? {}).length > 0;
     const meta = needsMetadata ? encodeWarmMeta(request.headers!) : undefined;

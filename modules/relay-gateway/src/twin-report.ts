@@ -2,6 +2,7 @@ import type { JsonObject } from '../../common/src/twin/json';
 import type { ReportDetail } from '../../common/src/twin/scrub';
 import type { GatewayState } from './gateway';
 import type { RouteState } from './route';
+import { udpRoutesReport } from './udp/udp-report';
 
 /** A route's status as reported: the gateway's own, or `draining`/`drained` while an operator drain holds it. */
 export type ReportedRouteStatus = RouteState['status'] | 'drained';
@@ -39,6 +40,7 @@ export function gatewayReport(
     routes,
     connections: { active: state.activeConnections, max: state.maxConnections },
     ...(detail === 'summary' && { routeCounts: byStatus }),
+    ...udpRoutesReport(state.udpRoutes, detail),
   };
 }
 

@@ -155,6 +155,27 @@ export const INSTRUMENTS = {
       'IoT Hub calls made under the budget, by throttle class (action) and outcome (sent, or throttled: a 429).',
     attributes: [ATTR.module, ATTR.action, ATTR.outcome],
   },
+  udpFlowsActive: {
+    name: 'relay.udp.flows.active',
+    kind: 'observable_gauge',
+    unit: '{flow}',
+    description: 'UDP flows (client address:port pairs, each one relay connection) open or opening now.',
+    attributes: TUNNEL,
+  },
+  udpDatagrams: {
+    name: 'relay.udp.datagrams',
+    kind: 'observable_counter',
+    unit: '{datagram}',
+    description: 'Datagrams carried through UDP flows, by direction.',
+    attributes: [...TUNNEL, ATTR.direction],
+  },
+  udpDropped: {
+    name: 'relay.udp.dropped',
+    kind: 'observable_counter',
+    unit: '{datagram}',
+    description: "Datagrams a UDP route dropped, by reason (the route counters' drop reasons).",
+    attributes: [...TUNNEL, ATTR.reason],
+  },
 } as const satisfies Record<string, InstrumentSpec>;
 
 /** The facade's key for an instrument. */

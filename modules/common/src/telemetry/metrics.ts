@@ -54,6 +54,21 @@ export interface RelayMetrics {
   reconcileAction(action: string, location?: string): void;
   /** One IoT Hub call under the budget (`kind`: query, twinRead, …): sent, or answered 429. */
   iothubCall?(kind: string, outcome: 'sent' | 'throttled'): void;
+  /**
+   * Reports UDP routes from `source`, read at each collection (flows, datagrams by direction, drops by reason);
+   * returns the function that stops it.
+   */
+  observeUdpRoutes?(source: () => readonly UdpRouteObservation[]): () => void;
+}
+
+/** One UDP route's totals at a collection. */
+export interface UdpRouteObservation {
+  readonly attrs: TunnelAttributes;
+  readonly activeFlows: number;
+  readonly datagramsToTarget: number;
+  readonly datagramsToClient: number;
+  /** Drop reason → datagrams dropped (monotonic). */
+  readonly dropped: Readonly<Partial<Record<string, number>>>;
 }
 
 /** Options for createRelayMetrics. */
@@ -110,6 +125,27 @@ export function createRelayMetrics(meter: Meter, options: RelayMetricsOptions): 
       result.observe(t.toClient, t.toClientAttrs);
     }
   });
+
+  // UDP routes are read from their owner at collection time: the datagram path does no metric work at all.
+  const udpSources = new Set<() => readonly UdpRouteObservation[]>();
+  const observeUdp = (each: (o: UdpRouteObservation, attrs: Attributes) => void): void => {
+    for (const source of udpSources) for (const o of source()) each(o, tunnelAttrs(o.attrs));
+  };
+  meter
+    .createObservableGauge(I.udpFlowsActive.name, spec(I.udpFlowsActive))
+    .addCallback((result) => observeUdp((o, attrs) => result.observe(o.activeFlows, attrs)));
+  meter.createObservableCounter(I.udpDatagrams.name, spec(I.udpDatagrams)).addCallback((result) =>
+    observeUdp((o, attrs) => {
+      result.observe(o.datagramsToTarget, { ...attrs, [ATTR.direction]: 'to_target' satisfies Direction });
+      result.observe(o.datagramsToClient, { ...attrs, [ATTR.direction]: 'to_client' satisfies Direction });
+    }),
+  );
+  meter.createObservableCounter(I.udpDropped.name, spec(I.udpDropped)).addCallback((result) =>
+    observeUdp((o, attrs) => {
+      for (const [reason, n] of Object.entries(o.dropped))
+        if (n) result.observe(n, { ...attrs, [ATTR.reason]: reason });
+    }),
+  );
 
   const listeners = new Map<string, ListenerState>();
   const observeListeners = (result: ObservableResult, pick: (s: ListenerState) => number | undefined) => {
@@ -228,6 +264,10 @@ export function createRelayMetrics(meter: Meter, options: RelayMetricsOptions): 
     },
     iothubCall(kind, outcome) {
       iothubCalls.add(1, { [ATTR.module]: moduleName, [ATTR.action]: kind, [ATTR.outcome]: outcome });
+    },
+    observeUdpRoutes(source) {
+      udpSources.add(source);
+      return () => udpSources.delete(source);
     },
   };
 }

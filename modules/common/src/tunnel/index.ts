@@ -1,5 +1,8 @@
 /** The tunnel byte path shared by relay-gateway (sender side) and relay-forwarder (listener side). */
 export * from './close-codes';
+export * from './datagram-batch';
+export * from './datagram-channel';
+export * from './datagram-framing';
 export * from './errors';
 export * from './half-close';
 export * from './listener-tunnel';

@@ -3,7 +3,14 @@ import { TunnelCloseCode, tunnelErrorForCode } from './close-codes';
 import { isTunnelError, TunnelError } from './errors';
 import { type ConnectHeaders, HALF_CLOSE_ACCEPT_FRAME, offersHalfClose } from './half-close';
 import { HandshakeGuard } from './handshake-guard';
-import { encodePreambleReply, type PreambleModeValue, PreambleDecoder, PreambleMode } from './preamble';
+import { DATAGRAM_BATCH_ACCEPT_FRAME, offersDatagramBatch } from './datagram-batch';
+import {
+  encodePreambleReply,
+  type Preamble,
+  type PreambleModeValue,
+  PreambleDecoder,
+  PreambleMode,
+} from './preamble';
 import { RelayDuplex } from './relay-duplex';
 import { closeCodeForTargetError } from './target-errors';
 import { decodeWarmMeta } from './warm-meta';
@@ -18,6 +25,8 @@ export interface ListenerTunnelOptions {
   readonly signal?: AbortSignal;
   /** Read one optional `hrf:meta` text frame before the preamble (warm connections whose sender was told so). */
   readonly acceptMetadata?: boolean;
+  /** Accept datagram (UDP) preambles too; the caller checks the mode against its service. Default false (4400). */
+  readonly acceptDatagram?: boolean;
   /** Passed to {@link RelayDuplex}. */
   readonly readableHighWaterMark?: number;
   /** Passed to {@link RelayDuplex}. */
@@ -28,10 +37,12 @@ export interface ListenerTunnelOptions {
 export interface ListenerTunnelRequest {
   /** The service the sender asked for. */
   readonly portName: string;
-  /** Always stream mode: datagram preambles are refused with 4400. */
+  /** Stream mode, or datagram mode when `acceptDatagram` was set (otherwise datagram preambles are refused with 4400). */
   readonly mode: PreambleModeValue;
   /** Whether half-close will be carried once confirmed (the sender offered it and this end supports it). */
   readonly halfClose: boolean;
+  /** Datagram mode: whether several datagrams may share a message (the sender offered it; agreed on confirm). */
+  readonly datagramBatch: boolean;
   /**
    * Payload bytes that arrived in the preamble's frame. They are already queued at the head of the duplex;
    * exposed for logging or protocol sniffing only — do not write them to the target yourself.
@@ -101,12 +112,12 @@ export function acceptListenerTunnel(
         return;
       }
       if (!decoded) return;
-      if (decoded.value.mode !== PreambleMode.STREAM) {
+      if (decoded.value.mode !== PreambleMode.STREAM && !options.acceptDatagram) {
         refuse(tunnelErrorForCode(TunnelCloseCode.BAD_PREAMBLE, 'datagram mode is not supported'));
         return;
       }
       guard.done();
-      const request = createRequest(ws, decoded.value.portName, decoded.rest, connectHeaders, options);
+      const request = createRequest(ws, decoded.value, decoded.rest, connectHeaders, options);
       resolve(metadata ? { ...request, metadata } : request);
     });
   });
@@ -114,12 +125,15 @@ export function acceptListenerTunnel(
 
 function createRequest(
   ws: WebSocket,
-  portName: string,
+  { portName, mode }: Preamble,
   initialBytes: Buffer,
   connectHeaders: ConnectHeaders,
   options: ListenerTunnelOptions,
 ): ListenerTunnelRequest {
-  const halfClose = (options.supportHalfClose ?? true) && offersHalfClose(connectHeaders);
+  // Half-close is a stream notion: a datagram tunnel ends as a whole.
+  const halfClose =
+    mode === PreambleMode.STREAM && (options.supportHalfClose ?? true) && offersHalfClose(connectHeaders);
+  const datagramBatch = mode === PreambleMode.DATAGRAM && offersDatagramBatch(connectHeaders);
   // The duplex takes the WebSocket now so frames sent during the dial are buffered in order, not lost.
   const duplex = new RelayDuplex(ws, {
     halfClose,
@@ -145,8 +159,9 @@ function createRequest(
 
   return {
     portName,
-    mode: PreambleMode.STREAM,
+    mode,
     halfClose,
+    datagramBatch,
     initialBytes,
     signal: gone.signal,
     confirm(): RelayDuplex {
@@ -159,7 +174,8 @@ function createRequest(
       }
       duplex.off('error', onEarlyError);
       if (halfClose) ws.send(HALF_CLOSE_ACCEPT_FRAME);
-      ws.send(encodePreambleReply(PreambleMode.STREAM));
+      if (datagramBatch) ws.send(DATAGRAM_BATCH_ACCEPT_FRAME);
+      ws.send(encodePreambleReply(mode));
       return duplex;
     },
     fail(cause: unknown, reason?: string): void {

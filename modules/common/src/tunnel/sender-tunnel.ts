@@ -1,16 +1,25 @@
 import type WebSocket from 'ws';
 import { TunnelCloseCode } from './close-codes';
 import { TunnelError } from './errors';
+import { DATAGRAM_BATCH_ACCEPT_FRAME } from './datagram-batch';
 import { HALF_CLOSE_ACCEPT_FRAME } from './half-close';
 import { HandshakeGuard } from './handshake-guard';
 import { WARM_META_ANNOUNCE_FRAME } from './warm-meta';
-import { describeReply, encodePreamble, PreambleMode, PreambleReplyDecoder } from './preamble';
+import {
+  describeReply,
+  encodePreamble,
+  PreambleMode,
+  PreambleReplyDecoder,
+  type PreambleModeValue,
+} from './preamble';
 import { RelayDuplex } from './relay-duplex';
 
 /** Options for {@link openSenderTunnel}. */
 export interface SenderTunnelOptions {
   /** The service to reach on the listener (azbridge's port name), 1–255 UTF-8 bytes. */
   readonly portName: string;
+  /** Preamble mode: stream (TCP, the default) or datagram (UDP, framed by the caller; see datagram-framing.ts). */
+  readonly mode?: PreambleModeValue;
   /** How long to wait for the listener's reply (it dials the target first), default 30 s. */
   readonly replyTimeoutMs?: number;
   /** Aborts the wait for the reply (the WebSocket is closed with 1001). */
@@ -27,6 +36,8 @@ export interface SenderTunnel {
   readonly duplex: RelayDuplex;
   /** Whether the listener agreed to carry half-close (it sent `hrf:half-close:1` before its reply). */
   readonly halfClose: boolean;
+  /** Datagram mode: whether the listener agreed to batched datagrams (it sent `hrf:datagram-batch:1`). */
+  readonly datagramBatch: boolean;
 }
 
 /** Default time to wait for the listener's preamble reply. */
@@ -42,7 +53,9 @@ export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): Promise<SenderTunnel> {
   return new Promise<SenderTunnel>((resolve, reject) => {
     const decoder = new PreambleReplyDecoder();
+    const mode = options.mode ?? PreambleMode.STREAM;
     let halfClose = false;
+    let datagramBatch = false;
     const guard = new HandshakeGuard(ws, reject, {
       signal: options.signal,
       timeoutMs: options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
@@ -52,7 +65,7 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
     if (!guard.ready()) return;
     let preamble: Buffer;
     try {
-      preamble = encodePreamble(options.portName);
+      preamble = encodePreamble(options.portName, mode);
     } catch (err) {
       guard.fail(err as TunnelError, TunnelCloseCode.NORMAL);
       return;
@@ -63,6 +76,10 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
         const text = chunk.toString('utf8');
         if (text === HALF_CLOSE_ACCEPT_FRAME) {
           halfClose = true;
+          return;
+        }
+        if (text === DATAGRAM_BATCH_ACCEPT_FRAME && mode === PreambleMode.DATAGRAM) {
+          datagramBatch = true;
           return;
         }
         // A warm connection's listener announcing metadata support after the gateway already took it: harmless.
@@ -77,7 +94,7 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
       }
       const decoded = decoder.push(chunk);
       if (!decoded) return;
-      const problem = describeReply(decoded.value, PreambleMode.STREAM);
+      const problem = describeReply(decoded.value, mode);
       if (problem) {
         guard.fail(new TunnelError('TUNNEL_BAD_PREAMBLE', problem, false), TunnelCloseCode.NORMAL);
         return;
@@ -90,7 +107,7 @@ export function openSenderTunnel(ws: WebSocket, options: SenderTunnelOptions): P
         readableHighWaterMark: options.readableHighWaterMark,
         writableHighWaterMark: options.writableHighWaterMark,
       });
-      resolve({ duplex, halfClose });
+      resolve({ duplex, halfClose, datagramBatch });
     });
     ws.send(preamble);
   });

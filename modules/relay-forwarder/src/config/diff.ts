@@ -120,6 +120,8 @@ export function sameService(a: ServiceConfig, b: ServiceConfig): boolean {
     a.connectTimeoutMs === b.connectTimeoutMs &&
     a.idleTimeoutMs === b.idleTimeoutMs &&
     a.enabled === b.enabled &&
-    a.proxyProtocol === b.proxyProtocol
+    a.proxyProtocol === b.proxyProtocol &&
+    a.udp?.maxDatagramBytes === b.udp?.maxDatagramBytes &&
+    a.udp?.flowIdleTimeoutMs === b.udp?.flowIdleTimeoutMs
   );
 }

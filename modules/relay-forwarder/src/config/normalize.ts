@@ -107,6 +107,15 @@ function normalizeServices(
       problems.push({ path: at('services', name, 'target'), message: (err as Error).message });
       continue;
     }
+    const protocol = service.protocol === 'udp' ? 'udp' : 'tcp';
+    if (protocol === 'udp' && target.kind !== 'tcp') {
+      problems.push({ path: at('services', name, 'target'), message: 'a udp service needs host:port, not a Unix socket' });
+      continue;
+    }
+    if (protocol === 'udp' && service.proxyProtocol !== undefined) {
+      problems.push({ path: at('services', name, 'proxyProtocol'), message: 'the PROXY protocol header is for tcp services only' });
+      continue;
+    }
     services.set(name, {
       name,
       target,
@@ -114,6 +123,13 @@ function normalizeServices(
       connectTimeoutMs: numberOr(service.connectTimeoutMs, serviceDefaults.connectTimeoutMs.default),
       idleTimeoutMs: numberOr(service.idleTimeoutMs, serviceDefaults.idleTimeoutMs.default),
       enabled: typeof service.enabled === 'boolean' ? service.enabled : serviceDefaults.enabled.default,
+      // TCP services keep their shape: only a udp service carries datagram settings.
+      ...(protocol === 'udp' && {
+        udp: {
+          maxDatagramBytes: numberOr(service.maxDatagramBytes, serviceDefaults.maxDatagramBytes.default),
+          flowIdleTimeoutMs: numberOr(service.flowIdleTimeoutMs, serviceDefaults.flowIdleTimeoutMs.default),
+        },
+      }),
       ...((service.proxyProtocol === 'v1' || service.proxyProtocol === 'v2') && { proxyProtocol: service.proxyProtocol }),
     });
   }

@@ -21,6 +21,19 @@ export interface ServiceConfig {
   readonly enabled: boolean;
   /** PROXY protocol header sent to the target before any tunnel byte (absent: none). */
   readonly proxyProtocol?: ProxyProtocolVersion;
+  /** Set (with the datagram settings) for a udp service: one flow per relay connection, azbridge datagram mode. */
+  readonly udp?: UdpServiceSettings;
+}
+
+/** What a service carries. */
+export type ServiceProtocol = 'tcp' | 'udp';
+
+/** Datagram settings of a udp service, with defaults applied. */
+export interface UdpServiceSettings {
+  /** Datagrams above this size (either way) are dropped and counted. */
+  readonly maxDatagramBytes: number;
+  /** A flow with no datagram either way for this long ends. */
+  readonly flowIdleTimeoutMs: number;
 }
 
 /** One hybrid connection the forwarder listens on, resolved to an endpoint and a credential. */
@@ -67,4 +80,7 @@ export interface ServiceDocument {
   readonly idleTimeoutMs?: number;
   readonly enabled?: boolean;
   readonly proxyProtocol?: ProxyProtocolVersion;
+  readonly protocol?: ServiceProtocol;
+  readonly maxDatagramBytes?: number;
+  readonly flowIdleTimeoutMs?: number;
 }

@@ -27,6 +27,33 @@ export interface ServiceStats {
   readonly bytesToTarget: number;
   /** Payload bytes read from the target (target → sender). */
   readonly bytesFromTarget: number;
+  /** A udp service's datagram counters (absent until its first flow). */
+  readonly datagrams?: DatagramStats;
+}
+
+/** Why a udp flow dropped a datagram. */
+export type DatagramDropCause = 'oversized' | 'backlog' | 'target-error';
+
+/** Datagram counters of a udp service (monotonic). */
+export interface DatagramStats {
+  /** Datagrams sent to the target. */
+  readonly toTarget: number;
+  /** Datagrams received from the target and sent into the tunnel. */
+  readonly fromTarget: number;
+  /** Datagrams dropped, by cause: above maxDatagramBytes (either way), relay backlog full, target send failed. */
+  readonly dropped: Readonly<Record<DatagramDropCause, number>>;
+}
+
+/** Mutable counters behind DatagramStats. */
+export class DatagramCounters {
+  toTarget = 0;
+  fromTarget = 0;
+  readonly dropped: Record<DatagramDropCause, number> = { oversized: 0, backlog: 0, 'target-error': 0 };
+
+  /** A copy safe to hand out. */
+  snapshot(): DatagramStats {
+    return { toTarget: this.toTarget, fromTarget: this.fromTarget, dropped: { ...this.dropped } };
+  }
 }
 
 /** Mutable counters behind a ServiceStats snapshot. */
@@ -44,6 +71,8 @@ export class ServiceCounters {
   closed = 0;
   bytesToTarget = 0;
   bytesFromTarget = 0;
+  /** Created by a udp service's first flow. */
+  datagrams: DatagramCounters | undefined;
 
   /** A copy safe to hand out. */
   snapshot(): ServiceStats {
@@ -54,6 +83,7 @@ export class ServiceCounters {
       closed: this.closed,
       bytesToTarget: this.bytesToTarget,
       bytesFromTarget: this.bytesFromTarget,
+      ...(this.datagrams && { datagrams: this.datagrams.snapshot() }),
     };
   }
 }

@@ -1,12 +1,13 @@
 import type WebSocket from 'ws';
 import type { AcceptRequest } from '../../../common/src/hc/accept-message';
 import type { Logger } from '../../../common/src/log';
+import type { RepeatLog } from '../../../common/src/repeat-log';
 import type { SocketEndpoint } from '../../../common/src/net/proxy-protocol';
 import { dialTarget, formatTarget, TargetError, type DialFailureCause } from '../../../common/src/net/target';
 import { TunnelCloseCode } from '../../../common/src/tunnel/close-codes';
 import { isTunnelError } from '../../../common/src/tunnel/errors';
 import { acceptListenerTunnel, type ListenerTunnelRequest } from '../../../common/src/tunnel/listener-tunnel';
-import { pumpTunnel, type TunnelPump } from '../../../common/src/tunnel/pump';
+import { pumpTunnel } from '../../../common/src/tunnel/pump';
 import type { ServiceConfig } from '../config/types';
 import type { Drainable } from './drain';
 import { readClientCert } from '../../../common/src/tunnel/client-address';
@@ -14,6 +15,8 @@ import { clientOfTunnel, sendProxyHeader, type TunnelClient } from './client-ori
 import type { ConnectHeaders } from '../../../common/src/tunnel/half-close';
 import { WARM_META_ANNOUNCE_FRAME, withWarmMeta } from '../../../common/src/tunnel/warm-meta';
 import type { ConnectionRefusalReason, ServiceCounters, ServiceRefusalReason } from './stats';
+import { PreambleMode } from '../../../common/src/tunnel/preamble';
+import { serveDatagrams } from './udp-session';
 
 /**
  * Close code for a service that is configured but `enabled: false`. Distinct from 4404 so the gateway can tell
@@ -44,6 +47,8 @@ export interface TunnelSessionHost {
   countWarm?(): void;
   /** Aborted when the hybrid connection shuts down: stops waiting for preambles. */
   readonly signal: AbortSignal;
+  /** Datagram drops of udp flows (oversized, backlog) come in floods: summarized per service and cause. */
+  readonly datagramLog?: RepeatLog;
   /** Dials a target; `dialTarget` unless a test needs a peer that never answers. */
   readonly dial?: typeof dialTarget;
 }
@@ -156,6 +161,8 @@ export async function runTunnelSession(
     tunnelRequest = await acceptListenerTunnel(ws, request.connectHeaders, {
       signal: host.signal,
       acceptMetadata: warm,
+      // The mode is checked against the service below, so a mismatch gets a precise reason.
+      acceptDatagram: true,
       ...(preambleTimeoutMs !== undefined && { preambleTimeoutMs }),
     });
   } catch (err) {
@@ -206,6 +213,13 @@ export async function runTunnelSession(
     refuse('unknown-service', TunnelCloseCode.UNKNOWN_SERVICE, 'unknown service');
     return;
   }
+  const wantsDatagrams = tunnelRequest.mode === PreambleMode.DATAGRAM;
+  if (wantsDatagrams !== (service.udp !== undefined)) {
+    // azbridge answers [0, 0, 1] / [0, 0, 255] here; we close with 4400 and say which mode the service takes.
+    host.refusedBeforeService('bad-preamble');
+    refuse('bad-preamble', TunnelCloseCode.BAD_PREAMBLE, modeMismatchReason(service));
+    return;
+  }
   const counters = host.counters(service.name);
   if (!service.enabled) {
     counters.refused.disabled += 1;
@@ -223,7 +237,9 @@ export async function runTunnelSession(
   const tunnel = new SessionTunnel(tunnelId, service.name, origin);
   host.register(tunnel);
   try {
-    await serve(tunnelRequest, service, tunnel, counters, host, log, refuse, client?.endpoint);
+    if (service.udp)
+      await serveDatagrams(tunnelRequest, service, service.udp, tunnel, counters, host, log, refuse);
+    else await serve(tunnelRequest, service, tunnel, counters, host, log, refuse, client?.endpoint);
   } finally {
     counters.active -= 1;
     host.unregister(tunnel);
@@ -311,12 +327,24 @@ async function serve(
   else log.info(fields, 'tunnel ended abnormally');
 }
 
-class SessionTunnel implements LiveTunnel {
+function modeMismatchReason(service: ServiceConfig): string {
+  return service.udp ? 'service is udp: datagram mode expected' : 'service is tcp: stream mode expected';
+}
+
+/** What a tunnel reports bytes through and is aborted by: a TCP pump or a UDP flow. */
+export interface TunnelFlow {
+  readonly relayToTcpBytes: number;
+  readonly tcpToRelayBytes: number;
+  abort(reason?: string): void;
+}
+
+/** A tunnel's registration with its host, from the dial (or flow set-up) until it ended. */
+export class SessionTunnel implements LiveTunnel {
   readonly startedAtMs = Date.now();
   readonly done: Promise<void>;
   aborted = false;
   onAbort: (() => void) | undefined;
-  private pump: TunnelPump | undefined;
+  private pump: TunnelFlow | undefined;
   private ended = false;
   private resolveDone!: () => void;
 
@@ -336,7 +364,7 @@ class SessionTunnel implements LiveTunnel {
     return this.pump?.tcpToRelayBytes ?? 0;
   }
 
-  attach(pump: TunnelPump): void {
+  attach(pump: TunnelFlow): void {
     this.pump = pump;
     if (this.aborted) pump.abort('draining');
   }

@@ -5,6 +5,7 @@ import { jsonPointer } from '../../../common/src/config/json-pointer';
 import { asRecord, numberOr, sortProblems, type Unchecked } from '../../../common/src/config/unchecked';
 import { normalizeMtls } from '../mtls/mtls-config';
 import { normalizeSniRouting } from '../sni/sni-config';
+import { normalizeUdpRoutes } from '../udp/udp-config';
 import { resolveHybridConnection } from './hybrid-connection';
 import { findPortConflicts, type Binding } from './port-conflicts';
 import schema from './schema.json';
@@ -56,6 +57,7 @@ export function normalizeGatewayConfig(document: unknown, options: NormalizeGate
     if (route) routes.set(id, route);
   }
   checkPortConflicts(routes, problems);
+  const udpRoutes = normalizeUdpRoutes(root.udpRoutes, hcEntries, problems);
 
   if (!schemaResult.ok || problems.length > 0) return { ok: false, problems: sortProblems(problems) };
   const doc = schemaResult.value;
@@ -67,6 +69,7 @@ export function normalizeGatewayConfig(document: unknown, options: NormalizeGate
       maxConnections: doc.limits?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       hybridConnections,
       routes,
+      ...(udpRoutes && { udpRoutes }),
     },
   };
 }

@@ -72,6 +72,32 @@ export interface GatewayConfig {
   readonly maxConnections: number;
   readonly hybridConnections: ReadonlyMap<string, GatewayHybridConnection>;
   readonly routes: ReadonlyMap<string, GatewayRoute>;
+  /** UDP routes (absent when the document has none). */
+  readonly udpRoutes?: ReadonlyMap<string, GatewayUdpRoute>;
+}
+
+/** One public UDP port and where its flows go, with every default applied. */
+export interface GatewayUdpRoute {
+  /** Map key in the document. */
+  readonly id: string;
+  /** 0 asks the OS for a free port. */
+  readonly port: number;
+  /** An IP literal. */
+  readonly bindAddress: string;
+  /** Key in GatewayConfig.hybridConnections. */
+  readonly hybridConnection: string;
+  /** Port name sent in the preamble (datagram mode). */
+  readonly service: string;
+  /** The allow-list as written (compared by the diff). */
+  readonly allow: readonly string[];
+  /** The compiled allow-list. */
+  readonly allowList: CidrAllowList;
+  /** Concurrent flows (client address:port pairs). */
+  readonly maxFlows: number;
+  readonly flowIdleTimeoutMs: number;
+  readonly maxDatagramBytes: number;
+  readonly connectTimeoutMs: number;
+  readonly enabled: boolean;
 }
 
 /** The document as the schema admits it (before defaults and semantic checks). */
@@ -82,6 +108,7 @@ export interface GatewayConfigDocument {
   readonly drainTimeoutMs?: number;
   readonly hybridConnections?: Readonly<Record<string, HybridConnectionDocument>>;
   readonly routes?: Readonly<Record<string, RouteDocument>>;
+  readonly udpRoutes?: Readonly<Record<string, UdpRouteDocument>>;
   readonly limits?: { readonly maxConnections?: number };
 }
 
@@ -104,4 +131,18 @@ export interface RouteDocument {
   readonly acceptProxyProtocol?: { readonly trustedSources: readonly string[]; readonly headerTimeoutMs?: number };
   readonly sni?: object;
   readonly mtls?: object;
+}
+
+/** One UDP route entry as written in the document. */
+export interface UdpRouteDocument {
+  readonly port: number;
+  readonly bindAddress?: string;
+  readonly hybridConnection: string;
+  readonly service: string;
+  readonly allow: readonly string[];
+  readonly maxFlows?: number;
+  readonly flowIdleTimeoutMs?: number;
+  readonly maxDatagramBytes?: number;
+  readonly connectTimeoutMs?: number;
+  readonly enabled?: boolean;
 }
