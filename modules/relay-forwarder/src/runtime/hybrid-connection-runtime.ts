@@ -13,6 +13,7 @@ import {
   type HybridConnectionListenerOptions,
 } from '../../../common/src/hc/listener';
 import type { Logger } from '../../../common/src/log';
+import { RepeatLog } from '../../../common/src/repeat-log';
 import { formatTarget } from '../../../common/src/net/target';
 import type { HybridConnectionChange } from '../config/diff';
 import type { HybridConnectionConfig, ServiceConfig } from '../config/types';
@@ -97,6 +98,7 @@ export class HybridConnectionRuntime {
   private readonly shutdown = new AbortController();
   private readonly log: Logger;
   private readonly host: TunnelSessionHost;
+  private readonly refusalLog: RepeatLog;
 
   constructor(
     config: HybridConnectionConfig,
@@ -104,6 +106,7 @@ export class HybridConnectionRuntime {
   ) {
     this.config = config;
     this.log = options.log.child({ hybridConnection: config.name });
+    this.refusalLog = new RepeatLog(this.log);
     this.tokenProvider = new CredentialTokenProvider(config.credential, options.tokenLifetimeMs);
     // Every relay connection waiting for its preamble watches this signal with one abort listener, which the
     // handshake takes off again when the preamble arrives, times out or the socket closes. Their number is the
@@ -186,6 +189,7 @@ export class HybridConnectionRuntime {
     clearTimeout(this.drainTimer);
     // Sessions still reading a preamble were aborted by the shutdown signal; wait so nothing outlives us.
     await Promise.all([...this.sessions, ...this.drains]);
+    this.refusalLog.close();
     this.log.info({}, 'hybrid connection closed');
   }
 
@@ -391,6 +395,7 @@ export class HybridConnectionRuntime {
       },
       unregister: (tunnel) => this.tunnels.delete(tunnel),
       log: this.log,
+      refusalLog: this.refusalLog,
       events: this.options.events,
       signal: this.shutdown.signal,
       ...(this.options.preambleTimeoutMs !== undefined && {
