@@ -63,12 +63,31 @@ export function rssMiB(pid: number | undefined): number {
   }
 }
 
+/**
+ * A free port for a gateway route, below the kernel's ephemeral range. The routes keep fixed ports (a restarted
+ * gateway serves the same ones); a port taken from the ephemeral range can meanwhile become the local port of any
+ * outgoing connection on the machine (a module's own relay or target connections), and the gateway then refuses
+ * the route (PORT_IN_USE) until it restarts — read as a held gateway socket once it does.
+ */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const top = Math.min(low ?? 32_768, 32_768);
+  const base = Math.max(1_024, Math.min(10_000, top - 2_000));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = base + Math.floor(Math.random() * (top - base));
+    const server = createServer();
+    const bound = await new Promise<boolean>((r) => {
+      server.once('error', () => r(false));
+      server.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((r) => server.close(() => r()));
+    return port;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 /** A running fault-suite world. */
