@@ -83,7 +83,7 @@ export function formatTable(results: readonly CaseResult[]): string {
     `${r.held.gatewaySockets} / ${r.held.forwarderSockets} / ${r.held.targetConnections}`,
     `${r.held.gatewayRssMiB}/${r.held.forwarderRssMiB}`,
     r.pass ? 'pass' : 'FAIL',
-    r.note,
+    [r.note, r.held.detail].filter((n) => n).join('; '),
   ]);
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');

@@ -8,6 +8,8 @@ export interface ChaosTarget {
   readonly port: number;
   /** Connections open right now. */
   readonly open: number;
+  /** The open connections (diagnostics of a held one). */
+  readonly sockets: readonly Socket[];
   /** Stops listening and drops every connection (target down). */
   close(): Promise<void>;
   /** Listens again on the same port (target up). */
@@ -50,6 +52,9 @@ async function startTarget(handle: (socket: Socket) => void, port = 0): Promise<
     get open() {
       return sockets.size;
     },
+    get sockets() {
+      return [...sockets];
+    },
     async close() {
       // A target that goes down resets its connections (a crashed service or host), it does not end them.
       for (const socket of sockets) socket.resetAndDestroy();
@@ -75,7 +80,10 @@ export function startSink(): Promise<ChaosTarget> {
   });
 }
 
-/** Sends `bytes` of pattern(seed = first byte the client sends) then ends: a download of a known size. */
+/**
+ * Sends `bytes` of pattern(seed = first byte the client sends) then ends: a download of a known size. A client that
+ * ends before sending a byte is ended at once.
+ */
 export function startSource(bytes: number): Promise<ChaosTarget> {
   const block = pattern(256 * 1024, 11);
   return startTarget((socket) => {
@@ -89,6 +97,11 @@ export function startSource(bytes: number): Promise<ChaosTarget> {
       socket.end();
     };
     socket.once('data', pump);
+    // A client gone before its first byte (a module killed between the dial and the client's data) gets nothing:
+    // end, or the half-open socket would stay in CLOSE_WAIT for good and read as a held target connection.
+    socket.once('end', () => {
+      if (socket.bytesRead === 0) socket.end();
+    });
   });
 }
 

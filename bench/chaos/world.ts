@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ModuleProcess } from '../../sandbox/src/demo/module-process';
+import { describeSockets, procSockets, tcpState } from './proc-sockets';
 import { startEcho, startSink, startSource, type ChaosTarget } from './targets';
 import { probe } from './transfers';
 
@@ -31,6 +32,8 @@ export interface Held {
   readonly targetConnections: number;
   readonly gatewayRssMiB: number;
   readonly forwarderRssMiB: number;
+  /** What the modules' sockets are (when a case left sockets held: now and at the baseline), for the note. */
+  readonly detail?: string;
 }
 
 /** Sockets (fds that are sockets) a process holds, from /proc/<pid>/fd. */
@@ -60,12 +63,31 @@ export function rssMiB(pid: number | undefined): number {
   }
 }
 
+/**
+ * A free port for a gateway route, below the kernel's ephemeral range. The routes keep fixed ports (a restarted
+ * gateway serves the same ones); a port taken from the ephemeral range can meanwhile become the local port of any
+ * outgoing connection on the machine (a module's own relay or target connections), and the gateway then refuses
+ * the route (PORT_IN_USE) until it restarts — read as a held gateway socket once it does.
+ */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const top = Math.min(low ?? 32_768, 32_768);
+  const base = Math.max(1_024, Math.min(10_000, top - 2_000));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = base + Math.floor(Math.random() * (top - base));
+    const server = createServer();
+    const bound = await new Promise<boolean>((r) => {
+      server.once('error', () => r(false));
+      server.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((r) => server.close(() => r()));
+    return port;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 /** A running fault-suite world. */
@@ -233,9 +255,10 @@ export class ChaosWorld {
     return -1;
   }
 
-  /** What the modules and targets hold right now. */
-  held(): Held {
+  /** What the modules and targets hold right now (`detail`: both modules' sockets described). */
+  held(withDetail = true): Held {
     return {
+      ...(withDetail && { detail: `gw ${this.describe('gateway')} / fwd ${this.describe('forwarder')}` }),
       gatewaySockets: socketCount(this.gateway?.pid),
       forwarderSockets: socketCount(this.forwarder?.pid),
       targetConnections: this.targets.echo.open + this.targets.sink.open + this.targets.source.open,
@@ -250,27 +273,76 @@ export class ChaosWorld {
    */
   async heldAbove(baseline: Held, boundMs = 10_000): Promise<Held> {
     const deadline = Date.now() + boundMs;
-    let now = this.held();
+    let now = this.held(false);
     let stableSince = Date.now();
     let last = '';
     while (Date.now() < deadline) {
-      now = this.held();
+      now = this.held(false);
       const key = `${now.gatewaySockets}/${now.forwarderSockets}/${now.targetConnections}`;
       if (key !== last) [last, stableSince] = [key, Date.now()];
+      // The forwarder must be back to exactly its baseline: fewer sockets means a control channel still
+      // reconnecting, and a case that ended so would hand the next case a baseline one channel short (its return
+      // then read as a held socket).
       const atBaseline =
         now.gatewaySockets <= baseline.gatewaySockets &&
-        now.forwarderSockets <= baseline.forwarderSockets &&
+        now.forwarderSockets === baseline.forwarderSockets &&
         now.targetConnections <= baseline.targetConnections;
       if (atBaseline && Date.now() - stableSince >= 1_000) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    const heldGw = now.gatewaySockets - baseline.gatewaySockets;
+    const heldFwd = now.forwarderSockets - baseline.forwarderSockets;
+    const detail = [
+      ...(heldGw > 0
+        ? [`gw sockets: ${this.describe('gateway')} (baseline: ${baseline.detail ?? '?'})`]
+        : []),
+      ...(heldFwd > 0
+        ? [`fwd sockets: ${this.describe('forwarder')} (baseline: ${baseline.detail ?? '?'})`]
+        : []),
+      ...(heldFwd < 0
+        ? [
+            `fwd ${-heldFwd} socket(s) below the baseline: ${this.describe('forwarder')} (baseline: ${baseline.detail ?? '?'})`,
+          ]
+        : []),
+      ...(now.targetConnections > baseline.targetConnections
+        ? [`target connections: ${this.describeTargets()}; fwd sockets: ${this.describe('forwarder')}`]
+        : []),
+    ].join('; ');
     return {
+      ...(detail !== '' && { detail }),
       gatewaySockets: Math.max(0, now.gatewaySockets - baseline.gatewaySockets),
       forwarderSockets: Math.max(0, now.forwarderSockets - baseline.forwarderSockets),
       targetConnections: Math.max(0, now.targetConnections - baseline.targetConnections),
       gatewayRssMiB: now.gatewayRssMiB,
       forwarderRssMiB: now.forwarderRssMiB,
     };
+  }
+
+  /** One module's sockets, named by what they talk to (the relay, a target, a route). */
+  describe(module: 'forwarder' | 'gateway'): string {
+    const names = new Map<number, string>([
+      [this.relayPort, 'relay'],
+      [this.targets.echo.port, 'echo'],
+      [this.targets.sink.port, 'sink'],
+      [this.targets.source.port, 'source'],
+      [this.ports.echo, 'route-echo'],
+      [this.ports.sink, 'route-sink'],
+      [this.ports.source, 'route-source'],
+    ]);
+    return describeSockets(procSockets(this[module]?.pid), names);
+  }
+
+  /** The targets' open connections: peer port, kernel state, what Node thinks of each side. */
+  describeTargets(): string {
+    return Object.entries(this.targets)
+      .flatMap(([name, target]) =>
+        target.sockets.map((s) => {
+          const state = tcpState(target.port, s.remotePort ?? 0);
+          const flags = `${s.readableEnded ? 'read-ended' : 'reading'}/${s.writableEnded ? 'write-ended' : 'writing'}`;
+          return `${name}←:${s.remotePort} ${state} ${flags} in ${s.bytesRead} out ${s.bytesWritten} pending ${s.writableLength}`;
+        }),
+      )
+      .join(', ');
   }
 
   /** Stops every process and target and removes the directory. */

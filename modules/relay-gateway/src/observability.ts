@@ -65,6 +65,9 @@ const FAILURE_REASONS: Readonly<Partial<Record<TunnelFailureReason, MetricRefusa
   'target-refused': 'target_refused',
   'target-timeout': 'target_timeout',
   'target-unresolved': 'target_dns',
+  // A peer's message above the relay-socket bound (1009): its own label, since it points at a misbehaving or
+  // hostile peer rather than at the relay or the target.
+  'message-too-big': 'message_too_big',
 };
 
 /** Refusal reason attribute for an admitted client whose tunnel could not be opened (`other` when none fits). */

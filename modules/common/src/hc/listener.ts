@@ -147,6 +147,19 @@ export class HybridConnectionListener extends EventEmitter<HybridConnectionListe
     }
   }
 
+  /**
+   * Ends the wait before a scheduled reconnect and connects now (no effect in any other state). For an owner that
+   * has just seen the relay reachable again (a sibling channel came online): the backoff schedule keeps its place,
+   * so a channel that fails again still waits longer next time.
+   */
+  reconnectNow(): void {
+    if (this.current !== 'reconnecting' || this.reconnectTimer === undefined) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.log.info({ attempt: this.backoff.attempt }, 'reconnecting now: the relay is reachable again');
+    this.track(this.connect());
+  }
+
   /** Stops everything: no timer, handshake or socket of this listener survives the returned promise. */
   async close(options: ListenerCloseOptions = {}): Promise<void> {
     if (this.current === 'closed') return;

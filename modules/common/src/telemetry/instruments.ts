@@ -27,6 +27,7 @@ export const REFUSAL_REASONS = [
   'target_dns',
   'unknown_service',
   'auth',
+  'message_too_big',
   'other',
 ] as const;
 

@@ -98,7 +98,7 @@ export class HybridConnectionRuntime {
   private readonly shutdown = new AbortController();
   private readonly log: Logger;
   private readonly host: TunnelSessionHost;
-  private readonly datagramLog: RepeatLog;
+  private readonly refusalLog: RepeatLog;
 
   constructor(
     config: HybridConnectionConfig,
@@ -106,7 +106,7 @@ export class HybridConnectionRuntime {
   ) {
     this.config = config;
     this.log = options.log.child({ hybridConnection: config.name });
-    this.datagramLog = new RepeatLog(this.log);
+    this.refusalLog = new RepeatLog(this.log);
     this.tokenProvider = new CredentialTokenProvider(config.credential, options.tokenLifetimeMs);
     // Every relay connection waiting for its preamble watches this signal with one abort listener, which the
     // handshake takes off again when the preamble arrives, times out or the socket closes. Their number is the
@@ -189,7 +189,7 @@ export class HybridConnectionRuntime {
     clearTimeout(this.drainTimer);
     // Sessions still reading a preamble were aborted by the shutdown signal; wait so nothing outlives us.
     await Promise.all([...this.sessions, ...this.drains]);
-    this.datagramLog.close();
+    this.refusalLog.close();
     this.log.info({}, 'hybrid connection closed');
   }
 
@@ -321,12 +321,25 @@ export class HybridConnectionRuntime {
       },
       { ...this.options.listener, acceptHandler: (request) => this.decide(request), logger: this.log },
     );
-    listener.on('online', () => this.emitListenerState());
+    listener.on('online', () => {
+      this.hurrySiblings(listener);
+      this.emitListenerState();
+    });
     listener.on('offline', (error) => this.noteError(error));
     listener.on('error', (error) => this.noteError(error, false));
     listener.on('connection', (ws, request) => this.onConnection(ws, request));
     listener.start();
     return listener;
+  }
+
+  /**
+   * One channel reached the relay: the others of this hybrid connection still waiting out their backoff (they
+   * failed during the same outage) reconnect now instead of up to the backoff cap (30 s) later, so capacity comes
+   * back with the relay. Without this a relay restart left a channel offline for seconds after the relay was back
+   * (the chaos suite's "stray forwarder socket": a baseline taken meanwhile was one control channel short).
+   */
+  private hurrySiblings(online: HybridConnectionListener): void {
+    for (const sibling of this.listeners) if (sibling !== online) sibling.reconnectNow();
   }
 
   private decide(_request: AcceptRequest): AcceptDecision {
@@ -382,7 +395,9 @@ export class HybridConnectionRuntime {
       },
       unregister: (tunnel) => this.tunnels.delete(tunnel),
       log: this.log,
-      datagramLog: this.datagramLog,
+      // One summariser for refusals and dropped datagrams: its keys keep them apart.
+      datagramLog: this.refusalLog,
+      refusalLog: this.refusalLog,
       events: this.options.events,
       signal: this.shutdown.signal,
       ...(this.options.preambleTimeoutMs !== undefined && {

@@ -2,7 +2,6 @@ import type WebSocket from 'ws';
 import type { AcceptRequest } from '../../../common/src/hc/accept-message';
 import type { Logger } from '../../../common/src/log';
 import type { RepeatLog } from '../../../common/src/repeat-log';
-import type { SocketEndpoint } from '../../../common/src/net/proxy-protocol';
 import { dialTarget, formatTarget, TargetError, type DialFailureCause } from '../../../common/src/net/target';
 import { TunnelCloseCode } from '../../../common/src/tunnel/close-codes';
 import { isTunnelError } from '../../../common/src/tunnel/errors';
@@ -38,6 +37,11 @@ export interface TunnelSessionHost {
   register(tunnel: LiveTunnel): void;
   unregister(tunnel: LiveTunnel): void;
   readonly log: Logger;
+  /**
+   * Where refusals are logged (unknown service, disabled, busy, a failed dial, no usable preamble), summarised per
+   * service and reason: they come as fast as senders can connect (issue 10, item 5).
+   */
+  readonly refusalLog: RepeatLog;
   readonly events: TunnelEventSink;
   /** How long a sender may take to send its preamble. */
   readonly preambleTimeoutMs?: number;
@@ -180,7 +184,12 @@ export async function runTunnelSession(
         ...origin,
       });
     }
-    log.info({ code }, 'relay connection ended before a preamble was read');
+    host.refusalLog.record(
+      'info',
+      `preamble\n${code}`,
+      { code, ...who(tunnelId, client) },
+      'relay connection ended before a preamble was read',
+    );
     return;
   }
   if (tunnelRequest.metadata) {
@@ -206,7 +215,12 @@ export async function runTunnelSession(
       closeCode,
       ...origin,
     });
-    log.info({ portName, reason, closeCode }, 'tunnel refused');
+    host.refusalLog.record(
+      'info',
+      `${portName}\n${reason}`,
+      { portName, reason, closeCode, ...who(tunnelId, client) },
+      'tunnel refused',
+    );
   };
   if (!service) {
     host.refusedBeforeService('unknown-service');
@@ -239,7 +253,7 @@ export async function runTunnelSession(
   try {
     if (service.udp)
       await serveDatagrams(tunnelRequest, service, service.udp, tunnel, counters, host, log, refuse);
-    else await serve(tunnelRequest, service, tunnel, counters, host, log, refuse, client?.endpoint);
+    else await serve(tunnelRequest, service, tunnel, counters, host, log, refuse, client);
   } finally {
     counters.active -= 1;
     host.unregister(tunnel);
@@ -255,7 +269,7 @@ async function serve(
   host: TunnelSessionHost,
   log: Logger,
   refuse: (reason: ServiceRefusalReason, closeCode: number, text: string) => void,
-  client: SocketEndpoint | undefined,
+  client: TunnelClient | undefined,
 ): Promise<void> {
   // A drain or the sender leaving cancels the dial.
   const dialAbort = new AbortController();
@@ -278,12 +292,15 @@ async function serve(
     }
     const cause = err instanceof TargetError ? err.dialCause : 'other';
     counters.refused[REFUSAL_BY_DIAL_CAUSE[cause]] += 1;
-    log.warn(
+    host.refusalLog.record(
+      'warn',
+      `${service.name}\ndial-${cause}`,
       {
         portName: service.name,
         target: formatTarget(service.target),
         code: (err as TargetError).code,
         err: String(err),
+        ...who(tunnel.id, client),
       },
       'target dial failed',
     );
@@ -302,7 +319,7 @@ async function serve(
     return;
   }
   counters.accepted += 1;
-  if (service.proxyProtocol) sendProxyHeader(socket, service.proxyProtocol, client);
+  if (service.proxyProtocol) sendProxyHeader(socket, service.proxyProtocol, client?.endpoint);
   const pump = pumpTunnel(socket, duplex, { idleTimeoutMs: service.idleTimeoutMs });
   tunnel.attach(pump);
   const base = { hybridConnection: host.hybridConnection, service: service.name, tunnelId: tunnel.id };
@@ -381,6 +398,14 @@ export class SessionTunnel implements LiveTunnel {
     this.ended = true;
     this.resolveDone();
   }
+}
+
+/** The fields that name a tunnel in a summarised log line (the per-tunnel logger carries them otherwise). */
+function who(
+  tunnelId: string,
+  client: TunnelClient | undefined,
+): { tunnelId: string; clientAddress?: string } {
+  return { tunnelId, ...(client && { clientAddress: client.text }) };
 }
 
 /** What a tunnel's connect headers (or a warm connection's metadata) say about its client. */

@@ -1,4 +1,5 @@
 import { classifyTunnelEnd, classifyTunnelFailure } from '../../../../modules/relay-gateway/src/reasons';
+import { failureMetricReason } from '../../../../modules/relay-gateway/src/observability';
 import { tunnelErrorForCode } from '../../../../modules/common/src/tunnel';
 import { RelayError } from '../../../../modules/common/src/hc/errors';
 
@@ -28,5 +29,12 @@ describe('classifyTunnelEnd', () => {
   it('maps a message above the size bound to message-too-big', () => {
     expect(classifyTunnelEnd(tunnelErrorForCode(1009))).toBe('message-too-big');
     expect(classifyTunnelEnd(tunnelErrorForCode(4410))).toBe('peer-reset');
+  });
+});
+
+describe('failureMetricReason', () => {
+  it('gives a message above the size bound its own label, not other', () => {
+    expect(failureMetricReason(classifyTunnelFailure(tunnelErrorForCode(1009, '')))).toBe('message_too_big');
+    expect(failureMetricReason('relay-timeout')).toBe('other');
   });
 });

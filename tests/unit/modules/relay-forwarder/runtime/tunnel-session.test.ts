@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import pino from 'pino';
 import type WebSocket from 'ws';
 import { dialTarget, parseTarget } from '../../../../../modules/common/src/net/target';
+import { RepeatLog } from '../../../../../modules/common/src/repeat-log';
 import { encodePreamble } from '../../../../../modules/common/src/tunnel/preamble';
 import type { ServiceConfig } from '../../../../../modules/relay-forwarder/src/config/types';
 import {
@@ -66,6 +67,7 @@ function makeHost(services: ServiceConfig[], overrides: Partial<TunnelSessionHos
     register: (t) => tunnels.add(t),
     unregister: (t) => tunnels.delete(t),
     log: pino({ level: 'silent' }),
+    refusalLog: new RepeatLog(pino({ level: 'silent' })),
     events: { opened: () => undefined, closed: (e) => closes.push(e), refused: (e) => refusals.push(e) },
     signal: shutdown.signal,
     tunnels,
@@ -229,5 +231,39 @@ describe('runTunnelSession', () => {
     expect((await closed).code).toBe(1001);
     await session;
     expect(host.refusedBefore).toEqual([]);
+  });
+
+  it('summarises repeated refusals per service and reason instead of writing a line each', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const refusalLog = new RepeatLog(logger, { intervalMs: 60_000 });
+    const host = makeHost([service('db', '127.0.0.1:1', { enabled: false })], { log: logger, refusalLog });
+    const pairs = [pair, ...(await Promise.all([1, 2, 3, 4].map(() => openWsPair())))];
+    try {
+      for (const [i, p] of pairs.entries()) {
+        const closed = closeOf(p.sender);
+        const session = runTunnelSession(
+          p.listener,
+          { id: `conn-${i}`, address: 'wss://unused', connectHeaders: {} },
+          host,
+        );
+        p.sender.send(encodePreamble(i % 2 === 0 ? 'db' : 'nope'));
+        await session;
+        expect((await closed).code).toBe(i % 2 === 0 ? 4403 : 4404);
+      }
+      refusalLog.close();
+    } finally {
+      await Promise.all(pairs.slice(1).map((p) => p.close()));
+    }
+    const refused = lines.filter((l) => l.msg === 'tunnel refused');
+    // The first of each key at once, the rest as one line with their count.
+    expect(refused.map((l) => [l.portName, l.reason, l.count])).toEqual([
+      ['db', 'disabled', 1],
+      ['nope', 'unknown-service', 1],
+      ['db', 'disabled', 2],
+      ['nope', 'unknown-service', 1],
+    ]);
+    expect(refused[2]).toMatchObject({ closeCode: 4403, tunnelId: 'conn-4' });
+    expect(host.refusals).toHaveLength(5);
   });
 });
