@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import type { AcceptRequest } from '../../../common/src/hc/accept-message';
 import type { Logger } from '../../../common/src/log';
@@ -42,6 +43,10 @@ export interface TunnelSessionHost {
   readonly warmPreambleTimeoutMs?: number;
   /** Counts a warm connection on arrival. */
   countWarm?(): void;
+  /** Streams served at once on one multiplexed connection (default 1,024); 0 refuses to multiplex. */
+  readonly muxMaxStreams?: number;
+  /** Counts a multiplexed connection on arrival. */
+  countMux?(): void;
   /** Aborted when the hybrid connection shuts down: stops waiting for preambles. */
   readonly signal: AbortSignal;
   /** Dials a target; `dialTarget` unless a test needs a peer that never answers. */
@@ -181,7 +186,33 @@ export async function runTunnelSession(
     const headers = withWarmMeta(request.connectHeaders, tunnelRequest.metadata);
     ({ origin, client, log } = describeClient(headers, acceptedAtMs, host.log, tunnelId));
   }
+  await serveTunnelRequest(tunnelRequest, tunnelId, { origin, client, log }, host);
+}
 
+/** A request for a service, from a preamble (classic connection) or an `OPEN` frame (a multiplexed stream). */
+export interface ServedRequest {
+  readonly portName: string;
+  /** Aborted when the sender goes away before an answer. */
+  readonly signal: AbortSignal;
+  /** Answers with success and returns the byte stream; throws if the sender left. */
+  confirm(): Duplex;
+  /** Answers with a failure close code (see ListenerTunnelRequest.fail). */
+  fail(cause: unknown, reason?: string): void;
+}
+
+/** Who a request's client is, as its headers say (see describeClient). */
+export type RequestClient = ReturnType<typeof describeClient>;
+
+/**
+ * Serves a request whose port name is known: picks the service, enforces its connection limit, dials its target,
+ * then confirms and pumps bytes or fails with the precise close code. Never throws.
+ */
+export async function serveTunnelRequest(
+  tunnelRequest: ServedRequest,
+  tunnelId: string,
+  { origin, client, log }: RequestClient,
+  host: TunnelSessionHost,
+): Promise<void> {
   const portName = tunnelRequest.portName;
   const service = host.service(portName);
   const refuse = (
@@ -232,7 +263,7 @@ export async function runTunnelSession(
 }
 
 async function serve(
-  tunnelRequest: ListenerTunnelRequest,
+  tunnelRequest: ServedRequest,
   service: ServiceConfig,
   tunnel: SessionTunnel,
   counters: ServiceCounters,
@@ -356,7 +387,7 @@ class SessionTunnel implements LiveTunnel {
 }
 
 /** What a tunnel's connect headers (or a warm connection's metadata) say about its client. */
-function describeClient(
+export function describeClient(
   headers: ConnectHeaders,
   acceptedAtMs: number,
   hostLog: Logger,
