@@ -288,6 +288,7 @@ export class RouteRuntime {
         connectTimeoutMs: route.connectTimeoutMs,
         idleTimeoutMs: route.idleTimeoutMs,
         warm: { maxSize: route.warmConnections, maxIdleMs: route.warmMaxIdleMs },
+        ...(route.multiplex && { mux: { maxConnections: route.muxConnections } }),
         ...(client && { client }),
         ...(clientCertificate && { clientCertificate }),
       },
