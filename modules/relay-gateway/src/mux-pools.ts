@@ -50,8 +50,8 @@ export interface MuxPoolStats {
   readonly connections: number;
   readonly streams: number;
   readonly opened: number;
-  /** Whether the last listener asked accepted multiplexing (false until known). */
-  readonly supported: boolean;
+  /** Whether the last listener asked accepted multiplexing (undefined until one answered or timed out). */
+  readonly supported: boolean | undefined;
 }
 
 class MuxPool {
@@ -59,7 +59,7 @@ class MuxPool {
   private opening = 0;
   private notBeforeMs = 0;
   private opened = 0;
-  private supported = false;
+  private supported: boolean | undefined;
   private closed = false;
   private readonly shutdown = new AbortController();
   private readonly sweep: NodeJS.Timeout;
