@@ -54,6 +54,9 @@ export interface MuxPoolStats {
   readonly supported: boolean | undefined;
 }
 
+/** Connections kept while clients come (within the route's bound), so they land on different listeners. */
+const MIN_SPREAD_CONNECTIONS = 2;
+
 class MuxPool {
   private readonly connections: MuxConnection[] = [];
   private opening = 0;
@@ -81,9 +84,12 @@ class MuxPool {
     for (const c of this.connections) {
       if (c.session.canOpen && (!best || c.session.activeStreams < best.session.activeStreams)) best = c;
     }
-    // Another connection once the least loaded is half full, so a burst never waits for a stream slot.
+    // Another connection once the least loaded is half full, so a burst never waits for a stream slot; and at
+    // least two while clients come, so the relay spreads them over the forwarder's listeners (and replicas): one
+    // forwarder lost then resets only the streams it carried.
     const crowded = !best || best.session.activeStreams * 2 >= best.session.maxStreams;
-    if (crowded && this.live() + this.opening < maxConnections) this.grow();
+    const spread = this.live() < Math.min(MIN_SPREAD_CONNECTIONS, maxConnections);
+    if ((crowded || spread) && this.live() + this.opening < maxConnections) this.grow();
     return best;
   }
 
