@@ -193,8 +193,13 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements MuxStr
     try {
       for (const frame of decodeFrames(data as Buffer)) this.handle(frame);
     } catch (err) {
-      if (!(err instanceof MuxProtocolError)) throw err;
-      this.protocolError(err.message);
+      if (err instanceof MuxProtocolError) return this.protocolError(err.message);
+      // A bug here must cost this connection's streams, never the process (this runs in ws's 'message' event).
+      this.abort(
+        new TunnelError('TUNNEL_REMOTE_ERROR', 'mux: internal error', true, TunnelCloseCode.INTERNAL_ERROR, {
+          cause: err,
+        }),
+      );
     }
   };
 
