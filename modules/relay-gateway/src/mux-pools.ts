@@ -108,8 +108,9 @@ class MuxPool {
     for (const c of this.connections) c.session.goAway();
   }
 
+  /** Connections that count toward the bound: every one not draining, full or not. */
   private live(): number {
-    return this.connections.filter((c) => c.session.canOpen).length;
+    return this.connections.filter((c) => !c.session.isDraining).length;
   }
 
   private grow(): void {

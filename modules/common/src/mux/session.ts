@@ -114,6 +114,11 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements MuxStr
     );
   }
 
+  /** True once either end sent GOAWAY or the WebSocket closed: the connection takes no new stream, ever. */
+  get isDraining(): boolean {
+    return this.closed || this.localGoAway || this.remoteGoAway || this.nextStreamId > MUX_MAX_STREAM_ID;
+  }
+
   /** True once the WebSocket closed. */
   get isClosed(): boolean {
     return this.closed;
