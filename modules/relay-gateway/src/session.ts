@@ -140,7 +140,9 @@ export class ClientSession implements LiveBytes {
           ...clientAddressHeaders(this.remoteAddress, this.remotePort),
           ...clientCertHeaders(settings.clientCertificate),
         },
-        onRelayConnected: () => {
+        onRelayConnected: (relayConnectionId) => {
+          // A stream's own id, or (a classic connection after a stale stream) the client's again.
+          this.relayConnectionId = relayConnectionId ?? this.id;
           this.relayConnected = true;
           onRelayConnected();
         },

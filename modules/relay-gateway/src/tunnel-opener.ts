@@ -37,8 +37,11 @@ export interface TunnelRequest {
   readonly signal: AbortSignal;
   /** Extra connect-request headers (W3C trace context); the relay hands them to the forwarder as connectHeaders. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Called once the relay accepted the connect request (what is left is the forwarder's dial and reply). */
-  readonly onRelayConnected?: () => void;
+  /**
+   * Called once the relay accepted the connect request (what is left is the forwarder's dial and reply), with the
+   * relay tracking id the forwarder will see when it is not `connectionId` (a multiplexed stream's).
+   */
+  readonly onRelayConnected?: (relayConnectionId?: string) => void;
   /** The route's pre-warmed connection pool (absent or maxSize 0: every tunnel opens cold). */
   readonly warm?: WarmPoolSettings;
   /** Multiplexed streams (absent: one relay connection per client). */
@@ -174,9 +177,10 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
     if (!encodeOpenMeta(meta)) return undefined; // headers that cannot travel in OPEN: classic, with connect headers
     const connection = muxPools.take(request.hybridConnection, request.mux);
     if (!connection) return undefined;
-    // The relay accepted this connection long ago: only the forwarder's answer is left.
-    request.onRelayConnected?.();
     const stream = connection.session.openStream(meta);
+    // The relay accepted this connection long ago: only the forwarder's answer is left. Even a refusal is then
+    // known to the forwarder by the stream's tunnel id.
+    request.onRelayConnected?.(`${connection.id}/${stream.id}`);
     const onAbort = (): void => {
       stream.destroy();
     };
