@@ -66,6 +66,8 @@ class MuxPool {
   private closed = false;
   private readonly shutdown = new AbortController();
   private readonly sweep: NodeJS.Timeout;
+  /** Routes whose clients use this pool; when the last one is released the pool closes (nothing held). */
+  readonly routes = new Set<string>();
 
   constructor(
     readonly hybridConnection: GatewayHybridConnection,
@@ -178,7 +180,7 @@ export class MuxPools {
   ) {}
 
   /** A mux connection with room for a stream to `hc`, or undefined (the client goes one connection per client). */
-  take(hc: GatewayHybridConnection, settings: MuxSettings): MuxConnection | undefined {
+  take(hc: GatewayHybridConnection, settings: MuxSettings, routeId = ''): MuxConnection | undefined {
     if (this.closed || settings.maxConnections <= 0) return undefined;
     const key = `${hc.namespace}/${hc.path}`;
     let pool = this.pools.get(key);
@@ -190,7 +192,17 @@ export class MuxPools {
       pool = new MuxPool(hc, this.open, this.logger, this.timing);
       this.pools.set(key, pool);
     }
+    pool.routes.add(routeId);
     return pool.take(settings.maxConnections);
+  }
+
+  /** A route's port closed (removed, disabled, rebound): a pool no route uses any more drains and closes. */
+  release(routeId: string): void {
+    for (const [key, pool] of this.pools) {
+      if (!pool.routes.delete(routeId) || pool.routes.size > 0) continue;
+      pool.close();
+      this.pools.delete(key);
+    }
   }
 
   /** Counters of the pool of `hc`, if any. */

@@ -175,7 +175,7 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
     if (!request.mux) return undefined;
     const meta = { port: request.service, headers: request.headers ?? {} };
     if (!encodeOpenMeta(meta)) return undefined; // headers that cannot travel in OPEN: classic, with connect headers
-    const connection = muxPools.take(request.hybridConnection, request.mux);
+    const connection = muxPools.take(request.hybridConnection, request.mux, request.routeId);
     if (!connection) return undefined;
     const stream = connection.session.openStream(meta);
     // The relay accepted this connection long ago: only the forwarder's answer is left. Even a refusal is then
@@ -233,7 +233,10 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
     }
     return cold(request);
   };
-  opener.releaseRoute = (routeId) => pools.release(routeId);
+  opener.releaseRoute = (routeId) => {
+    pools.release(routeId);
+    muxPools.release(routeId);
+  };
   opener.close = () => {
     pools.close();
     muxPools.close();

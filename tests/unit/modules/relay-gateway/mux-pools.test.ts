@@ -102,6 +102,19 @@ describe('MuxPools', () => {
     expect(calls).toBe(asked);
   });
 
+  it('closes a pool once no route uses it (the last route released), and keeps it while one does', async () => {
+    const { open } = await listener(8);
+    const pools = new MuxPools(open);
+    cleanups.push(() => pools.close());
+    pools.take(HC, { maxConnections: 2 }, 'a');
+    pools.take(HC, { maxConnections: 2 }, 'b');
+    await until(() => pools.stats(HC)?.connections === 2, 'two connections');
+    pools.release('a');
+    expect(pools.stats(HC)?.connections).toBe(2);
+    pools.release('b');
+    expect(pools.stats(HC)).toBeUndefined();
+  });
+
   it('starts a new pool when the hybrid connection object (its credential) changes', async () => {
     const { open, calls } = await listener(8);
     const pools = new MuxPools(open);
