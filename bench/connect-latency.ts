@@ -1,6 +1,7 @@
 // Connect + 1-byte echo latency through the real relay-gateway and relay-forwarder (in this process) and the
 // sandbox relay over TLS, with the relay's `none` and `azure` latency profiles: cold connections with full TLS
-// handshakes, cold connections resuming TLS sessions, and pre-warmed connections. Prints a table and JSON.
+// handshakes, cold connections resuming TLS sessions, pre-warmed connections, and multiplexed streams over a relay
+// connection opened before (`mux`). Prints a table and JSON.
 // Run: npm run bench:connect [-- --samples 40 --gap-ms 100 --profiles none,azure]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
@@ -14,8 +15,8 @@ import { startGatewayFromFile } from '../modules/relay-gateway/src/file-app';
 import { startSandboxRelay } from '../sandbox/src/relay';
 import { summarize, type LatencySummary } from './workloads/percentiles';
 
-type Mode = 'cold-full-tls' | 'cold-resumed-tls' | 'warm';
-const MODES: readonly Mode[] = ['cold-full-tls', 'cold-resumed-tls', 'warm'];
+type Mode = 'cold-full-tls' | 'cold-resumed-tls' | 'warm' | 'mux';
+const MODES: readonly Mode[] = ['cold-full-tls', 'cold-resumed-tls', 'warm', 'mux'];
 /** Clients per mode before measuring (the first profile of a run otherwise pays the JIT's warm-up). */
 const WARMUP = 15;
 
@@ -71,20 +72,23 @@ async function measureProfile(
       },
     }),
   );
-  const route = (warmConnections: number) => ({
+  // A route selects its mode: `multiplex` (streams over a few long-lived relay connections) or one relay
+  // connection per client, warm (pre-opened) or cold.
+  const route = (warmConnections: number, multiplex = false) => ({
     port: 0,
     bindAddress: '127.0.0.1',
     hybridConnection: 'bench',
     service: 'echo',
     allow: ['127.0.0.0/8'],
     warmConnections,
+    multiplex,
   });
   await writeFile(
     gatewayPath,
     JSON.stringify({
       schemaVersion: 1,
       hybridConnections: { bench: { connectionString: send } },
-      routes: { cold: route(0), warm: route(2) },
+      routes: { cold: route(0), warm: route(2), mux: route(0, true) },
     }),
   );
   const tls = { ca: relay.caPem };
@@ -105,9 +109,9 @@ async function measureProfile(
       await sleep(100);
     }
     for (const mode of MODES) {
-      const port = portOf(mode === 'warm' ? 'warm' : 'cold');
+      const port = portOf(mode === 'warm' || mode === 'mux' ? mode : 'cold');
       const times: number[] = [];
-      // Unmeasured clients first: JIT warmed up, TLS sessions cached, the warm pool filled.
+      // Unmeasured clients first: JIT warmed up, TLS sessions cached, the warm pool filled, the mux connection open.
       for (let i = 0; i < samples + WARMUP; i++) {
         if (mode === 'cold-full-tls') relayTlsSessions.clear();
         const ms = await connectAndEcho(port);
@@ -115,8 +119,11 @@ async function measureProfile(
         await sleep(gapMs);
       }
       results[mode] = summarize(times);
-      const warmSeen = forwarder.forwarder.state().hybridConnections.bench?.warmConnections ?? 0;
-      process.stderr.write(`${profile} ${mode}: forwarder has seen ${warmSeen} warm connections so far\n`);
+      const seen = forwarder.forwarder.state().hybridConnections.bench;
+      process.stderr.write(
+        `${profile} ${mode}: forwarder has seen ${seen?.warmConnections ?? 0} warm and ` +
+          `${seen?.muxConnections ?? 0} multiplexed connections so far\n`,
+      );
     }
   } finally {
     await gateway.stop(0);

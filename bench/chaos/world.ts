@@ -148,6 +148,8 @@ export class ChaosWorld {
       // No pre-warmed connections: "held" compares socket counts with the baseline, and a warm pool grows with
       // demand by design (released with its route: tests/integration/relay-gateway-warm*.test.ts).
       warmConnections: 0,
+      // Nor multiplexed ones, held the same way (a chaos case with mux streams is still to be written).
+      multiplex: false,
     });
     await writeFile(
       join(dir, 'gateway.json'),

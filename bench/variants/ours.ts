@@ -93,6 +93,9 @@ export const oursVariant: VariantDefinition = {
             allow: ['127.0.0.0/8'],
             maxConnections: MAX_CONNECTIONS,
             warmConnections: WARM_CONNECTIONS,
+            // One relay connection per client (warm or cold), as measured so far; a multiplexed mode holds up
+            // to muxConnections idle relay connections (idleRelayConnections below would have to count them).
+            multiplex: false,
           },
         },
       }),

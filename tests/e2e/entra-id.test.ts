@@ -156,6 +156,7 @@ function gatewayRoute(world: E2eWorld): Record<string, unknown> {
     allow: ['127.0.0.0/8'],
     // Every relay connection the relay counts is a client's own (a warm pool would add its refills to the 403s).
     warmConnections: 0,
+    multiplex: false,
   };
 }
 

@@ -28,8 +28,14 @@ describe('e2e warm connections carry the client metadata', () => {
         v1: { target: `127.0.0.1:${target.port}`, proxyProtocol: 'v1' },
         v2: { target: `127.0.0.1:${target.port}`, proxyProtocol: 'v2' },
       }),
-      // Warm connections are on by default: the routes say nothing about them.
-      routes: { v1: e2eRoute('v1'), v2: e2eRoute('v2') },
+      // Warm connections are on by default: the routes say nothing about them (multiplexing, on by default too,
+      // is switched off on these; the m1/m2 routes carry the same clients as multiplexed streams).
+      routes: {
+        v1: e2eRoute('v1', { multiplex: false }),
+        v2: e2eRoute('v2', { multiplex: false }),
+        m1: e2eRoute('v1', { warmConnections: 0 }),
+        m2: e2eRoute('v2', { warmConnections: 0 }),
+      },
     });
   });
 
@@ -81,6 +87,44 @@ describe('e2e warm connections carry the client metadata', () => {
                 locals.includes(l.clientAddress as string),
             ),
           'the forwarder logging the warm tunnel with the client address',
+        );
+      }
+    },
+    60_000,
+  );
+
+  const muxLines = (): Line[] =>
+    gatewayLines.filter((l) => l.msg === 'tunnel opened as a multiplexed stream');
+
+  it.each([
+    ['m1', 1],
+    ['m2', 2],
+  ])(
+    'a client on a multiplexed stream (route %s): the target sees its address in PROXY v%s, the forwarder logs it',
+    async (route, version) => {
+      const muxBefore = muxLines().length;
+      const locals: string[] = [];
+      // The first client opens classic while the mux connection opens behind it; a later one is a stream.
+      for (let i = 0; i < 40 && muxLines().length === muxBefore; i++) {
+        const payload = patternBytes(64 * 1024 + i, 10 * version + i);
+        const { local, seen } = await send(route, payload);
+        locals.push(local);
+        expect(seen).toEqual({ version, source: local, sha256: sha(payload) });
+        await sleep(100);
+      }
+      const used = muxLines().slice(muxBefore);
+      expect(used.length).toBeGreaterThan(0);
+      for (const line of used) {
+        const tunnelId = `${line.relayConnectionId as string}/${line.streamId as number}`;
+        await eventually(
+          () =>
+            forwarderLines.some(
+              (l) =>
+                l.msg === 'tunnel closed' &&
+                l.tunnelId === tunnelId &&
+                locals.includes(l.clientAddress as string),
+            ),
+          'the forwarder logging the stream with the client address',
         );
       }
     },

@@ -202,9 +202,14 @@ describe('relay-gateway configuration file (sandbox relay, TLS)', () => {
       path: 'site-a',
       sasToken: token,
     });
-    // Without warm connections: one opened before the key changed would still carry a client (like a live tunnel,
-    // it was authorized when it was opened); this test is about new handshakes.
-    await start(doc({ echo: route('echo', { warmConnections: 0 }) }, tokenHc(world.sendToken(60_000))));
+    // Without warm or multiplexed connections: one opened before the key changed would still carry a client (like
+    // a live tunnel, it was authorized when it was opened); this test is about new handshakes.
+    await start(
+      doc(
+        { echo: route('echo', { warmConnections: 0, multiplex: false }) },
+        tokenHc(world.sendToken(60_000)),
+      ),
+    );
     const port = routePort(app!.gateway, 'echo');
     const live = await connectClient(port);
     live.socket.write('old ');
@@ -217,7 +222,10 @@ describe('relay-gateway configuration file (sandbox relay, TLS)', () => {
     expect(app!.gateway.state().routes.echo!.counters.failed).toEqual({ unauthorized: 1 });
 
     const verdict = await rewrite(
-      doc({ echo: route('echo', { warmConnections: 0 }) }, tokenHc(world.sendToken(120_000))),
+      doc(
+        { echo: route('echo', { warmConnections: 0, multiplex: false }) },
+        tokenHc(world.sendToken(120_000)),
+      ),
     );
     expect(verdict).toMatchObject({ diff: { credentialsChanged: ['siteA'], routesUnchanged: ['echo'] } });
     expect(await echoes(port, 'new token')).toBe(true);

@@ -25,6 +25,8 @@ it('opens a warm connection after the first client and closes it when the route 
     hybridConnection: 'siteA',
     service: 'echo',
     allow: ['127.0.0.0/8'],
+    // The warm pool alone: a multiplexed connection would be one more relay connection (tests/e2e/mux.test.ts).
+    multiplex: false,
   };
   await world.writeConfig(document({ echo }));
   const app = await world.startGateway();

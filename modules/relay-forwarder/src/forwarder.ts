@@ -39,6 +39,8 @@ export interface ForwarderOptions {
   readonly preambleTimeoutMs?: number;
   /** The same for a connection a gateway opened ahead of a client (`x-hrf-warm`); default 120 s. */
   readonly warmPreambleTimeoutMs?: number;
+  /** Streams served at once on one multiplexed relay connection (default 1,024); 0 refuses multiplexing. */
+  readonly muxMaxStreams?: number;
   /** Clock for the token expiry check. */
   readonly nowMs?: () => number;
 }
@@ -151,6 +153,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
         ...(this.options.warmPreambleTimeoutMs !== undefined && {
           warmPreambleTimeoutMs: this.options.warmPreambleTimeoutMs,
         }),
+        ...(this.options.muxMaxStreams !== undefined && { muxMaxStreams: this.options.muxMaxStreams }),
       });
       this.runtimes.set(hc.name, runtime);
       runtime.start();

@@ -31,6 +31,8 @@ export interface RefusedEvent {
 export interface TunnelFailedEvent extends ConnectionEventBase {
   readonly reason: TunnelFailureReason;
   readonly error: unknown;
+  /** The relay tracking id the forwarder saw, when not `connectionId` (a multiplexed stream's). */
+  readonly relayConnectionId?: string;
 }
 
 /** A tunneled connection that ended; `reason` is set when it ended abnormally. */

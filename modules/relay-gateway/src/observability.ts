@@ -152,10 +152,13 @@ export function attachGatewayTelemetry(
     connectionId: string;
     reason: TunnelFailureReason;
     error: unknown;
+    relayConnectionId?: string;
   }): void => {
     const t = tracked.get(event.connectionId);
     if (!t) return;
     tracked.delete(event.connectionId);
+    // A stream refused by the forwarder: its span there names the stream's tracking id.
+    if (event.relayConnectionId !== undefined) setTrackingId(t.span, event.relayConnectionId);
     metrics.connectionRefused(t.attrs, failureMetricReason(event.reason));
     const message = event.error instanceof Error ? event.error.message : undefined;
     endTunnelSpan(t.span, { error: { code: event.reason, ...(message !== undefined && { message }) } });

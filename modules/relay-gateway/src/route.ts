@@ -288,6 +288,7 @@ export class RouteRuntime {
         connectTimeoutMs: route.connectTimeoutMs,
         idleTimeoutMs: route.idleTimeoutMs,
         warm: { maxSize: route.warmConnections, maxIdleMs: route.warmMaxIdleMs },
+        ...(route.multiplex && { mux: { maxConnections: route.muxConnections } }),
         ...(client && { client }),
         ...(clientCertificate && { clientCertificate }),
       },
@@ -362,10 +363,21 @@ export class RouteRuntime {
       // names the cause too, for readers who only see message text.
       this.log(
         'warn',
-        { ...base, reason: result.reason, ...error, durationMs },
+        {
+          ...base,
+          ...(session.relayConnectionId !== session.id && { relayConnectionId: session.relayConnectionId }),
+          reason: result.reason,
+          ...error,
+          durationMs,
+        },
         `tunnel failed: ${result.reason.replace(/-/g, ' ')}`,
       );
-      this.ctx.events.emit('tunnel-failed', { ...base, reason: result.reason, error: result.error });
+      this.ctx.events.emit('tunnel-failed', {
+        ...base,
+        reason: result.reason,
+        error: result.error,
+        ...(session.relayConnectionId !== session.id && { relayConnectionId: session.relayConnectionId }),
+      });
       return;
     }
     this.counters.countEnded(result, result.reason);

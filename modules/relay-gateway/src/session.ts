@@ -13,6 +13,7 @@ import {
 import type { LiveBytes } from './stats';
 import type { TunnelOpener } from './tunnel-opener';
 import type { WarmPoolSettings } from './warm-pool';
+import type { MuxSettings } from './mux-pools';
 
 /** What one client connection needs from its route, fixed when the client is admitted. */
 export interface SessionSettings {
@@ -24,6 +25,8 @@ export interface SessionSettings {
   readonly idleTimeoutMs: number;
   /** The route's warm pool settings (absent: always cold). */
   readonly warm?: WarmPoolSettings;
+  /** Multiplexed streams for this route's clients (absent: one relay connection per client). */
+  readonly mux?: MuxSettings;
   /** The original client a trusted front announced with the PROXY protocol (else the socket's peer). */
   readonly client?: SocketEndpoint;
   /** The client certificate an mTLS route verified. */
@@ -137,11 +140,14 @@ export class ClientSession implements LiveBytes {
           ...clientAddressHeaders(this.remoteAddress, this.remotePort),
           ...clientCertHeaders(settings.clientCertificate),
         },
-        onRelayConnected: () => {
+        onRelayConnected: (relayConnectionId) => {
+          // A stream's own id, or (a classic connection after a stale stream) the client's again.
+          this.relayConnectionId = relayConnectionId ?? this.id;
           this.relayConnected = true;
           onRelayConnected();
         },
         ...(settings.warm && { warm: settings.warm }),
+        ...(settings.mux && { mux: settings.mux }),
       });
       // The opener may have won a race against an abort: the tunnel is not wanted any more.
       if (this.opening.signal.aborted) {

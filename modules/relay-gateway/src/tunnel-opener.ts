@@ -13,6 +13,17 @@ import type { GatewayHybridConnection } from './config/types';
 import { isStaleWarmFailure, WarmPools, type WarmPoolTiming } from './warm-pools';
 import { WARM_HEADER, type WarmPoolSettings } from './warm-pool';
 import { encodeWarmMeta, WARM_META_ANNOUNCE_FRAME } from '../../common/src/tunnel/warm-meta';
+import { startMuxOpener } from '../../common/src/mux/handshake';
+import { DEFAULT_MUX_MAX_STREAMS, muxOfferHeaders } from '../../common/src/mux/negotiate';
+import { encodeOpenMeta } from '../../common/src/mux/open-meta';
+import { TunnelError } from '../../common/src/tunnel/errors';
+import {
+  DEFAULT_MUX_TIMING,
+  MuxPools,
+  type MuxPoolStats,
+  type MuxPoolTiming,
+  type MuxSettings,
+} from './mux-pools';
 
 /** What a route asks for when a client is admitted. */
 export interface TunnelRequest {
@@ -28,12 +39,17 @@ export interface TunnelRequest {
   readonly signal: AbortSignal;
   /** Extra connect-request headers (W3C trace context); the relay hands them to the forwarder as connectHeaders. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Called once the relay accepted the connect request (what is left is the forwarder's dial and reply). */
-  readonly onRelayConnected?: () => void;
+  /**
+   * Called once the relay accepted the connect request (what is left is the forwarder's dial and reply), with the
+   * relay tracking id the forwarder will see when it is not `connectionId` (a multiplexed stream's).
+   */
+  readonly onRelayConnected?: (relayConnectionId?: string) => void;
   /** The route's pre-warmed connection pool (absent or maxSize 0: every tunnel opens cold). */
   readonly warm?: WarmPoolSettings;
   /** Datagram mode (a UDP flow): always cold, no half-close offer, the preamble's mode byte 1. */
   readonly mode?: PreambleModeValue;
+  /** Multiplexed streams (absent: one relay connection per client). */
+  readonly mux?: MuxSettings;
 }
 
 /** An open tunnel: a byte stream to the forwarder's target. */
@@ -54,6 +70,8 @@ export interface TunnelOpener {
   releaseRoute?(routeId: string): void;
   /** Closes every warm connection and keeps no more (shutdown). */
   close?(): void;
+  /** Counters of the multiplexed connections to a hybrid connection (diagnostics, tests). */
+  muxStats?(hc: GatewayHybridConnection): MuxPoolStats | undefined;
 }
 
 /** Options for createRelayTunnelOpener. */
@@ -65,6 +83,10 @@ export interface RelayTunnelOpenerOptions {
   readonly logger?: RelayLogger;
   /** Warm pool timing (tests shorten it). */
   readonly warmTiming?: WarmPoolTiming;
+  /** Mux pool timing (tests shorten it). */
+  readonly muxTiming?: MuxPoolTiming;
+  /** Streams one mux connection carries at most (the listener's announced bound may lower it); default 1,024. */
+  readonly muxStreamsPerConnection?: number;
 }
 
 /**
@@ -143,9 +165,63 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
     options.warmTiming,
   );
 
+  const muxPools = new MuxPools(
+    async (hc, id, signal) => {
+      const ws = await connectHybridConnection(endpointFor(hc), {
+        id,
+        headers: muxOfferHeaders(),
+        timeoutMs: 30_000,
+        signal,
+        ...(options.logger && { logger: options.logger }),
+      });
+      return startMuxOpener(ws, {
+        maxStreams: options.muxStreamsPerConnection ?? DEFAULT_MUX_MAX_STREAMS,
+        pingIntervalMs: (options.muxTiming ?? DEFAULT_MUX_TIMING).pingIntervalMs,
+        signal,
+      });
+    },
+    options.logger,
+    options.muxTiming,
+  );
+
+  /** A stream on a mux connection, or undefined when none is ready or the stream went stale (go classic). */
+  const viaMux = async (request: TunnelRequest): Promise<OpenedTunnel | undefined> => {
+    if (!request.mux) return undefined;
+    const meta = { port: request.service, headers: request.headers ?? {} };
+    if (!encodeOpenMeta(meta)) return undefined; // headers that cannot travel in OPEN: classic, with connect headers
+    const connection = muxPools.take(request.hybridConnection, request.mux, request.routeId);
+    if (!connection) return undefined;
+    const stream = connection.session.openStream(meta);
+    // The relay accepted this connection long ago: only the forwarder's answer is left. Even a refusal is then
+    // known to the forwarder by the stream's tunnel id.
+    request.onRelayConnected?.(`${connection.id}/${stream.id}`);
+    const onAbort = (): void => {
+      stream.destroy();
+    };
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await stream.accepted;
+    } catch (err) {
+      if (request.signal.aborted)
+        throw new TunnelError('TUNNEL_ABORTED', 'aborted while the stream opened', false);
+      // The connection died or went away before the forwarder saw the stream: nothing reached it, go classic.
+      if (isStaleWarmFailure(err)) return undefined;
+      throw err;
+    } finally {
+      request.signal.removeEventListener('abort', onAbort);
+    }
+    options.logger?.debug(
+      { connectionId: request.connectionId, relayConnectionId: connection.id, streamId: stream.id },
+      'tunnel opened as a multiplexed stream',
+    );
+    return { duplex: stream, halfClose: true, relayConnectionId: `${connection.id}/${stream.id}` };
+  };
+
   const opener: TunnelOpener = async (request) => {
-    // Warm connections are for TCP clients: a UDP flow is opened once and lives until it is idle.
+    // Warm connections and streams are for TCP clients: a UDP flow is opened once and lives until it is idle.
     if (request.mode === PreambleMode.DATAGRAM) return cold(request);
+    const muxed = await viaMux(request);
+    if (muxed) return muxed;
     // Per-client headers travel in-band on a warm connection (docs/tunnel-protocol.md, "Warm connections").
     const needsMetadata = Object.keys(request.headers ?? {}).length > 0;
     const meta = needsMetadata ? encodeWarmMeta(request.headers!) : undefined;
@@ -173,7 +249,14 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
     }
     return cold(request);
   };
-  opener.releaseRoute = (routeId) => pools.release(routeId);
-  opener.close = () => pools.close();
+  opener.releaseRoute = (routeId) => {
+    pools.release(routeId);
+    muxPools.release(routeId);
+  };
+  opener.close = () => {
+    pools.close();
+    muxPools.close();
+  };
+  opener.muxStats = (hc) => muxPools.stats(hc);
   return opener;
 }

@@ -25,6 +25,8 @@ import {
   type HybridConnectionState,
   type ListenerErrorInfo,
 } from './stats';
+import { offersMux } from '../../../common/src/mux/negotiate';
+import { runMuxConnection } from './mux-connection';
 import {
   runTunnelSession,
   type LiveTunnel,
@@ -64,6 +66,8 @@ export interface HybridConnectionRuntimeOptions {
   readonly preambleTimeoutMs?: number;
   /** The same for a connection a gateway opened ahead of a client (`x-hrf-warm`); default 120 s. */
   readonly warmPreambleTimeoutMs?: number;
+  /** Streams served at once on one multiplexed connection (default 1,024); 0 refuses multiplexing. */
+  readonly muxMaxStreams?: number;
 }
 
 /**
@@ -89,6 +93,7 @@ export class HybridConnectionRuntime {
   /** Counters of control channels already closed, so totals stay monotonic. */
   private retired = { reconnects: 0, tokenRenewals: 0 };
   private warmConnections = 0;
+  private muxConnections = 0;
   private lastError: ListenerErrorInfo | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -250,6 +255,7 @@ export class HybridConnectionRuntime {
       services,
       drainingTunnels: draining.length,
       ...(this.warmConnections > 0 && { warmConnections: this.warmConnections }),
+      ...(this.muxConnections > 0 && { muxConnections: this.muxConnections }),
     };
   }
 
@@ -354,7 +360,9 @@ export class HybridConnectionRuntime {
       ws.close(1001, 'going away');
       return;
     }
-    this.track(this.sessions, runTunnelSession(ws, request, this.host));
+    // A gateway offering multiplexed streams: this connection carries many tunnels (docs/tunnel-protocol.md).
+    const mux = this.host.muxMaxStreams !== 0 && offersMux(request.connectHeaders);
+    this.track(this.sessions, (mux ? runMuxConnection : runTunnelSession)(ws, request, this.host));
   }
 
   private noteError(error: RelayError, stateChanged = true): void {
@@ -406,6 +414,10 @@ export class HybridConnectionRuntime {
       warmPreambleTimeoutMs: this.options.warmPreambleTimeoutMs ?? DEFAULT_WARM_PREAMBLE_TIMEOUT_MS,
       countWarm: () => {
         this.warmConnections += 1;
+      },
+      ...(this.options.muxMaxStreams !== undefined && { muxMaxStreams: this.options.muxMaxStreams }),
+      countMux: () => {
+        this.muxConnections += 1;
       },
     };
   }

@@ -120,6 +120,8 @@ export interface HybridConnectionState {
   readonly drainingTunnels: number;
   /** Relay connections a gateway opened ahead of a client (`x-hrf-warm`), used or not; absent while 0. */
   readonly warmConnections?: number;
+  /** Multiplexed relay connections accepted since start (each carries many tunnels). */
+  readonly muxConnections?: number;
 }
 
 /** State of the whole forwarder, for twin reporting and metrics. */

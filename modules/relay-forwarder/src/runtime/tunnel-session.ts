@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import type { AcceptRequest } from '../../../common/src/hc/accept-message';
 import type { Logger } from '../../../common/src/log';
@@ -14,7 +15,7 @@ import { clientOfTunnel, sendProxyHeader, type TunnelClient } from './client-ori
 import type { ConnectHeaders } from '../../../common/src/tunnel/half-close';
 import { WARM_META_ANNOUNCE_FRAME, withWarmMeta } from '../../../common/src/tunnel/warm-meta';
 import type { ConnectionRefusalReason, ServiceCounters, ServiceRefusalReason } from './stats';
-import { PreambleMode } from '../../../common/src/tunnel/preamble';
+import { PreambleMode, type PreambleModeValue } from '../../../common/src/tunnel/preamble';
 import { serveDatagrams } from './udp-session';
 
 /**
@@ -49,6 +50,10 @@ export interface TunnelSessionHost {
   readonly warmPreambleTimeoutMs?: number;
   /** Counts a warm connection on arrival. */
   countWarm?(): void;
+  /** Streams served at once on one multiplexed connection (default 1,024); 0 refuses to multiplex. */
+  readonly muxMaxStreams?: number;
+  /** Counts a multiplexed connection on arrival. */
+  countMux?(): void;
   /** Aborted when the hybrid connection shuts down: stops waiting for preambles. */
   readonly signal: AbortSignal;
   /** Datagram drops of udp flows (oversized, backlog) come in floods: summarized per service and cause. */
@@ -197,7 +202,35 @@ export async function runTunnelSession(
     const headers = withWarmMeta(request.connectHeaders, tunnelRequest.metadata);
     ({ origin, client, log } = describeClient(headers, acceptedAtMs, host.log, tunnelId));
   }
+  await serveTunnelRequest(tunnelRequest, tunnelId, { origin, client, log }, host);
+}
 
+/** A request for a service, from a preamble (classic connection) or an `OPEN` frame (a multiplexed stream). */
+export interface ServedRequest {
+  readonly portName: string;
+  /** Datagram mode comes only with a classic connection's preamble; a stream is always stream mode. */
+  readonly mode?: PreambleModeValue;
+  /** Aborted when the sender goes away before an answer. */
+  readonly signal: AbortSignal;
+  /** Answers with success and returns the byte stream; throws if the sender left. */
+  confirm(): Duplex;
+  /** Answers with a failure close code (see ListenerTunnelRequest.fail). */
+  fail(cause: unknown, reason?: string): void;
+}
+
+/** Who a request's client is, as its headers say (see describeClient). */
+export type RequestClient = ReturnType<typeof describeClient>;
+
+/**
+ * Serves a request whose port name is known: picks the service, enforces its connection limit, dials its target,
+ * then confirms and pumps bytes or fails with the precise close code. Never throws.
+ */
+export async function serveTunnelRequest(
+  tunnelRequest: ServedRequest,
+  tunnelId: string,
+  { origin, client, log }: RequestClient,
+  host: TunnelSessionHost,
+): Promise<void> {
   const portName = tunnelRequest.portName;
   const service = host.service(portName);
   const refuse = (
@@ -251,8 +284,18 @@ export async function runTunnelSession(
   const tunnel = new SessionTunnel(tunnelId, service.name, origin);
   host.register(tunnel);
   try {
+    // wantsDatagrams matched service.udp above, so a UDP service here always has a classic connection's request.
     if (service.udp)
-      await serveDatagrams(tunnelRequest, service, service.udp, tunnel, counters, host, log, refuse);
+      await serveDatagrams(
+        tunnelRequest as ListenerTunnelRequest,
+        service,
+        service.udp,
+        tunnel,
+        counters,
+        host,
+        log,
+        refuse,
+      );
     else await serve(tunnelRequest, service, tunnel, counters, host, log, refuse, client);
   } finally {
     counters.active -= 1;
@@ -262,7 +305,7 @@ export async function runTunnelSession(
 }
 
 async function serve(
-  tunnelRequest: ListenerTunnelRequest,
+  tunnelRequest: ServedRequest,
   service: ServiceConfig,
   tunnel: SessionTunnel,
   counters: ServiceCounters,
@@ -409,7 +452,7 @@ function who(
 }
 
 /** What a tunnel's connect headers (or a warm connection's metadata) say about its client. */
-function describeClient(
+export function describeClient(
   headers: ConnectHeaders,
   acceptedAtMs: number,
   hostLog: Logger,

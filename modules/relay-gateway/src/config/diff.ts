@@ -15,6 +15,8 @@ export type RouteField =
   | 'enabled'
   | 'warmConnections'
   | 'warmMaxIdleMs'
+  | 'multiplex'
+  | 'muxConnections'
   | 'acceptProxyProtocol'
   | 'sni'
   | 'mtls';
@@ -31,6 +33,8 @@ const ROUTE_FIELDS: readonly RouteField[] = [
   'enabled',
   'warmConnections',
   'warmMaxIdleMs',
+  'multiplex',
+  'muxConnections',
   'acceptProxyProtocol',
   'sni',
   'mtls',

@@ -130,6 +130,8 @@ function normalizeRoute(
     enabled: typeof entry.enabled === 'boolean' ? entry.enabled : routeDefaults.enabled.default,
     warmConnections: numberOr(entry.warmConnections, routeDefaults.warmConnections.default),
     warmMaxIdleMs: numberOr(entry.warmMaxIdleMs, routeDefaults.warmMaxIdleMs.default),
+    multiplex: typeof entry.multiplex === 'boolean' ? entry.multiplex : routeDefaults.multiplex.default,
+    muxConnections: numberOr(entry.muxConnections, routeDefaults.muxConnections.default),
     ...(acceptProxyProtocol && { acceptProxyProtocol }),
     ...(sni && { sni }),
     ...(mtls && { mtls }),

@@ -46,6 +46,10 @@ export interface GatewayRoute {
   readonly warmConnections: number;
   /** An unused warm connection is closed after this long. */
   readonly warmMaxIdleMs: number;
+  /** Carry clients as streams over multiplexed relay connections when the forwarder accepts them. */
+  readonly multiplex: boolean;
+  /** Upper bound of multiplexed relay connections to the route's hybrid connection. */
+  readonly muxConnections: number;
   /** Set when a trusted front announces each client with the PROXY protocol. */
   readonly acceptProxyProtocol?: AcceptProxyProtocol;
   /** Set when connections are routed by TLS server name; hybridConnection/service are then the default target. */
@@ -128,6 +132,8 @@ export interface RouteDocument {
   readonly enabled?: boolean;
   readonly warmConnections?: number;
   readonly warmMaxIdleMs?: number;
+  readonly multiplex?: boolean;
+  readonly muxConnections?: number;
   readonly acceptProxyProtocol?: { readonly trustedSources: readonly string[]; readonly headerTimeoutMs?: number };
   readonly sni?: object;
   readonly mtls?: object;

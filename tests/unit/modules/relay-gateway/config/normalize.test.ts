@@ -53,6 +53,8 @@ describe('normalizeGatewayConfig', () => {
       enabled: true,
       warmConnections: 2,
       warmMaxIdleMs: 50_000,
+      multiplex: true,
+      muxConnections: 4,
     });
     expect(route.allowList.allows('10.1.2.3')).toBe(true);
     expect(config.hybridConnections.get('site-a')).toEqual({
