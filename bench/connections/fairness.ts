@@ -105,7 +105,7 @@ const pump = () => {
     if (!socket.write(chunk)) return void socket.once('drain', pump);
   }
 };
-socket.once('connect', () => { socket.write('S'); pump(); });
+socket.once('connect', () => { socket.write('S'); parentPort.postMessage({ kind: 'started', bytes }); pump(); });
 parentPort.on('message', (m) => {
   if (m === 'bytes') parentPort.postMessage({ kind: 'bytes', bytes });
   if (m === 'stop') { stopping = true; socket.end(); }
@@ -113,7 +113,7 @@ parentPort.on('message', (m) => {
 `;
 
 interface BulkMessage {
-  readonly kind: 'bytes' | 'done';
+  readonly kind: 'started' | 'bytes' | 'done';
   readonly bytes: number;
   readonly ok?: boolean;
   readonly error?: string | null;
@@ -124,7 +124,7 @@ class Bulk {
   private readonly worker: Worker;
   private readonly done: Promise<BulkMessage>;
 
-  constructor(port: number) {
+  private constructor(port: number) {
     this.worker = new Worker(BULK_WORKER, { eval: true, workerData: { port } });
     this.done = new Promise((resolve, reject) => {
       this.worker.on('message', (m: BulkMessage) => {
@@ -136,16 +136,28 @@ class Bulk {
     this.done.catch(() => undefined);
   }
 
+  /** Starts the worker and resolves once its connection is open and pumping. */
+  static async start(port: number): Promise<Bulk> {
+    const bulk = new Bulk(port);
+    await bulk.next('started');
+    return bulk;
+  }
+
   /** Bytes written so far. */
   bytes(): Promise<number> {
+    const reply = this.next('bytes');
+    this.worker.postMessage('bytes');
+    return reply;
+  }
+
+  private next(kind: BulkMessage['kind']): Promise<number> {
     return new Promise((resolve, reject) => {
       const onMessage = (m: BulkMessage): void => {
-        if (m.kind !== 'bytes') return;
+        if (m.kind !== kind) return;
         this.worker.off('message', onMessage);
         resolve(m.bytes);
       };
       this.worker.on('message', onMessage);
-      this.worker.postMessage('bytes');
       void this.done.then(
         (m) => reject(new Error(`bulk stream ended early: ${m.error ?? 'closed'}`)),
         reject,
@@ -192,7 +204,7 @@ export async function runFairness(
     try {
       interactive = await Interactive.open(port);
       for (let i = 0; i < perRound; i++) idle.push(await interactive.roundTrip());
-      bulk = new Bulk(port);
+      bulk = await Bulk.start(port);
       await new Promise((resolve) => setTimeout(resolve, BULK_RAMP_MS));
       const bytesAt = await bulk.bytes();
       const at = performance.now();
