@@ -52,9 +52,12 @@ export function formatConnectionsTable(report: ConnectionsReport): string {
         ];
       }),
   );
+  const heldCount = entries.find(([, p]) => p.concurrent)?.[1].concurrent?.connections ?? s.concurrent;
+  const limited =
+    heldCount < s.concurrent ? ` (of ${s.concurrent} asked: what the open-file limit allows)` : '';
   section(
     lines,
-    `held connections: ${s.concurrent} idle through one route (${s.rampConcurrency} opening at a time), ` +
+    `held connections: ${heldCount}${limited} idle through one route (${s.rampConcurrency} opening at a time), ` +
       `held ${s.holdMs} ms; KiB/conn = (RSS held − RSS before) / connections`,
     [
       'mode',
