@@ -2,7 +2,7 @@ import { parseCommandLine, STANDARD_USAGE_LINES } from '../../modules/common/src
 import { DEFAULT_WARM_CONNECTIONS, MODE_NAMES } from './modes';
 
 /** The workloads of `npm run bench:connections`, in the order they run. */
-export const WORKLOAD_NAMES = ['concurrent', 'requests', 'fairness', 'bulk'] as const;
+export const WORKLOAD_NAMES = ['concurrent', 'requests', 'pgbench', 'fairness', 'bulk'] as const;
 
 /** One of {@link WORKLOAD_NAMES}. */
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
@@ -57,9 +57,9 @@ export const CONNECTIONS_USAGE = `Usage: npm run bench:connections -- [options]
   --workloads a,b        which of ${WORKLOAD_NAMES.join(', ')} to run (default: all)
   --modes a,b            gateway modes, of ${MODE_NAMES.join(', ')} (default: all)
   --warm-connections N   the warm mode's pool bound per route (default ${DEFAULT_WARM_CONNECTIONS}, the shipped default)
-  --clients N            connection-per-request: concurrent clients (default 16)
-  --rounds N             connection-per-request: rounds, direct and modes taking turns (default 3)
-  --round-ms N           connection-per-request: length of each round (default 5000)
+  --clients N            connection-per-request and pgbench: concurrent clients (default 16)
+  --rounds N             connection-per-request and pgbench: rounds, direct and modes taking turns (default 3)
+  --round-ms N           connection-per-request and pgbench: length of each round (default 5000)
   --concurrent N         idle client connections held at once through one route (default 10000)
   --ramp-concurrency N   how many of them are being opened at a time (default 64)
   --hold-ms N            how long they are held idle before memory is read (default 3000)

@@ -17,8 +17,8 @@ const [GATEWAY_ENTRY, FORWARDER_ENTRY] = PAIR_ENTRIES;
 const FORWARDER_LISTENERS = 2;
 /** Above any connection count the bench uses (the 10,000-connection workload holds that many at once). */
 const MAX_CONNECTIONS = 100_000;
-/** Routes of each pair: `conn` reaches the connection target, `bench` the bulk (digest) target. */
-export const PAIR_ROUTES = ['conn', 'bench'] as const;
+/** Routes of each pair: `conn` reaches the connection target, `bench` the bulk (digest) target, `pg` PostgreSQL. */
+type RouteName = 'conn' | 'bench' | 'pg';
 
 /** A running relay-gateway + relay-forwarder pair configured for one mode. */
 export interface ModePair {
@@ -27,6 +27,8 @@ export interface ModePair {
   readonly connPort: number;
   /** Gateway port of the route to the bulk digest target (bench/target protocol). */
   readonly bulkPort: number;
+  /** Gateway port of the route to PostgreSQL, when the run has one (pgbench). */
+  readonly pgPort?: number;
   readonly gateway: BenchProcess;
   readonly forwarder: BenchProcess;
   /** Relay connections the pair holds with no client (warm pools of both routes). */
@@ -43,12 +45,15 @@ export interface PairContext {
   readonly workDir: string;
   readonly connTarget: { readonly host: string; readonly port: number };
   readonly bulkTarget: { readonly host: string; readonly port: number };
+  /** A local PostgreSQL server (pgbench workload), when the run has one. */
+  readonly pgTarget?: { readonly host: string; readonly port: number };
   readonly log: (line: string) => void;
 }
 
 let pairsStarted = 0;
 
-async function freePort(): Promise<number> {
+/** A free loopback port (the gateway and PostgreSQL run in other processes and cannot report theirs). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
@@ -69,7 +74,7 @@ function noteworthy(log: (line: string) => void, role: string) {
 
 /**
  * Starts the real module processes from their `main` entries (shipped node flags, log level info) on their own
- * hybrid connection `bench-<name>-<n>`, configured by `mode`; resolves once the gateway applied both routes.
+ * hybrid connection `bench-<name>-<n>`, configured by `mode`; resolves once the gateway applied every route.
  */
 export async function startModePair(
   name: string,
@@ -80,7 +85,14 @@ export async function startModePair(
   // A fresh hybrid connection per pair: the concurrent workload starts its own pair per mode.
   const path = `bench-${name}-${++pairsStarted}`;
   const credentials = await relay.createHybridConnection(path);
-  const ports = { conn: await freePort(), bench: await freePort() };
+  const targets: Partial<Record<RouteName, { host: string; port: number }>> = {
+    conn: context.connTarget,
+    bench: context.bulkTarget,
+    ...(context.pgTarget && { pg: context.pgTarget }),
+  };
+  const routeNames = Object.keys(targets) as RouteName[];
+  const ports: Partial<Record<RouteName, number>> = {};
+  for (const routeName of routeNames) ports[routeName] = await freePort();
   const forwarderConfig = join(context.workDir, `${name}-forwarder.json`);
   const gatewayConfig = join(context.workDir, `${name}-gateway.json`);
   const service = (target: { host: string; port: number }) => ({
@@ -97,15 +109,15 @@ export async function startModePair(
         bench: {
           connectionString: credentials.listenConnectionString,
           listeners: FORWARDER_LISTENERS,
-          services: { conn: service(context.connTarget), bench: service(context.bulkTarget) },
+          services: Object.fromEntries(routeNames.map((r) => [r, service(targets[r]!)])),
           ...mode.forwarder,
         },
       },
     }),
     { mode: 0o600 },
   );
-  const route = (routeName: (typeof PAIR_ROUTES)[number]) => ({
-    port: ports[routeName],
+  const route = (routeName: RouteName) => ({
+    port: ports[routeName]!,
     bindAddress: '127.0.0.1',
     hybridConnection: 'bench',
     service: routeName,
@@ -121,7 +133,7 @@ export async function startModePair(
       drainTimeoutMs: 1000,
       limits: { maxConnections: MAX_CONNECTIONS },
       hybridConnections: { bench: { connectionString: credentials.sendConnectionString } },
-      routes: { conn: route('conn'), bench: route('bench') },
+      routes: Object.fromEntries(routeNames.map((r) => [r, route(r)])),
       ...mode.gateway,
     }),
     { mode: 0o600 },
@@ -153,11 +165,12 @@ export async function startModePair(
     const started = gateway;
     return {
       mode: name,
-      connPort: ports.conn,
-      bulkPort: ports.bench,
+      connPort: ports.conn!,
+      bulkPort: ports.bench!,
+      ...(ports.pg !== undefined && { pgPort: ports.pg }),
       gateway: started,
       forwarder,
-      idleRelayConnections: mode.idleRelayConnectionsPerRoute * PAIR_ROUTES.length,
+      idleRelayConnections: mode.idleRelayConnectionsPerRoute * routeNames.length,
       listeners: FORWARDER_LISTENERS,
       stop: async () => {
         await Promise.all([started.stop(), forwarder.stop()]);

@@ -2,6 +2,7 @@ import { cpus, loadavg } from 'node:os';
 import type { BulkResult } from '../workloads/bulk';
 import type { ConcurrentResult } from './concurrent';
 import type { FairnessResult } from './fairness';
+import type { PgbenchResult } from './postgres';
 import type { ConnectionsOptions } from './options';
 import type { RequestsResult } from './requests';
 
@@ -9,6 +10,8 @@ import type { RequestsResult } from './requests';
 export interface PathReport {
   readonly description: string;
   readonly requests?: RequestsResult;
+  /** pgbench -C (a new PostgreSQL connection per transaction), when PostgreSQL is installed. */
+  readonly pgbench?: PgbenchResult;
   readonly concurrent?: ConcurrentResult;
   readonly fairness?: FairnessResult;
   readonly bulk?: { readonly singleStream?: BulkResult; readonly parallel?: BulkResult };
@@ -53,7 +56,14 @@ const ratio = (a: number | null | undefined, b: number | null | undefined): numb
   a === null || a === undefined || b === null || b === undefined || b === 0 ? null : round3(a / b);
 
 function failed(path: PathReport): boolean {
-  const parts = [path.requests, path.concurrent, path.fairness, path.bulk?.singleStream, path.bulk?.parallel];
+  const parts = [
+    path.requests,
+    path.pgbench,
+    path.concurrent,
+    path.fairness,
+    path.bulk?.singleStream,
+    path.bulk?.parallel,
+  ];
   return path.errors.length > 0 || parts.some((p) => p !== undefined && p.status !== 'ok');
 }
 
@@ -71,6 +81,14 @@ export function checkGoals(
     if (p.requests && direct?.requests) {
       const value = ratio(p.requests.requestsPerSecond, direct.requests.requestsPerSecond);
       goals.push({ goal: `${mode}: requests/s >= 0.8x direct`, value, met: value !== null && value >= 0.8 });
+    }
+    if (p.pgbench && direct?.pgbench) {
+      const value = ratio(p.pgbench.tps, direct.pgbench.tps);
+      goals.push({
+        goal: `${mode}: pgbench -C tps >= 0.8x direct`,
+        value,
+        met: value !== null && value >= 0.8,
+      });
     }
     if (p.concurrent) {
       const c = p.concurrent;

@@ -15,7 +15,8 @@ import { ensureOpenFileLimit } from './fd-limit';
 import { runFairness } from './fairness';
 import { connectionModes } from './modes';
 import type { ConnectionsOptions } from './options';
-import { PAIR_ENTRIES, startModePair, type ModePair, type PairContext } from './pair';
+import { PgbenchAccumulator, runPgbenchRound, startLocalPostgres, type LocalPostgres } from './postgres';
+import { freePort, PAIR_ENTRIES, startModePair, type ModePair, type PairContext } from './pair';
 import { buildConnectionsReport, type ConnectionsReport, type PathReport } from './report';
 import { RequestsAccumulator, runRequestsRound } from './requests';
 import type { ConnectionTarget } from './target';
@@ -94,6 +95,7 @@ export async function runConnectionsBench(
   let bulkTarget: BenchTarget | undefined;
   const pairs = new Map<string, ModePair>();
   let baseline: RunningVariant | undefined;
+  let postgres: LocalPostgres | undefined;
   const onSignal = (): void => {
     // Children are killed by the exit hook in bench-process.ts; the temporary files are removed here.
     rmSync(runDir, { recursive: true, force: true });
@@ -109,6 +111,13 @@ export async function runConnectionsBench(
     build = await buildChildEntries([RELAY_ENTRY, ...PAIR_ENTRIES, ...baselineVariant.entries]);
     relay = await startBenchRelay(build, relayStateDir(runDir), log);
     log(`sandbox relay on ${relay.namespace} (TLS), pid ${relay.process.pid}`);
+    if (wants('pgbench')) {
+      try {
+        postgres = await startLocalPostgres(await freePort(), log);
+      } catch (err) {
+        paths.direct!.errors.push(`pgbench: ${(err as Error).message}`);
+      }
+    }
     const world: World = { relay, connTarget, bulkTarget, idleAllowed: 0 };
     const context: PairContext = {
       relay,
@@ -116,6 +125,7 @@ export async function runConnectionsBench(
       workDir: runDir,
       connTarget,
       bulkTarget,
+      ...(postgres && { pgTarget: postgres }),
       log,
     };
     const startPair = async (mode: string): Promise<ModePair | undefined> => {
@@ -189,6 +199,24 @@ export async function runConnectionsBench(
       for (const [name, sum] of sums) paths[name]!.requests = sum.result();
     }
 
+    if (postgres) {
+      const lanes = [
+        { name: 'direct', port: postgres.port },
+        ...running.map((m) => ({ name: m, port: pairs.get(m)!.pgPort! })),
+      ];
+      const seconds = Math.max(1, Math.round(options.roundMs / 1000));
+      log(`pgbench -C -S: ${options.clients} clients, ${options.rounds} × ${seconds} s per path`);
+      const sums = new Map(lanes.map((l) => [l.name, new PgbenchAccumulator(options.clients)]));
+      for (let round = 0; round < options.rounds; round++) {
+        for (let i = 0; i < lanes.length; i++) {
+          const lane = lanes[(i + round) % lanes.length]!;
+          await settle(world);
+          sums.get(lane.name)!.add(await runPgbenchRound(lane.port, { clients: options.clients, seconds }));
+        }
+      }
+      for (const [name, sum] of sums) paths[name]!.pgbench = sum.result();
+    }
+
     if (wants('fairness')) {
       log(
         `fairness: ${options.fairnessSamples} interactive round trips idle and beside one bulk stream, per path`,
@@ -251,6 +279,7 @@ export async function runConnectionsBench(
     process.off('SIGTERM', onSignal);
     await baseline?.stop();
     for (const pair of pairs.values()) await pair.stop();
+    await postgres?.stop();
     await relay?.stop();
     await connTarget?.close();
     await bulkTarget?.close();

@@ -52,6 +52,26 @@ export function formatConnectionsTable(report: ConnectionsReport): string {
         ];
       }),
   );
+  const directTps = report.paths.direct?.pgbench?.tps;
+  section(
+    lines,
+    `pgbench -C -S (a new PostgreSQL connection per select-only transaction): ${s.clients} clients, ` +
+      `${s.rounds} rounds per path`,
+    ['path', 'tps', 'x direct', 'transactions', 'failed'],
+    [9, 9, 9, 12, 7],
+    entries
+      .filter(([, p]) => p.pgbench)
+      .map(([name, p]) => {
+        const r = p.pgbench!;
+        return [
+          name,
+          cell(r.tps),
+          cell(r.tps !== null && directTps ? r.tps / directTps : null, 2),
+          String(r.transactions),
+          String(r.failedTransactions),
+        ];
+      }),
+  );
   const heldCount = entries.find(([, p]) => p.concurrent)?.[1].concurrent?.connections ?? s.concurrent;
   const limited =
     heldCount < s.concurrent ? ` (of ${s.concurrent} asked: what the open-file limit allows)` : '';
@@ -147,7 +167,12 @@ export function formatConnectionsTable(report: ConnectionsReport): string {
   for (const g of report.goals) lines.push(`${g.met ? 'MET   ' : 'MISSED'} ${g.goal}: ${cell(g.value, 3)}`);
   for (const [name, p] of entries) {
     for (const e of p.errors) lines.push(`${name} FAILED: ${e}`);
-    const parts = { requests: p.requests, concurrent: p.concurrent, fairness: p.fairness };
+    const parts = {
+      requests: p.requests,
+      pgbench: p.pgbench,
+      concurrent: p.concurrent,
+      fairness: p.fairness,
+    };
     for (const [what, part] of Object.entries(parts))
       if (part && part.status !== 'ok')
         lines.push(
