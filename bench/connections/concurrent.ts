@@ -31,8 +31,8 @@ export interface ConcurrentResult {
   readonly processes: Readonly<Record<string, HeldMemory>>;
   /** The shared relay (not fresh; its growth over the hold is still the connections' cost there). */
   readonly relay: HeldMemory;
-  /** Tunnels (one sender and one listener WebSocket each) the relay had open during the hold. */
-  readonly relayTunnels: number;
+  /** Tunnels (one sender and one listener WebSocket each) the relay had open during the hold; null if it did not say. */
+  readonly relayTunnels: number | null;
   /** Of those, tunnels open before the ramp (warm pools). */
   readonly relayTunnelsBefore: number;
 }
@@ -44,6 +44,18 @@ export interface RelayProbe {
 }
 
 const MAX_ERROR_SAMPLES = 5;
+const STATS_ATTEMPTS = 5;
+
+/** The relay's stats, asked again while it is too busy to answer in time (thousands of TLS sockets on one loop). */
+async function statsOf(relay: RelayProbe): Promise<{ activeTunnels: number; pendingRendezvous: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await relay.stats();
+    } catch (err) {
+      if (attempt >= STATS_ATTEMPTS) throw err;
+    }
+  }
+}
 const MiB = 1024 * 1024;
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
@@ -140,7 +152,7 @@ export async function runConcurrent(
   };
   const before = options.processes.map((p) => p.rss()?.rssBytes ?? 0);
   const relayBefore = options.relay.process.rss()?.rssBytes ?? 0;
-  const relayTunnelsBefore = (await options.relay.stats()).activeTunnels;
+  const relayTunnelsBefore = (await statsOf(options.relay)).activeTunnels;
   const held: HeldClient[] = [];
   const started = performance.now();
   let nextReport = 1000;
@@ -163,7 +175,10 @@ export async function runConcurrent(
 
   await new Promise((resolve) => setTimeout(resolve, options.holdMs));
   const targetConnectionsHeld = await options.target.openConnections();
-  const stats = await options.relay.stats();
+  const stats = await statsOf(options.relay).catch((err: unknown) => {
+    fail('relay stats during the hold', err);
+    return undefined;
+  });
   const processes: Record<string, HeldMemory> = {};
   options.processes.forEach((proc, i) => {
     // Roles are "<mode> gateway" / "<mode> forwarder"; the report keys them by the last word.
@@ -201,7 +216,7 @@ export async function runConcurrent(
     targetConnectionsHeld,
     processes,
     relay,
-    relayTunnels: stats.activeTunnels,
+    relayTunnels: stats?.activeTunnels ?? null,
     relayTunnelsBefore,
   };
 }

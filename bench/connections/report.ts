@@ -96,7 +96,7 @@ export function checkGoals(
       goals.push({
         goal: `${mode}: ${c.connections} held connections over <= ${HELD_GOALS.relayConnections} relay connections`,
         value: ok ? c.relayTunnels : null,
-        met: ok && c.relayTunnels <= HELD_GOALS.relayConnections,
+        met: ok && c.relayTunnels !== null && c.relayTunnels <= HELD_GOALS.relayConnections,
       });
       const worst = Math.max(
         c.processes.gateway?.perConnectionKiB ?? NaN,

@@ -47,7 +47,11 @@ interface World {
 async function settle(world: World): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const tunnels = (await world.relay.stats()).activeTunnels;
+    // A relay busy closing thousands of connections may not answer its admin API in time: ask again.
+    const tunnels = await world.relay.stats().then(
+      (stats) => stats.activeTunnels,
+      () => Infinity,
+    );
     if (
       tunnels <= world.idleAllowed &&
       (await world.connTarget.openConnections()) === 0 &&

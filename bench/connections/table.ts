@@ -108,7 +108,7 @@ export function formatConnectionsTable(report: ConnectionsReport): string {
           `${cell(fwd?.rssBeforeMiB)} → ${cell(fwd?.rssHeldMiB)}`,
           cell(fwd?.perConnectionKiB),
           cell(c.relay.perConnectionKiB),
-          String(c.relayTunnels),
+          c.relayTunnels === null ? '-' : String(c.relayTunnels),
         ];
       }),
   );
