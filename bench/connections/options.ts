@@ -43,7 +43,7 @@ export const DEFAULT_CONNECTIONS_OPTIONS: ConnectionsOptions = Object.freeze({
   concurrent: 10_000,
   rampConcurrency: 64,
   holdMs: 3000,
-  fairnessSamples: 1000,
+  fairnessSamples: 400,
   fairnessRounds: 4,
   bulkMiB: 256,
   bulkStreams: 4,
@@ -63,7 +63,7 @@ export const CONNECTIONS_USAGE = `Usage: npm run bench:connections -- [options]
   --concurrent N         idle client connections held at once through one route (default 10000)
   --ramp-concurrency N   how many of them are being opened at a time (default 64)
   --hold-ms N            how long they are held idle before memory is read (default 3000)
-  --fairness-samples N   interactive round trips idle and beside the bulk stream, each (default 1000)
+  --fairness-samples N   interactive round trips idle and beside the bulk stream, each (default 400)
   --fairness-rounds N    rounds the fairness samples are split into (default 4)
   --bulk-mib N           MiB per bulk measurement, single stream and parallel each (default 256)
   --bulk-streams N       parallel streams of the second bulk measurement (default 4)
