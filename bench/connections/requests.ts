@@ -1,4 +1,6 @@
 import { connect } from 'node:net';
+import type { BenchProcess } from '../process/bench-process';
+import { CpuMeter } from '../workloads/cpu';
 import { summarize, type LatencySummary } from '../workloads/percentiles';
 import { HTTP_REQUEST, HTTP_RESPONSE } from './target';
 
@@ -17,6 +19,8 @@ export interface RequestsResult extends Partial<LatencySummary> {
   readonly requestsPerSecond: number | null;
   readonly rounds: number;
   readonly roundRequestsPerSecond: readonly number[];
+  /** CPU ms per completed request, by process role (gateway, forwarder, relay; client+target is the bench). */
+  readonly cpuMsPerRequest: Readonly<Record<string, number>>;
 }
 
 const MAX_ERROR_SAMPLES = 5;
@@ -46,9 +50,20 @@ export function requestOnce(port: number): Promise<void> {
 /** One round: `clients` loops of back-to-back requests until `durationMs` is over; the last ones finish. */
 export async function runRequestsRound(
   port: number,
-  options: { readonly clients: number; readonly durationMs: number },
-): Promise<{ requests: number; errors: string[]; elapsedMs: number; samplesMs: number[] }> {
+  options: {
+    readonly clients: number;
+    readonly durationMs: number;
+    readonly processes: readonly BenchProcess[];
+  },
+): Promise<{
+  requests: number;
+  errors: string[];
+  elapsedMs: number;
+  samplesMs: number[];
+  cpuMs: Record<string, number>;
+}> {
   const errors: string[] = [];
+  const cpu = new CpuMeter(options.processes);
   const samplesMs: number[] = [];
   const started = performance.now();
   const deadline = started + options.durationMs;
@@ -69,7 +84,7 @@ export async function runRequestsRound(
       }
     }),
   );
-  return { requests: samplesMs.length, errors, elapsedMs: lastDone - started, samplesMs };
+  return { requests: samplesMs.length, errors, elapsedMs: lastDone - started, samplesMs, cpuMs: cpu.stop() };
 }
 
 /** Adds the rounds of one path up. */
@@ -79,6 +94,7 @@ export class RequestsAccumulator {
   private errors = 0;
   private elapsedMs = 0;
   private readonly roundRates: number[] = [];
+  private readonly cpuMs: Record<string, number> = {};
 
   constructor(private readonly clients: number) {}
 
@@ -87,6 +103,7 @@ export class RequestsAccumulator {
     this.errors += round.errors.length;
     for (const e of round.errors) if (this.errorSamples.length < MAX_ERROR_SAMPLES) this.errorSamples.push(e);
     this.elapsedMs += round.elapsedMs;
+    for (const [role, ms] of Object.entries(round.cpuMs)) this.cpuMs[role] = (this.cpuMs[role] ?? 0) + ms;
     this.roundRates.push(Math.round((round.requests / round.elapsedMs) * 1000));
   }
 
@@ -102,6 +119,12 @@ export class RequestsAccumulator {
       requestsPerSecond: ok ? Math.round((this.samples.length / this.elapsedMs) * 1000) : null,
       rounds: this.roundRates.length,
       roundRequestsPerSecond: [...this.roundRates],
+      cpuMsPerRequest: Object.fromEntries(
+        Object.entries(this.cpuMs).map(([role, ms]) => [
+          role,
+          this.samples.length > 0 ? Math.round((ms / this.samples.length) * 100) / 100 : NaN,
+        ]),
+      ),
       ...summarize(this.samples),
     };
   }

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BenchProcess } from '../process/bench-process';
 import { buildChildEntries, type BenchBuild } from '../process/build';
 import { RELAY_ENTRY, relayStateDir, startBenchRelay, type BenchRelay } from '../relay';
 import { startBenchTarget, type BenchTarget } from '../target/server';
@@ -180,9 +181,13 @@ export async function runConnectionsBench(
     const running = options.modes.filter((m) => pairs.has(m));
 
     if (wants('requests')) {
+      const relayProcess = relay.process;
       const lanes = [
-        { name: 'direct', port: connTarget.port },
-        ...running.map((m) => ({ name: m, port: pairs.get(m)!.connPort })),
+        { name: 'direct', port: connTarget.port, procs: [] as BenchProcess[] },
+        ...running.map((m) => {
+          const pair = pairs.get(m)!;
+          return { name: m, port: pair.connPort, procs: [pair.gateway, pair.forwarder, relayProcess] };
+        }),
       ];
       const sums = new Map(lanes.map((l) => [l.name, new RequestsAccumulator(options.clients)]));
       log(
@@ -193,11 +198,13 @@ export async function runConnectionsBench(
         for (let i = 0; i < lanes.length; i++) {
           const lane = lanes[(i + round) % lanes.length]!;
           await settle(world);
-          sums
-            .get(lane.name)!
-            .add(
-              await runRequestsRound(lane.port, { clients: options.clients, durationMs: options.roundMs }),
-            );
+          sums.get(lane.name)!.add(
+            await runRequestsRound(lane.port, {
+              clients: options.clients,
+              durationMs: options.roundMs,
+              processes: lane.procs,
+            }),
+          );
         }
       }
       for (const [name, sum] of sums) paths[name]!.requests = sum.result();

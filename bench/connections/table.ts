@@ -35,8 +35,17 @@ export function formatConnectionsTable(report: ConnectionsReport): string {
     lines,
     `connection-per-request: ${s.clients} clients, ~100-byte request, ~1 KiB answer, target closes; ` +
       `${s.rounds} × ${s.roundMs} ms per path`,
-    ['path', 'req/s', 'x direct', 'p50 ms', 'p99 ms', 'requests', 'errors'],
-    [9, 8, 9, 8, 8, 9, 7],
+    [
+      'path',
+      'req/s',
+      'x direct',
+      'p50 ms',
+      'p99 ms',
+      'requests',
+      'errors',
+      'CPU ms/req gw / relay / fwd / bench',
+    ],
+    [9, 8, 9, 8, 8, 9, 7, 36],
     entries
       .filter(([, p]) => p.requests)
       .map(([name, p]) => {
@@ -49,6 +58,9 @@ export function formatConnectionsTable(report: ConnectionsReport): string {
           cell(r.p99Ms, 2),
           String(r.requests),
           String(r.errors),
+          ['gateway', 'relay', 'forwarder', 'client+target']
+            .map((role) => cell(r.cpuMsPerRequest[role], 2))
+            .join(' / '),
         ];
       }),
   );
