@@ -103,7 +103,11 @@ export class RequestsAccumulator {
     this.errors += round.errors.length;
     for (const e of round.errors) if (this.errorSamples.length < MAX_ERROR_SAMPLES) this.errorSamples.push(e);
     this.elapsedMs += round.elapsedMs;
-    for (const [role, ms] of Object.entries(round.cpuMs)) this.cpuMs[role] = (this.cpuMs[role] ?? 0) + ms;
+    // Pair processes are named "<mode> gateway"; the report keys them by role.
+    for (const [name, ms] of Object.entries(round.cpuMs)) {
+      const role = name.split(' ').pop()!;
+      this.cpuMs[role] = (this.cpuMs[role] ?? 0) + ms;
+    }
     this.roundRates.push(Math.round((round.requests / round.elapsedMs) * 1000));
   }
 
