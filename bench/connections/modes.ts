@@ -1,8 +1,11 @@
 /**
  * How the gateway carries client connections over the relay, for the connection workloads. Each mode is the
  * configuration that differs between them; everything else (limits, listeners, log level) is the same, so a mode
- * is added with one entry here. The multiplexed mode (issue 13, item 3) goes in as one more line once its gateway
- * switch exists, e.g. `mux: { description: '…', route: { warmConnections: 0 }, gateway: { <switch>: true } }`.
+ * is added with one entry in {@link connectionModes}. The multiplexed mode (issue 13, item 3) goes in as one more
+ * entry once its gateway switch exists, e.g.
+ * `mux: { description: '…', route: { warmConnections: 0, <switch>: true }, idleRelayConnectionsPerRoute: <held> }`
+ * (`<held>`: the relay connections a route keeps with no client, which the bench's settling allows; the relay
+ * counts each as a tunnel). Every workload, table row and goal check then covers it.
  */
 export interface ConnectionMode {
   /** One line for the report. */
