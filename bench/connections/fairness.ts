@@ -47,7 +47,12 @@ class Interactive {
   static async open(port: number): Promise<Interactive> {
     const socket = await opened(port);
     const client = new Interactive(socket);
-    await client.roundTrip('E');
+    try {
+      await client.roundTrip('E');
+    } catch (err) {
+      client.close();
+      throw err;
+    }
     return client;
   }
 
