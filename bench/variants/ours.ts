@@ -103,7 +103,14 @@ export const oursVariant: VariantDefinition = {
     );
     const common = (role: string) => ({
       role,
-      env: { NODE_PATH: build.nodePath, LOG_LEVEL: 'info' },
+      // Health endpoints on ephemeral loopback ports: the defaults (8080/8081 on every interface) may be taken by
+      // another bench or module on the machine, which made the forwarder exit at start.
+      env: {
+        NODE_PATH: build.nodePath,
+        LOG_LEVEL: 'info',
+        HEALTH_PORT: '0',
+        HEALTH_BIND_ADDRESS: '127.0.0.1',
+      },
       // The flags the module images start with (MODULE_NODE_FLAGS): the bench measures what ships.
       nodeFlags: [
         ...MODULE_NODE_FLAGS,
