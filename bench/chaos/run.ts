@@ -1,5 +1,6 @@
 // Runs fault cases one after another in one world, each bounded, and formats the table.
-import { CASES, verdict, type CaseResult, type ChaosCase } from './cases';
+import { verdict, type CaseResult, type ChaosCase } from './cases';
+import { ALL_CASES } from './catalog';
 import { ChaosWorld } from './world';
 
 const MiB = 1024 * 1024;
@@ -50,7 +51,7 @@ export async function runCases(
 
 /** The cases named (all when empty), or those of the CI subset. */
 export function selectCases(names: readonly string[], ciOnly: boolean): ChaosCase[] {
-  return CASES.filter(
+  return ALL_CASES.filter(
     (c) => (ciOnly ? c.ci : true) && (names.length === 0 || names.some((n) => c.name.includes(n))),
   );
 }

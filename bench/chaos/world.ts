@@ -3,11 +3,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createSasToken, relayResourceUri } from '../../modules/common/src/hc/sas';
 import { ModuleProcess } from '../../sandbox/src/demo/module-process';
 import { startEcho, startSink, startSource, type ChaosTarget } from './targets';
 import { probe } from './transfers';
@@ -23,6 +24,19 @@ const logPath = (name: string): string | undefined =>
   LOG_DIR === undefined ? undefined : join(LOG_DIR, `${name}-${++logSerial}.log`);
 /** Bytes the source target sends per download. */
 export const DOWNLOAD_BYTES = 8 * 1024 * 1024;
+
+/** How a world is built (the default: SAS keys in the configs, no pre-warmed connections). */
+export interface WorldOptions {
+  /** Pre-warmed connections per gateway route (default 0, see the route's comment). */
+  readonly warmConnections?: number;
+  /**
+   * Pre-issued SAS tokens of this lifetime in the config files instead of keys (the fleet controller's way);
+   * {@link ChaosWorld.renewTokens} rewrites the files with fresh ones, as the controller renews them.
+   */
+  readonly tokenLifetimeMs?: number;
+  /** With `tokenLifetimeMs`: fresh tokens written this often (default a third of the lifetime). */
+  readonly tokenRenewEveryMs?: number;
+}
 
 /** What a process holds, from /proc. */
 export interface Held {
@@ -74,6 +88,8 @@ export class ChaosWorld {
   forwarder: ModuleProcess | undefined;
   gateway: ModuleProcess | undefined;
   private relayPort = 0;
+  private writeConfigs: () => Promise<void> = async () => undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly dir: string,
@@ -83,7 +99,7 @@ export class ChaosWorld {
   ) {}
 
   /** Starts everything and waits until a probe round-trips. */
-  static async start(): Promise<ChaosWorld> {
+  static async start(options: WorldOptions = {}): Promise<ChaosWorld> {
     const dir = await mkdtemp(join(tmpdir(), 'hrf-chaos-'));
     const targets = {
       echo: await startEcho(),
@@ -93,29 +109,32 @@ export class ChaosWorld {
     const ports = { echo: await freePort(), sink: await freePort(), source: await freePort() };
     const world = new ChaosWorld(dir, targets, ports);
     const info = await world.startRelay();
-    const cs = `${info.manageConnectionString};EntityPath=${SITE}`;
+    const keyCs = `${info.manageConnectionString};EntityPath=${SITE}`;
     await writeFile(join(dir, 'relay-ca.pem'), await readFile(info.caFile));
     const service = (port: number): object => ({ target: `127.0.0.1:${port}` });
-    await writeFile(
-      join(dir, 'forwarder.json'),
-      JSON.stringify({
-        schemaVersion: 1,
-        logLevel: LOG_LEVEL,
-        drainTimeoutMs: 1000,
-        hybridConnections: {
-          [SITE]: {
-            connectionString: cs,
-            listeners: 2,
-            services: {
-              echo: service(targets.echo.port),
-              sink: service(targets.sink.port),
-              source: service(targets.source.port),
+    const cs = (): string =>
+      options.tokenLifetimeMs === undefined ? keyCs : tokenConnectionString(keyCs, options.tokenLifetimeMs);
+    const writeForwarder = (): Promise<void> =>
+      replaceFile(
+        join(dir, 'forwarder.json'),
+        JSON.stringify({
+          schemaVersion: 1,
+          logLevel: LOG_LEVEL,
+          drainTimeoutMs: 1000,
+          hybridConnections: {
+            [SITE]: {
+              connectionString: cs(),
+              listeners: 2,
+              services: {
+                echo: service(targets.echo.port),
+                sink: service(targets.sink.port),
+                source: service(targets.source.port),
+              },
             },
           },
-        },
-      }),
-      { mode: 0o600 },
-    );
+        }),
+        { mode: 0o600 },
+      );
     const route = (port: number, name: string): object => ({
       port,
       bindAddress: '127.0.0.1',
@@ -125,24 +144,31 @@ export class ChaosWorld {
       maxConnections: 20_000,
       // No pre-warmed connections: "held" compares socket counts with the baseline, and a warm pool grows with
       // demand by design (released with its route: tests/integration/relay-gateway-warm*.test.ts).
-      warmConnections: 0,
+      warmConnections: options.warmConnections ?? 0,
     });
-    await writeFile(
-      join(dir, 'gateway.json'),
-      JSON.stringify({
-        schemaVersion: 1,
-        logLevel: LOG_LEVEL,
-        drainTimeoutMs: 1000,
-        limits: { maxConnections: 20_000 },
-        hybridConnections: { [SITE]: { connectionString: cs } },
-        routes: {
-          echo: route(ports.echo, 'echo'),
-          sink: route(ports.sink, 'sink'),
-          source: route(ports.source, 'source'),
-        },
-      }),
-      { mode: 0o600 },
-    );
+    const writeGateway = (): Promise<void> =>
+      replaceFile(
+        join(dir, 'gateway.json'),
+        JSON.stringify({
+          schemaVersion: 1,
+          logLevel: LOG_LEVEL,
+          drainTimeoutMs: 1000,
+          limits: { maxConnections: 20_000 },
+          hybridConnections: { [SITE]: { connectionString: cs() } },
+          routes: {
+            echo: route(ports.echo, 'echo'),
+            sink: route(ports.sink, 'sink'),
+            source: route(ports.source, 'source'),
+          },
+        }),
+        { mode: 0o600 },
+      );
+    world.writeConfigs = async () => {
+      await Promise.all([writeForwarder(), writeGateway()]);
+    };
+    await world.writeConfigs();
+    if (options.tokenLifetimeMs !== undefined)
+      world.setTokenRenewal(options.tokenRenewEveryMs ?? Math.floor(options.tokenLifetimeMs / 3));
     world.startForwarder();
     world.startGateway();
     if ((await world.timeToRecover(60_000)) < 0) {
@@ -150,6 +176,19 @@ export class ChaosWorld {
       throw new Error('the chaos world did not carry a probe within 60 s');
     }
     return world;
+  }
+
+  /** Writes both config files again with fresh tokens (a world started with `tokenLifetimeMs`). */
+  renewTokens(): Promise<void> {
+    return this.writeConfigs();
+  }
+
+  /** Renews the tokens every `everyMs` (as the fleet controller would), or stops renewing (`undefined`). */
+  setTokenRenewal(everyMs: number | undefined): void {
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+    if (everyMs !== undefined)
+      this.renewTimer = setInterval(() => void this.renewTokens().catch(() => undefined), everyMs);
   }
 
   /** Starts (or restarts, on the same port and state) the relay process; resolves with its info line. */
@@ -275,12 +314,34 @@ export class ChaosWorld {
 
   /** Stops every process and target and removes the directory. */
   async close(): Promise<void> {
+    this.setTokenRenewal(undefined);
     await Promise.all([this.gateway?.stop(5_000), this.forwarder?.stop(5_000)]);
     if (this.relay?.pid !== undefined) process.kill(this.relay.pid, 'SIGCONT');
     await killHard(this.relay, 'SIGTERM');
     await Promise.all([this.targets.echo.close(), this.targets.sink.close(), this.targets.source.close()]);
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Writes a file next to `path` and renames it over `path`, so a config watcher never reads half a file. */
+async function replaceFile(path: string, text: string, options: { mode: number }): Promise<void> {
+  const next = `${path}.next`;
+  await writeFile(next, text, options);
+  await rename(next, path);
+}
+
+/** `keyCs` (a connection string with a key and EntityPath) as one holding a pre-issued token instead. */
+function tokenConnectionString(keyCs: string, lifetimeMs: number): string {
+  const field = (name: string): string => new RegExp(`(?:^|;)${name}=([^;]*)`).exec(keyCs)?.[1] ?? '';
+  const endpoint = field('Endpoint');
+  const namespace = new URL(endpoint).host;
+  const token = createSasToken({
+    resource: relayResourceUri(namespace, field('EntityPath')),
+    keyName: field('SharedAccessKeyName'),
+    key: field('SharedAccessKey'),
+    lifetimeMs,
+  });
+  return `Endpoint=${endpoint};SharedAccessSignature=${token};EntityPath=${field('EntityPath')}`;
 }
 
 async function killHard(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

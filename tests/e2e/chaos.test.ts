@@ -1,10 +1,11 @@
 // The CI subset of the fault suite (npm run chaos runs every case, docs/chaos.md): real relay, gateway and
 // forwarder processes, faults injected mid-transfer, every byte checked by sha256, held resources counted in /proc.
-import { CASES, verdict, type CaseResult } from '../../bench/chaos/cases';
+import { verdict, type CaseResult } from '../../bench/chaos/cases';
+import { ALL_CASES } from '../../bench/chaos/catalog';
 import { formatTable } from '../../bench/chaos/run';
 import { ChaosWorld } from '../../bench/chaos/world';
 
-const CI_CASES = CASES.filter((c) => c.ci);
+const CI_CASES = ALL_CASES.filter((c) => c.ci);
 
 describe('fault suite (CI subset): nothing corrupted, everything recovers, nothing held', () => {
   let world: ChaosWorld;

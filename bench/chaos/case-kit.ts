@@ -1,0 +1,103 @@
+// Pieces the newer fault cases share: a world of their own, the "no fault" tail (a fresh verified set and what
+// stayed held), a probe loop that measures outages as new clients see them, and transfers long enough to span
+// a fault that takes seconds to unfold.
+import { afterwards } from './cases';
+import { addTotals, download, noTotals, probe, upload, type TransferTotals } from './transfers';
+import { ChaosWorld, DOWNLOAD_BYTES, type Held, type WorldOptions } from './world';
+
+const MiB = 1024 * 1024;
+
+/** Sleeps `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `fn` in a world of its own built with `options` (a case that needs other configuration than the shared
+ * world's), and always stops that world.
+ */
+export async function inOwnWorld<T>(
+  options: WorldOptions,
+  fn: (world: ChaosWorld) => Promise<T>,
+): Promise<T> {
+  const world = await ChaosWorld.start(options);
+  try {
+    return await fn(world);
+  } finally {
+    await world.close();
+  }
+}
+
+/** The tail every case ends with: a fresh set of transfers that must all verify, then what is held above `baseline`. */
+export async function settle(
+  world: ChaosWorld,
+  baseline: Held,
+): Promise<{ after: TransferTotals; held: Held }> {
+  const after = await afterwards(world);
+  return { after, held: await world.heldAbove(baseline) };
+}
+
+/** What a probe loop saw. */
+export interface ProbeRecord {
+  readonly probes: number;
+  readonly failed: number;
+  /** Longest stretch from a failed probe's start to the next good probe's end, ms (0: none failed). */
+  readonly longestOutageMs: number;
+}
+
+/** Probes the sink route `port` back to back (one short verified upload each, 200 ms apart) until `stop()`. */
+export function probeLoop(port: number): { stop(): Promise<ProbeRecord> } {
+  let running = true;
+  let probes = 0;
+  let failed = 0;
+  let longestOutageMs = 0;
+  let outageSince: number | undefined;
+  const loop = (async () => {
+    while (running) {
+      const started = Date.now();
+      const ok = await probe(port, 5_000);
+      probes += 1;
+      if (!ok) {
+        failed += 1;
+        outageSince ??= started;
+      } else if (outageSince !== undefined) {
+        longestOutageMs = Math.max(longestOutageMs, Date.now() - outageSince);
+        outageSince = undefined;
+      }
+      await sleep(200);
+    }
+    // Still out at the end: the outage lasts until now.
+    if (outageSince !== undefined) longestOutageMs = Math.max(longestOutageMs, Date.now() - outageSince);
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { probes, failed, longestOutageMs };
+    },
+  };
+}
+
+/**
+ * `n` uploads of 4 MiB and `n` downloads of DOWNLOAD_BYTES paced to last about `spanMs` each, so a fault that
+ * takes seconds (a token running out, a hub restart) happens while they are in flight.
+ */
+export async function longTransfers(world: ChaosWorld, n: number, spanMs: number): Promise<TransferTotals> {
+  const uploadChunks = (4 * MiB) / (64 * 1024);
+  // The source's reads arrive in pieces of about 64 KiB; pausing after each one paces the download.
+  const downloadReads = DOWNLOAD_BYTES / (64 * 1024);
+  const runs: Array<Promise<TransferTotals>> = [];
+  for (let i = 0; i < n; i++) {
+    runs.push(
+      upload(world.ports.sink, 4 * MiB, 700 + i, {
+        writeDelayMs: Math.ceil(spanMs / uploadChunks),
+        timeoutMs: spanMs + 90_000,
+      }),
+    );
+    runs.push(
+      download(world.ports.source, DOWNLOAD_BYTES, {
+        readDelayMs: Math.ceil(spanMs / downloadReads),
+        timeoutMs: spanMs + 90_000,
+      }),
+    );
+  }
+  return (await Promise.all(runs)).reduce(addTotals, noTotals());
+}

@@ -1,0 +1,7 @@
+// Every fault case in the order `npm run chaos` runs them: the original set (cases.ts), then the newer cases kept
+// in files of their own (tokens, frames, warm connections, IoT Hub outage).
+import { CASES, type ChaosCase } from './cases';
+import { tokenExpiry, tokenRenewal } from './cases-tokens';
+
+/** Every case, most valuable first; `ci` marks the subset npm test runs. */
+export const ALL_CASES: readonly ChaosCase[] = [...CASES, tokenRenewal, tokenExpiry];
