@@ -1,6 +1,7 @@
 // Pieces the newer fault cases share: a world of their own, the "no fault" tail (a fresh verified set and what
 // stayed held), a probe loop that measures outages as new clients see them, and transfers long enough to span
 // a fault that takes seconds to unfold.
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { afterwards } from './cases';
 import { addTotals, download, noTotals, probe, upload, type TransferTotals } from './transfers';
 import { ChaosWorld, DOWNLOAD_BYTES, type Held, type WorldOptions } from './world';
@@ -30,9 +31,10 @@ export async function inOwnWorld<T>(
 export async function settle(
   world: ChaosWorld,
   baseline: Held,
+  boundMs?: number,
 ): Promise<{ after: TransferTotals; held: Held }> {
   const after = await afterwards(world);
-  return { after, held: await world.heldAbove(baseline) };
+  return { after, held: await world.heldAbove(baseline, boundMs) };
 }
 
 /** What a probe loop saw. */
@@ -100,4 +102,37 @@ export async function longTransfers(world: ChaosWorld, n: number, spanMs: number
     );
   }
   return (await Promise.all(runs)).reduce(addTotals, noTotals());
+}
+
+/**
+ * Established TCP connections of process `pid` to loopback port `port` (e.g. the gateway's connections to the
+ * relay: at idle, its warm ones), from its socket fds and /proc/net/tcp{,6}; -1 when the process is gone.
+ */
+export function connectionsTo(pid: number | undefined, port: number): number {
+  if (pid === undefined) return -1;
+  let inodes: Set<string>;
+  try {
+    inodes = new Set(
+      readdirSync(`/proc/${pid}/fd`)
+        .map((fd) => {
+          try {
+            return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+          } catch {
+            return undefined;
+          }
+        })
+        .filter((inode): inode is string => inode !== undefined),
+    );
+  } catch {
+    return -1;
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let count = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6'])
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // rem_address ends in :PORT, state 01 is ESTABLISHED, field 9 is the inode.
+      if (f.length > 9 && f[2]!.endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9]!)) count += 1;
+    }
+  return count;
 }

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createSasToken, relayResourceUri } from '../../modules/common/src/hc/sas';
 import { ModuleProcess } from '../../sandbox/src/demo/module-process';
+import { ChaosHub } from './twin-hub';
 import { startEcho, startSink, startSource, type ChaosTarget } from './targets';
 import { probe } from './transfers';
 
@@ -36,7 +37,18 @@ export interface WorldOptions {
   readonly tokenLifetimeMs?: number;
   /** With `tokenLifetimeMs`: fresh tokens written this often (default a third of the lifetime). */
   readonly tokenRenewEveryMs?: number;
+  /**
+   * Both modules in twin mode against a sandbox IoT Hub process ({@link ChaosWorld.hub}): the same documents go
+   * to their desired properties instead of files.
+   */
+  readonly twin?: boolean;
 }
+
+/** The modules' identities in a twin-mode world. */
+export const TWIN_IDS = {
+  forwarder: { deviceId: 'loc-1', moduleId: 'relay-forwarder' },
+  gateway: { deviceId: 'gw-1', moduleId: 'relay-gateway' },
+} as const;
 
 /** What a process holds, from /proc. */
 export interface Held {
@@ -74,7 +86,8 @@ export function rssMiB(pid: number | undefined): number {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
@@ -87,6 +100,11 @@ export class ChaosWorld {
   relay: ChildProcess | undefined;
   forwarder: ModuleProcess | undefined;
   gateway: ModuleProcess | undefined;
+  /** The relay's root-key connection string for the hybrid connection (hostile peers of a case use it). */
+  relayKeyConnectionString = '';
+  /** The IoT Hub of a twin-mode world. */
+  hub: ChaosHub | undefined;
+  private twinEnv: { forwarder?: Record<string, string>; gateway?: Record<string, string> } = {};
   private relayPort = 0;
   private writeConfigs: () => Promise<void> = async () => undefined;
   private renewTimer: NodeJS.Timeout | undefined;
@@ -110,31 +128,27 @@ export class ChaosWorld {
     const world = new ChaosWorld(dir, targets, ports);
     const info = await world.startRelay();
     const keyCs = `${info.manageConnectionString};EntityPath=${SITE}`;
+    world.relayKeyConnectionString = keyCs;
     await writeFile(join(dir, 'relay-ca.pem'), await readFile(info.caFile));
     const service = (port: number): object => ({ target: `127.0.0.1:${port}` });
     const cs = (): string =>
       options.tokenLifetimeMs === undefined ? keyCs : tokenConnectionString(keyCs, options.tokenLifetimeMs);
-    const writeForwarder = (): Promise<void> =>
-      replaceFile(
-        join(dir, 'forwarder.json'),
-        JSON.stringify({
-          schemaVersion: 1,
-          logLevel: LOG_LEVEL,
-          drainTimeoutMs: 1000,
-          hybridConnections: {
-            [SITE]: {
-              connectionString: cs(),
-              listeners: 2,
-              services: {
-                echo: service(targets.echo.port),
-                sink: service(targets.sink.port),
-                source: service(targets.source.port),
-              },
-            },
+    const forwarderDoc = (): object => ({
+      schemaVersion: 1,
+      logLevel: LOG_LEVEL,
+      drainTimeoutMs: 1000,
+      hybridConnections: {
+        [SITE]: {
+          connectionString: cs(),
+          listeners: 2,
+          services: {
+            echo: service(targets.echo.port),
+            sink: service(targets.sink.port),
+            source: service(targets.source.port),
           },
-        }),
-        { mode: 0o600 },
-      );
+        },
+      },
+    });
     const route = (port: number, name: string): object => ({
       port,
       bindAddress: '127.0.0.1',
@@ -146,25 +160,37 @@ export class ChaosWorld {
       // demand by design (released with its route: tests/integration/relay-gateway-warm*.test.ts).
       warmConnections: options.warmConnections ?? 0,
     });
-    const writeGateway = (): Promise<void> =>
-      replaceFile(
-        join(dir, 'gateway.json'),
-        JSON.stringify({
-          schemaVersion: 1,
-          logLevel: LOG_LEVEL,
-          drainTimeoutMs: 1000,
-          limits: { maxConnections: 20_000 },
-          hybridConnections: { [SITE]: { connectionString: cs() } },
-          routes: {
-            echo: route(ports.echo, 'echo'),
-            sink: route(ports.sink, 'sink'),
-            source: route(ports.source, 'source'),
-          },
-        }),
-        { mode: 0o600 },
-      );
+    const gatewayDoc = (): object => ({
+      schemaVersion: 1,
+      logLevel: LOG_LEVEL,
+      drainTimeoutMs: 1000,
+      limits: { maxConnections: 20_000 },
+      hybridConnections: { [SITE]: { connectionString: cs() } },
+      routes: {
+        echo: route(ports.echo, 'echo'),
+        sink: route(ports.sink, 'sink'),
+        source: route(ports.source, 'source'),
+      },
+    });
+    if (options.twin) {
+      world.hub = await ChaosHub.start(join(dir, 'relay-state'));
+      world.twinEnv = {
+        forwarder: await world.hub.addModule(TWIN_IDS.forwarder),
+        gateway: await world.hub.addModule(TWIN_IDS.gateway),
+      };
+    }
     world.writeConfigs = async () => {
-      await Promise.all([writeForwarder(), writeGateway()]);
+      const hub = world.hub;
+      if (hub)
+        await Promise.all([
+          hub.patchDesired(TWIN_IDS.forwarder, forwarderDoc()),
+          hub.patchDesired(TWIN_IDS.gateway, gatewayDoc()),
+        ]);
+      else
+        await Promise.all([
+          replaceFile(join(dir, 'forwarder.json'), JSON.stringify(forwarderDoc()), { mode: 0o600 }),
+          replaceFile(join(dir, 'gateway.json'), JSON.stringify(gatewayDoc()), { mode: 0o600 }),
+        ]);
     };
     await world.writeConfigs();
     if (options.tokenLifetimeMs !== undefined)
@@ -176,6 +202,11 @@ export class ChaosWorld {
       throw new Error('the chaos world did not carry a probe within 60 s');
     }
     return world;
+  }
+
+  /** The relay's TLS port (the same across restarts). */
+  get relayPortNumber(): number {
+    return this.relayPort;
   }
 
   /** Writes both config files again with fresh tokens (a world started with `tokenLifetimeMs`). */
@@ -235,10 +266,16 @@ export class ChaosWorld {
   startForwarder(): void {
     this.forwarder = ModuleProcess.start({
       module: 'relay-forwarder',
-      configPath: join(this.dir, 'forwarder.json'),
+      ...(this.hub === undefined && { configPath: join(this.dir, 'forwarder.json') }),
       logPath: logPath('forwarder'),
       relayCaPath: join(this.dir, 'relay-ca.pem'),
-      env: { ...process.env, HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1', LOG_LEVEL },
+      env: {
+        ...process.env,
+        ...this.twinEnv.forwarder,
+        HEALTH_PORT: '0',
+        HEALTH_BIND_ADDRESS: '127.0.0.1',
+        LOG_LEVEL,
+      },
     });
   }
 
@@ -246,10 +283,16 @@ export class ChaosWorld {
   startGateway(): void {
     this.gateway = ModuleProcess.start({
       module: 'relay-gateway',
-      configPath: join(this.dir, 'gateway.json'),
+      ...(this.hub === undefined && { configPath: join(this.dir, 'gateway.json') }),
       logPath: logPath('gateway'),
       relayCaPath: join(this.dir, 'relay-ca.pem'),
-      env: { ...process.env, HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1', LOG_LEVEL },
+      env: {
+        ...process.env,
+        ...this.twinEnv.gateway,
+        HEALTH_PORT: '0',
+        HEALTH_BIND_ADDRESS: '127.0.0.1',
+        LOG_LEVEL,
+      },
     });
   }
 
@@ -318,6 +361,7 @@ export class ChaosWorld {
     await Promise.all([this.gateway?.stop(5_000), this.forwarder?.stop(5_000)]);
     if (this.relay?.pid !== undefined) process.kill(this.relay.pid, 'SIGCONT');
     await killHard(this.relay, 'SIGTERM');
+    await this.hub?.close();
     await Promise.all([this.targets.echo.close(), this.targets.sink.close(), this.targets.source.close()]);
     await rm(this.dir, { recursive: true, force: true });
   }
