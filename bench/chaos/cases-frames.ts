@@ -102,6 +102,7 @@ function rssPeak(pid: () => number | undefined): { stop(): number } {
 export const oversizedFrames: ChaosCase = {
   name: 'oversized frames',
   what: `${HOSTILE} senders with the Send key each push one ${FRAME_BYTES / MiB} MiB message (bound ${MAX_RELAY_MESSAGE_BYTES / 1024} KiB) beside 6 verified transfers`,
+  // In CI: the shared world, about 15 s, and its verdict rests on close codes, not timing.
   ci: true,
   async run(world) {
     const baseline = world.held();

@@ -57,6 +57,7 @@ async function patchLate(world: ChaosWorld, hub: ChaosHub, port: number | null):
 export const hubOutage: ChaosCase = {
   name: 'IoT Hub outage, twin change pending',
   what: `twin mode; modules cut from the hub, a new service and route patched, hub kill -9, ${DOWN_MS / 1000} s down, restarted, link restored`,
+  // Not in CI: a twin-mode world of its own (hub process), the modules' MQTT reconnect backoff; about 90 s.
   ci: false,
   run: () =>
     inOwnWorld({ twin: true }, async (world) => {

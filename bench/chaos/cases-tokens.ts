@@ -17,6 +17,7 @@ const RECOVERY_BOUND_MS = 10_000;
 export const tokenRenewal: ChaosCase = {
   name: 'token renewal',
   what: `pre-issued tokens of ${LIFETIME_MS / 1000} s, fresh ones written every 2 s during ${SPAN_MS / 1000} s transfers`,
+  // Not in CI: a world of its own and 24 s transfers, about a minute.
   ci: false,
   run: () =>
     inOwnWorld({ tokenLifetimeMs: LIFETIME_MS, tokenRenewEveryMs: 2_000 }, async (world) => {
@@ -45,6 +46,7 @@ export const tokenRenewal: ChaosCase = {
 export const tokenExpiry: ChaosCase = {
   name: 'token expiry',
   what: `pre-issued tokens of ${LIFETIME_MS / 1000} s run out mid-transfer, fresh ones written 5 s after expiry`,
+  // Not in CI: a world of its own and 24 s transfers, about a minute.
   ci: false,
   run: () =>
     inOwnWorld({ tokenLifetimeMs: LIFETIME_MS, tokenRenewEveryMs: 2_000 }, async (world) => {

@@ -41,6 +41,7 @@ async function oneAfterAnother(world: ChaosWorld, count: number): Promise<Transf
 export const relayRestartWarm: ChaosCase = {
   name: 'relay restart 1 s, warm',
   what: `warm connections on (${WARM} per route); kill -9 the relay mid-transfer, 1 s down, start it again`,
+  // Not in CI: a world of its own, and the pools' 10 s rate window waited out twice (about a minute).
   ci: false,
   run: () =>
     inOwnWorld({ warmConnections: WARM }, async (world) => {
@@ -82,6 +83,7 @@ const STOP_MS = 30_000;
 export const slowReaderWarm: ChaosCase = {
   name: 'one reader stops, warm',
   what: `warm connections on; one download stops reading for ${STOP_MS / 1000} s while 6 downloads and 6 uploads share its routes`,
+  // Not in CI: a world of its own and a 30 s stop (about 80 s).
   ci: false,
   run: () =>
     inOwnWorld({ warmConnections: WARM }, async (world) => {
