@@ -21,6 +21,7 @@ export async function inOwnWorld<T>(
 ): Promise<T> {
   const world = await ChaosWorld.start(options);
   try {
+    await routesListening(world);
     return await fn(world);
   } finally {
     await world.close();
@@ -104,15 +105,10 @@ export async function longTransfers(world: ChaosWorld, n: number, spanMs: number
   return (await Promise.all(runs)).reduce(addTotals, noTotals());
 }
 
-/**
- * Established TCP connections of process `pid` to loopback port `port` (e.g. the gateway's connections to the
- * relay: at idle, its warm ones), from its socket fds and /proc/net/tcp{,6}; -1 when the process is gone.
- */
-export function connectionsTo(pid: number | undefined, port: number): number {
-  if (pid === undefined) return -1;
-  let inodes: Set<string>;
+/** Socket inodes of process `pid` (undefined when it is gone). */
+function socketInodes(pid: number): Set<string> | undefined {
   try {
-    inodes = new Set(
+    return new Set(
       readdirSync(`/proc/${pid}/fd`)
         .map((fd) => {
           try {
@@ -124,15 +120,51 @@ export function connectionsTo(pid: number | undefined, port: number): number {
         .filter((inode): inode is string => inode !== undefined),
     );
   } catch {
-    return -1;
+    return undefined;
   }
+}
+
+/** Rows of /proc/net/tcp{,6} held by `pid` whose state is `state` and whose local (or remote) port is `port`. */
+function tcpRows(pid: number | undefined, port: number, state: string, side: 'local' | 'remote'): number {
+  if (pid === undefined) return -1;
+  const inodes = socketInodes(pid);
+  if (inodes === undefined) return -1;
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   let count = 0;
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6'])
     for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      // Fields: sl, local_address, rem_address (each ADDR:PORT in hex), st, ..., inode (the tenth).
       const f = line.trim().split(/\s+/);
-      // rem_address ends in :PORT, state 01 is ESTABLISHED, field 9 is the inode.
-      if (f.length > 9 && f[2]!.endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9]!)) count += 1;
+      const address = side === 'local' ? f[1] : f[2];
+      if (f.length > 9 && address?.endsWith(`:${hexPort}`) && f[3] === state && inodes.has(f[9]!)) count += 1;
     }
   return count;
+}
+
+/**
+ * Established TCP connections of process `pid` to loopback port `port` (e.g. the gateway's connections to the
+ * relay: at idle, its warm ones); -1 when the process is gone.
+ */
+export function connectionsTo(pid: number | undefined, port: number): number {
+  return tcpRows(pid, port, '01', 'remote');
+}
+
+/**
+ * Throws unless the gateway listens on every route port within 10 s. The route ports are picked free and bound
+ * later (so a restarted gateway serves the same ones); on a machine busy with other loopback traffic an outgoing
+ * connection can take one meanwhile, and that route's clients would then fail for a reason that is not the case's.
+ */
+export async function routesListening(world: ChaosWorld): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const missing = Object.entries(world.ports).filter(
+      ([, port]) => tcpRows(world.gateway?.pid, port, '0A', 'local') < 1,
+    );
+    if (missing.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `the gateway does not listen on route port(s) ${missing.map(([n, p]) => `${n} ${p}`).join(', ')}`,
+      );
+    await sleep(200);
+  }
 }
