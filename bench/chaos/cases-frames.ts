@@ -79,9 +79,15 @@ async function hostile(world: ChaosWorld): Promise<HostileEnd> {
     return { code: -1, pushed: 0 };
   }
   ws.on('error', () => undefined);
-  const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<number>((resolve) => {
+    ws.once('close', (code: number) => resolve(code));
+    // A sender never refused gives up after 30 s (code 0); the timer goes with the answer, so nothing lingers.
+    timer = setTimeout(() => resolve(0), 30_000);
+  });
   const pushed = await pushFrame(ws, FRAME_BYTES);
-  const code = await Promise.race([closed, sleep(30_000).then(() => 0)]);
+  const code = await closed;
+  clearTimeout(timer);
   ws.terminate();
   return { code, pushed };
 }
