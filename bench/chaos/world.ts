@@ -156,8 +156,8 @@ export class ChaosWorld {
       service: name,
       allow: ['127.0.0.0/8'],
       maxConnections: 20_000,
-      // No pre-warmed connections: "held" compares socket counts with the baseline, and a warm pool grows with
-      // demand by design (released with its route: tests/integration/relay-gateway-warm*.test.ts).
+      // No pre-warmed connections unless asked (cases-warm.ts): "held" compares socket counts with the baseline,
+      // and a warm pool grows with demand by design (released with its route: relay-gateway-warm*.test.ts).
       warmConnections: options.warmConnections ?? 0,
     });
     const gatewayDoc = (): object => ({
@@ -173,11 +173,16 @@ export class ChaosWorld {
       },
     });
     if (options.twin) {
-      world.hub = await ChaosHub.start(join(dir, 'relay-state'));
-      world.twinEnv = {
-        forwarder: await world.hub.addModule(TWIN_IDS.forwarder),
-        gateway: await world.hub.addModule(TWIN_IDS.gateway),
-      };
+      try {
+        world.hub = await ChaosHub.start(join(dir, 'relay-state'));
+        world.twinEnv = {
+          forwarder: await world.hub.addModule(TWIN_IDS.forwarder),
+          gateway: await world.hub.addModule(TWIN_IDS.gateway),
+        };
+      } catch (err) {
+        await world.close().catch(() => undefined);
+        throw err;
+      }
     }
     world.writeConfigs = async () => {
       const hub = world.hub;
