@@ -12,6 +12,24 @@ const MiB = 1024 * 1024;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Starts a world whose gateway listens on every route port; a world that lost a port (see {@link routesListening})
+ * is stopped and started again on other ports, once.
+ */
+export async function startWorld(options: WorldOptions = {}): Promise<ChaosWorld> {
+  for (let attempt = 1; ; attempt++) {
+    const world = await ChaosWorld.start(options);
+    try {
+      await routesListening(world);
+      return world;
+    } catch (err) {
+      await world.close();
+      if (attempt >= 2) throw err;
+      process.stderr.write(`chaos: ${(err as Error).message}; starting the world again\n`);
+    }
+  }
+}
+
+/**
  * Runs `fn` in a world of its own built with `options` (a case that needs other configuration than the shared
  * world's), and always stops that world.
  */
@@ -19,9 +37,8 @@ export async function inOwnWorld<T>(
   options: WorldOptions,
   fn: (world: ChaosWorld) => Promise<T>,
 ): Promise<T> {
-  const world = await ChaosWorld.start(options);
+  const world = await startWorld(options);
   try {
-    await routesListening(world);
     return await fn(world);
   } finally {
     await world.close();

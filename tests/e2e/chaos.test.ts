@@ -3,7 +3,8 @@
 import { verdict, type CaseResult } from '../../bench/chaos/cases';
 import { ALL_CASES } from '../../bench/chaos/catalog';
 import { formatTable } from '../../bench/chaos/run';
-import { ChaosWorld } from '../../bench/chaos/world';
+import { startWorld } from '../../bench/chaos/case-kit';
+import type { ChaosWorld } from '../../bench/chaos/world';
 
 const CI_CASES = ALL_CASES.filter((c) => c.ci);
 
@@ -12,7 +13,7 @@ describe('fault suite (CI subset): nothing corrupted, everything recovers, nothi
   const results: CaseResult[] = [];
 
   beforeAll(async () => {
-    world = await ChaosWorld.start();
+    world = await startWorld();
   }, 120_000);
 
   afterAll(async () => {
