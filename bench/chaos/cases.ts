@@ -40,7 +40,7 @@ const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** `n` uploads of 4 MiB and `n` downloads of DOWNLOAD_BYTES, at once, written slowly enough to be in flight. */
-async function inFlight(
+export async function inFlight(
   world: ChaosWorld,
   n: number,
   timeoutMs: number,
@@ -61,7 +61,7 @@ async function inFlight(
 }
 
 /** A fresh verified set after the fault: 4 uploads and 4 downloads. */
-async function afterwards(world: ChaosWorld): Promise<TransferTotals> {
+export async function afterwards(world: ChaosWorld): Promise<TransferTotals> {
   const runs: Array<Promise<TransferTotals>> = [];
   for (let i = 0; i < 4; i++) {
     runs.push(upload(world.ports.sink, MiB + i, 500 + i, { timeoutMs: 60_000 }));
@@ -71,7 +71,7 @@ async function afterwards(world: ChaosWorld): Promise<TransferTotals> {
 }
 
 /** The common shape: transfers in flight, the fault, recovery, a fresh set, what is held. */
-async function faultDuringTransfers(
+export async function faultDuringTransfers(
   world: ChaosWorld,
   fault: () => Promise<void>,
   recoverBoundMs: number,

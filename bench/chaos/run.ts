@@ -1,6 +1,7 @@
 // Runs fault cases one after another in one world, each bounded, and formats the table.
-import { CASES, verdict, type CaseResult, type ChaosCase } from './cases';
-import { ChaosWorld } from './world';
+import { verdict, type CaseResult, type ChaosCase } from './cases';
+import { ALL_CASES } from './catalog';
+import { startWorld } from './case-kit';
 
 const MiB = 1024 * 1024;
 
@@ -10,7 +11,7 @@ export async function runCases(
   log: (line: string) => void = () => undefined,
 ): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
-  let world = await ChaosWorld.start();
+  let world = await startWorld();
   try {
     for (const c of cases) {
       log(`chaos: ${c.name}: ${c.what}`);
@@ -36,7 +37,7 @@ export async function runCases(
           note: `case failed: ${(err as Error).message}`,
         });
         await world.close().catch(() => undefined);
-        world = await ChaosWorld.start();
+        world = await startWorld();
       }
       log(
         `chaos: ${c.name}: ${results[results.length - 1]!.pass ? 'pass' : 'FAIL'} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -50,7 +51,7 @@ export async function runCases(
 
 /** The cases named (all when empty), or those of the CI subset. */
 export function selectCases(names: readonly string[], ciOnly: boolean): ChaosCase[] {
-  return CASES.filter(
+  return ALL_CASES.filter(
     (c) => (ciOnly ? c.ci : true) && (names.length === 0 || names.some((n) => c.name.includes(n))),
   );
 }

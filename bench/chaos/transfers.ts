@@ -49,6 +49,8 @@ export interface TransferOptions {
   readonly writeDelayMs?: number;
   /** Pause reading after each chunk (a slow reader), ms. */
   readonly readDelayMs?: number;
+  /** Stop reading once, after the first chunk, for this long (a reader that stops, then carries on), ms. */
+  readonly stallMs?: number;
   /** Gives up after this long (a transfer stuck by a fault counts as lost). */
   readonly timeoutMs?: number;
 }
@@ -122,13 +124,16 @@ export async function download(
     const s = socket;
     const hash = createHash('sha256');
     let ended = false;
+    let stallOnce = options.stallMs;
     await new Promise<void>((resolve) => {
       s.on('data', (c: Buffer) => {
         hash.update(c);
         totals.received += c.length;
-        if (options.readDelayMs) {
+        const pauseMs = stallOnce ?? options.readDelayMs;
+        stallOnce = undefined;
+        if (pauseMs) {
           s.pause();
-          setTimeout(() => s.resume(), options.readDelayMs);
+          setTimeout(() => s.resume(), pauseMs);
         }
       });
       s.on('end', () => {

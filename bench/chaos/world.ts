@@ -3,13 +3,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createSasToken, relayResourceUri } from '../../modules/common/src/hc/sas';
 import { ModuleProcess } from '../../sandbox/src/demo/module-process';
 import { describeSockets, procSockets, tcpState } from './proc-sockets';
+import { ChaosHub } from './twin-hub';
 import { startEcho, startSink, startSource, type ChaosTarget } from './targets';
 import { probe } from './transfers';
 
@@ -24,6 +26,30 @@ const logPath = (name: string): string | undefined =>
   LOG_DIR === undefined ? undefined : join(LOG_DIR, `${name}-${++logSerial}.log`);
 /** Bytes the source target sends per download. */
 export const DOWNLOAD_BYTES = 8 * 1024 * 1024;
+
+/** How a world is built (the default: SAS keys in the configs, no pre-warmed connections). */
+export interface WorldOptions {
+  /** Pre-warmed connections per gateway route (default 0, see the route's comment). */
+  readonly warmConnections?: number;
+  /**
+   * Pre-issued SAS tokens of this lifetime in the config files instead of keys (the fleet controller's way);
+   * {@link ChaosWorld.renewTokens} rewrites the files with fresh ones, as the controller renews them.
+   */
+  readonly tokenLifetimeMs?: number;
+  /** With `tokenLifetimeMs`: fresh tokens written this often (default a third of the lifetime). */
+  readonly tokenRenewEveryMs?: number;
+  /**
+   * Both modules in twin mode against a sandbox IoT Hub process ({@link ChaosWorld.hub}): the same documents go
+   * to their desired properties instead of files.
+   */
+  readonly twin?: boolean;
+}
+
+/** The modules' identities in a twin-mode world. */
+export const TWIN_IDS = {
+  forwarder: { deviceId: 'loc-1', moduleId: 'relay-forwarder' },
+  gateway: { deviceId: 'gw-1', moduleId: 'relay-gateway' },
+} as const;
 
 /** What a process holds, from /proc. */
 export interface Held {
@@ -69,7 +95,7 @@ export function rssMiB(pid: number | undefined): number {
  * outgoing connection on the machine (a module's own relay or target connections), and the gateway then refuses
  * the route (PORT_IN_USE) until it restarts — read as a held gateway socket once it does.
  */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
     .trim()
     .split(/\s+/)
@@ -95,7 +121,14 @@ export class ChaosWorld {
   relay: ChildProcess | undefined;
   forwarder: ModuleProcess | undefined;
   gateway: ModuleProcess | undefined;
+  /** The relay's root-key connection string for the hybrid connection (hostile peers of a case use it). */
+  relayKeyConnectionString = '';
+  /** The IoT Hub of a twin-mode world. */
+  hub: ChaosHub | undefined;
+  private twinEnv: { forwarder?: Record<string, string>; gateway?: Record<string, string> } = {};
   private relayPort = 0;
+  private writeConfigs: () => Promise<void> = async () => undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly dir: string,
@@ -105,7 +138,7 @@ export class ChaosWorld {
   ) {}
 
   /** Starts everything and waits until a probe round-trips. */
-  static async start(): Promise<ChaosWorld> {
+  static async start(options: WorldOptions = {}): Promise<ChaosWorld> {
     const dir = await mkdtemp(join(tmpdir(), 'hrf-chaos-'));
     const targets = {
       echo: await startEcho(),
@@ -115,29 +148,28 @@ export class ChaosWorld {
     const ports = { echo: await freePort(), sink: await freePort(), source: await freePort() };
     const world = new ChaosWorld(dir, targets, ports);
     const info = await world.startRelay();
-    const cs = `${info.manageConnectionString};EntityPath=${SITE}`;
+    const keyCs = `${info.manageConnectionString};EntityPath=${SITE}`;
+    world.relayKeyConnectionString = keyCs;
     await writeFile(join(dir, 'relay-ca.pem'), await readFile(info.caFile));
     const service = (port: number): object => ({ target: `127.0.0.1:${port}` });
-    await writeFile(
-      join(dir, 'forwarder.json'),
-      JSON.stringify({
-        schemaVersion: 1,
-        logLevel: LOG_LEVEL,
-        drainTimeoutMs: 1000,
-        hybridConnections: {
-          [SITE]: {
-            connectionString: cs,
-            listeners: 2,
-            services: {
-              echo: service(targets.echo.port),
-              sink: service(targets.sink.port),
-              source: service(targets.source.port),
-            },
+    const cs = (): string =>
+      options.tokenLifetimeMs === undefined ? keyCs : tokenConnectionString(keyCs, options.tokenLifetimeMs);
+    const forwarderDoc = (): object => ({
+      schemaVersion: 1,
+      logLevel: LOG_LEVEL,
+      drainTimeoutMs: 1000,
+      hybridConnections: {
+        [SITE]: {
+          connectionString: cs(),
+          listeners: 2,
+          services: {
+            echo: service(targets.echo.port),
+            sink: service(targets.sink.port),
+            source: service(targets.source.port),
           },
         },
-      }),
-      { mode: 0o600 },
-    );
+      },
+    });
     const route = (port: number, name: string): object => ({
       port,
       bindAddress: '127.0.0.1',
@@ -145,28 +177,52 @@ export class ChaosWorld {
       service: name,
       allow: ['127.0.0.0/8'],
       maxConnections: 20_000,
-      // No pre-warmed connections: "held" compares socket counts with the baseline, and a warm pool grows with
-      // demand by design (released with its route: tests/integration/relay-gateway-warm*.test.ts).
-      warmConnections: 0,
-      // Nor multiplexed ones, held the same way (a chaos case with mux streams is still to be written).
+      // No pre-warmed connections unless asked (cases-warm.ts): "held" compares socket counts with the baseline,
+      // and a warm pool grows with demand by design (released with its route: relay-gateway-warm*.test.ts).
+      warmConnections: options.warmConnections ?? 0,
+      // Nor multiplexed ones, held the same way (tests/e2e/mux.test.ts covers their release and faults).
       multiplex: false,
     });
-    await writeFile(
-      join(dir, 'gateway.json'),
-      JSON.stringify({
-        schemaVersion: 1,
-        logLevel: LOG_LEVEL,
-        drainTimeoutMs: 1000,
-        limits: { maxConnections: 20_000 },
-        hybridConnections: { [SITE]: { connectionString: cs } },
-        routes: {
-          echo: route(ports.echo, 'echo'),
-          sink: route(ports.sink, 'sink'),
-          source: route(ports.source, 'source'),
-        },
-      }),
-      { mode: 0o600 },
-    );
+    const gatewayDoc = (): object => ({
+      schemaVersion: 1,
+      logLevel: LOG_LEVEL,
+      drainTimeoutMs: 1000,
+      limits: { maxConnections: 20_000 },
+      hybridConnections: { [SITE]: { connectionString: cs() } },
+      routes: {
+        echo: route(ports.echo, 'echo'),
+        sink: route(ports.sink, 'sink'),
+        source: route(ports.source, 'source'),
+      },
+    });
+    if (options.twin) {
+      try {
+        world.hub = await ChaosHub.start(join(dir, 'relay-state'));
+        world.twinEnv = {
+          forwarder: await world.hub.addModule(TWIN_IDS.forwarder),
+          gateway: await world.hub.addModule(TWIN_IDS.gateway),
+        };
+      } catch (err) {
+        await world.close().catch(() => undefined);
+        throw err;
+      }
+    }
+    world.writeConfigs = async () => {
+      const hub = world.hub;
+      if (hub)
+        await Promise.all([
+          hub.patchDesired(TWIN_IDS.forwarder, forwarderDoc()),
+          hub.patchDesired(TWIN_IDS.gateway, gatewayDoc()),
+        ]);
+      else
+        await Promise.all([
+          replaceFile(join(dir, 'forwarder.json'), JSON.stringify(forwarderDoc()), { mode: 0o600 }),
+          replaceFile(join(dir, 'gateway.json'), JSON.stringify(gatewayDoc()), { mode: 0o600 }),
+        ]);
+    };
+    await world.writeConfigs();
+    if (options.tokenLifetimeMs !== undefined)
+      world.setTokenRenewal(options.tokenRenewEveryMs ?? Math.floor(options.tokenLifetimeMs / 3));
     world.startForwarder();
     world.startGateway();
     if ((await world.timeToRecover(60_000)) < 0) {
@@ -174,6 +230,24 @@ export class ChaosWorld {
       throw new Error('the chaos world did not carry a probe within 60 s');
     }
     return world;
+  }
+
+  /** The relay's TLS port (the same across restarts). */
+  get relayPortNumber(): number {
+    return this.relayPort;
+  }
+
+  /** Writes both config files again with fresh tokens (a world started with `tokenLifetimeMs`). */
+  renewTokens(): Promise<void> {
+    return this.writeConfigs();
+  }
+
+  /** Renews the tokens every `everyMs` (as the fleet controller would), or stops renewing (`undefined`). */
+  setTokenRenewal(everyMs: number | undefined): void {
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+    if (everyMs !== undefined)
+      this.renewTimer = setInterval(() => void this.renewTokens().catch(() => undefined), everyMs);
   }
 
   /** Starts (or restarts, on the same port and state) the relay process; resolves with its info line. */
@@ -220,10 +294,16 @@ export class ChaosWorld {
   startForwarder(): void {
     this.forwarder = ModuleProcess.start({
       module: 'relay-forwarder',
-      configPath: join(this.dir, 'forwarder.json'),
+      ...(this.hub === undefined && { configPath: join(this.dir, 'forwarder.json') }),
       logPath: logPath('forwarder'),
       relayCaPath: join(this.dir, 'relay-ca.pem'),
-      env: { ...process.env, HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1', LOG_LEVEL },
+      env: {
+        ...process.env,
+        ...this.twinEnv.forwarder,
+        HEALTH_PORT: '0',
+        HEALTH_BIND_ADDRESS: '127.0.0.1',
+        LOG_LEVEL,
+      },
     });
   }
 
@@ -231,10 +311,16 @@ export class ChaosWorld {
   startGateway(): void {
     this.gateway = ModuleProcess.start({
       module: 'relay-gateway',
-      configPath: join(this.dir, 'gateway.json'),
+      ...(this.hub === undefined && { configPath: join(this.dir, 'gateway.json') }),
       logPath: logPath('gateway'),
       relayCaPath: join(this.dir, 'relay-ca.pem'),
-      env: { ...process.env, HEALTH_PORT: '0', HEALTH_BIND_ADDRESS: '127.0.0.1', LOG_LEVEL },
+      env: {
+        ...process.env,
+        ...this.twinEnv.gateway,
+        HEALTH_PORT: '0',
+        HEALTH_BIND_ADDRESS: '127.0.0.1',
+        LOG_LEVEL,
+      },
     });
   }
 
@@ -349,12 +435,35 @@ export class ChaosWorld {
 
   /** Stops every process and target and removes the directory. */
   async close(): Promise<void> {
+    this.setTokenRenewal(undefined);
     await Promise.all([this.gateway?.stop(5_000), this.forwarder?.stop(5_000)]);
     if (this.relay?.pid !== undefined) process.kill(this.relay.pid, 'SIGCONT');
     await killHard(this.relay, 'SIGTERM');
+    await this.hub?.close();
     await Promise.all([this.targets.echo.close(), this.targets.sink.close(), this.targets.source.close()]);
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Writes a file next to `path` and renames it over `path`, so a config watcher never reads half a file. */
+async function replaceFile(path: string, text: string, options: { mode: number }): Promise<void> {
+  const next = `${path}.next`;
+  await writeFile(next, text, options);
+  await rename(next, path);
+}
+
+/** `keyCs` (a connection string with a key and EntityPath) as one holding a pre-issued token instead. */
+function tokenConnectionString(keyCs: string, lifetimeMs: number): string {
+  const field = (name: string): string => new RegExp(`(?:^|;)${name}=([^;]*)`).exec(keyCs)?.[1] ?? '';
+  const endpoint = field('Endpoint');
+  const namespace = new URL(endpoint).host;
+  const token = createSasToken({
+    resource: relayResourceUri(namespace, field('EntityPath')),
+    keyName: field('SharedAccessKeyName'),
+    key: field('SharedAccessKey'),
+    lifetimeMs,
+  });
+  return `Endpoint=${endpoint};SharedAccessSignature=${token};EntityPath=${field('EntityPath')}`;
 }
 
 async function killHard(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

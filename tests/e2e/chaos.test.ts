@@ -1,17 +1,19 @@
 // The CI subset of the fault suite (npm run chaos runs every case, docs/chaos.md): real relay, gateway and
 // forwarder processes, faults injected mid-transfer, every byte checked by sha256, held resources counted in /proc.
-import { CASES, verdict, type CaseResult } from '../../bench/chaos/cases';
+import { verdict, type CaseResult } from '../../bench/chaos/cases';
+import { ALL_CASES } from '../../bench/chaos/catalog';
 import { formatTable } from '../../bench/chaos/run';
-import { ChaosWorld } from '../../bench/chaos/world';
+import { startWorld } from '../../bench/chaos/case-kit';
+import type { ChaosWorld } from '../../bench/chaos/world';
 
-const CI_CASES = CASES.filter((c) => c.ci);
+const CI_CASES = ALL_CASES.filter((c) => c.ci);
 
 describe('fault suite (CI subset): nothing corrupted, everything recovers, nothing held', () => {
   let world: ChaosWorld;
   const results: CaseResult[] = [];
 
   beforeAll(async () => {
-    world = await ChaosWorld.start();
+    world = await startWorld();
   }, 120_000);
 
   afterAll(async () => {

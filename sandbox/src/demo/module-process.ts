@@ -15,7 +15,8 @@ export type LogLine = Readonly<Record<string, unknown>> & { readonly msg?: strin
 /** Options of {@link ModuleProcess.start}. */
 export interface ModuleProcessOptions {
   readonly module: ModuleName;
-  readonly configPath: string;
+  /** The configuration file (`--config`); without it the module starts in twin mode (IoT Hub from `env`). */
+  readonly configPath?: string;
   /** The relay's CA certificate file (the sandbox CA), passed as `--relay-ca`. */
   readonly relayCaPath: string;
   /** Where stdout and stderr are written as they come; nothing is kept on disk without it. */
@@ -82,11 +83,12 @@ export class ModuleProcess {
     });
   }
 
-  /** Starts `node [ts-node] modules/<module>/src/main --config … --relay-ca …`. */
+  /** Starts `node [ts-node] modules/<module>/src/main [--config …] --relay-ca …`. */
   static start(options: ModuleProcessOptions): ModuleProcess {
     // Started the way the image starts it (node flags, entry); file mode adds its config and the relay CA.
     const { command, args: moduleArgs, cwd } = moduleCommand(options.module);
-    const args = [...moduleArgs, '--config', options.configPath, '--relay-ca', options.relayCaPath];
+    const config = options.configPath === undefined ? [] : ['--config', options.configPath];
+    const args = [...moduleArgs, ...config, '--relay-ca', options.relayCaPath];
     if (options.logLevel !== undefined) args.push('--log-level', options.logLevel);
     const child = spawn(command, args, {
       cwd,
