@@ -11,6 +11,7 @@ import { tokenRenewalDueAtMs } from '../model/tokens';
 import type { ControllerSettings } from '../settings';
 import { actionKey, type WriteGatewayTwin } from './actions';
 import type { PoolDecision } from './pools';
+import { namespaceField } from './namespace-placement';
 import type { ProblemBook } from './problems';
 import { chooseToken, tokenPolicy } from './tokens';
 import type { FleetView } from './view';
@@ -44,13 +45,14 @@ export function planGateways(
       const hc = hybridConnectionName(settings, locationId);
       const ports = decision!.ports.get(locationId);
       const routed = spec.services.filter((s) => ports?.has(s.name));
-      if (routed.length === 0 || view.foreign.has(hc)) continue;
+      const place = view.placement.places.get(locationId);
+      if (routed.length === 0 || view.foreign.has(hc) || !place) continue;
       if (settings.relayAuth) {
         // Entra ID: the gateways' own identity is the credential; nothing to issue or renew.
         entries.set(
           hc,
           gatewayHybridConnectionEntry(
-            observed.namespaceHost,
+            place.host,
             hc,
             entraAuth(settings.relayAuth.gatewayClientId),
           ),
@@ -62,7 +64,12 @@ export function planGateways(
           );
         continue;
       }
-      const scope = { namespaceHost: observed.namespaceHost, hybridConnection: hc, rule: 'send' as const };
+      const scope = {
+        namespaceHost: place.host,
+        hybridConnection: hc,
+        rule: 'send' as const,
+        ...namespaceField(place),
+      };
       const choice = chooseToken(observed, settings, scope, objectAt(currentEntries, hc).sasToken);
       if (choice.kind === 'none') {
         problems.add(locationId, {
@@ -79,7 +86,7 @@ export function planGateways(
           severity: 'pending',
         });
       }
-      entries.set(hc, gatewayHybridConnectionEntry(observed.namespaceHost, hc, choice.token));
+      entries.set(hc, gatewayHybridConnectionEntry(place.host, hc, choice.token));
       for (const service of routed) {
         routes.set(
           routeName(locationId, service.name),

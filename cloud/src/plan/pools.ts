@@ -32,7 +32,10 @@ export function decidePool(
   namespaceHost: string,
 ): PoolDecision {
   const gateways = (view.gatewaysByPool.get(pool.name) ?? []).filter((d) => view.gatewayModules.has(d));
-  const locations = [...view.locations.values()].filter((l) => l.pool === pool.name);
+  // A location no namespace had room for (NAMESPACE_CAPACITY) takes no port until it is placed.
+  const locations = [...view.locations.values()].filter(
+    (l) => l.pool === pool.name && view.placement.places.has(l.locationId),
+  );
   const claims: PortClaim[] = [];
   const blocked = new Set<number>();
   for (const l of locations) {

@@ -4,10 +4,11 @@ import {
   type LocationSpec,
   type PreviousStatus,
 } from '../model/location';
-import { hybridConnectionName, isManagedName, isOwnedHybridConnection } from '../model/names';
+import { hybridConnectionName } from '../model/names';
 import type { Observed, ObservedDevice, ObservedHybridConnection, ObservedModule } from '../model/observed';
 import type { LocationProblem } from '../model/status';
 import type { ControllerSettings } from '../settings';
+import { placeNamespaces, type NamespacePlacement } from './namespace-placement';
 
 /** The fleet as the observed twins and hybrid connections describe it, before any decision. */
 export interface FleetView {
@@ -26,10 +27,12 @@ export interface FleetView {
   readonly forwarders: ReadonlyMap<string, ObservedModule>;
   readonly gatewayModules: ReadonlyMap<string, ObservedModule>;
   readonly previous: ReadonlyMap<string, PreviousStatus>;
-  /** Hybrid connections this controller owns, by name. */
+  /** Hybrid connections this controller owns, by hcKey(namespace, name). */
   readonly owned: ReadonlyMap<string, ObservedHybridConnection>;
-  /** Names with the controller's prefix that exist but carry no ownership mark: never touched. */
+  /** Location hybrid connections that exist in the location's namespace without the ownership mark: never touched. */
   readonly foreign: ReadonlySet<string>;
+  /** The namespace of each location's hybrid connection, and each namespace's use. */
+  readonly placement: NamespacePlacement;
 }
 
 /** Sorts devices into locations and gateways, settles duplicate location ids, and indexes twins and entities. */
@@ -97,12 +100,7 @@ export function buildFleetView(observed: Observed, settings: ControllerSettings)
     if (m.moduleId === settings.forwarderModuleId) forwarders.set(m.deviceId, m);
     else if (m.moduleId === settings.gatewayModuleId) gatewayModules.set(m.deviceId, m);
   }
-  const owned = new Map<string, ObservedHybridConnection>();
-  const foreign = new Set<string>();
-  for (const hc of observed.hybridConnections) {
-    if (isOwnedHybridConnection(settings, hc.name, hc.userMetadata)) owned.set(hc.name, hc);
-    else if (isManagedName(settings, hc.name)) foreign.add(hc.name);
-  }
+  const placement = placeNamespaces({ locations, replicas, previous, forwarders }, observed, settings);
   return {
     devices,
     locations,
@@ -114,8 +112,9 @@ export function buildFleetView(observed: Observed, settings: ControllerSettings)
     forwarders,
     gatewayModules,
     previous,
-    owned,
-    foreign,
+    owned: placement.owned,
+    foreign: placement.foreign,
+    placement,
   };
 }
 
