@@ -88,7 +88,10 @@ export function locationConnectionBudget(
   spec: LocationSpec,
   forwarderDevices: number,
 ): number {
-  return forwarderDevices * (settings.forwarderListeners ?? 2) + spec.services.length * settings.routeConnectionBudget;
+  return (
+    forwarderDevices * (settings.forwarderListeners ?? 2) +
+    spec.services.length * settings.routeConnectionBudget
+  );
 }
 
 /**
@@ -143,7 +146,8 @@ export function placeNamespaces(
   for (const [id, spec] of input.locations) {
     const name = hybridConnectionName(settings, id);
     const recorded = recordedNamespace(input, spec, id, name, byName, byHost);
-    const holding = namespaces.filter((n) => existing.has(hcKey(n.name, name))).map((n) => n.name);
+    // Only our own hybrid connection pins a location; someone else's of that name is avoided below.
+    const holding = namespaces.filter((n) => owned.has(hcKey(n.name, name))).map((n) => n.name);
     const ns =
       holding.length > 0 ? (recorded && holding.includes(recorded) ? recorded : holding[0]!) : recorded;
     if (ns !== undefined) put(id, spec, ns);

@@ -1,0 +1,148 @@
+import pino from 'pino';
+import { parseSasToken } from '../../../../modules/common/src/hc/sas';
+import type { JsonObject } from '../../../../cloud/src/model/json';
+import type { NamespaceSettingsInput } from '../../../../cloud/src/namespace-settings';
+import { KeyCache } from '../../../../cloud/src/reconcile/key-cache';
+import { reconcileOnce, type ReconcileContext } from '../../../../cloud/src/reconcile/reconcile';
+import type { ControllerSettings } from '../../../../cloud/src/settings';
+import { FakeRelay, FakeTwins } from '../../../support/controller-fakes';
+import { testSettings } from '../../../support/controller-fixtures';
+
+const silent = pino({ level: 'silent' });
+const EAST = 'relay-east.servicebus.windows.net';
+const WEST = 'relay-west.servicebus.windows.net';
+
+function world(locations: string[]) {
+  const twins = new FakeTwins();
+  for (const id of locations) addLocation(twins, id);
+  twins.addDevice('gw-1', { relay: { role: 'gateway', pool: 'default' } });
+  twins.addModule('gw-1', 'relay-gateway');
+  const east = new FakeRelay(EAST);
+  const west = new FakeRelay(WEST);
+  return { twins, east, west };
+}
+
+function addLocation(twins: FakeTwins, id: string): void {
+  twins.addDevice(id, { relay: { role: 'location', services: { sql: { target: '10.0.0.5:1433' } } } });
+  twins.addModule(id, 'relay-forwarder');
+}
+
+function context(
+  w: ReturnType<typeof world>,
+  namespaces: NamespaceSettingsInput[] = [{ name: 'relay-east' }, { name: 'relay-west' }],
+): ReconcileContext {
+  return {
+    twins: w.twins,
+    relay: w.east,
+    namespaces: new Map([
+      ['relay-east', w.east],
+      ['relay-west', w.west],
+    ]),
+    settings: testSettings({ namespaces } as unknown as Partial<ControllerSettings>, 100),
+    keyCache: new KeyCache(600_000),
+    logger: silent,
+    namespaceHost: () => w.east.namespaceHost(),
+    nowMs: () => Date.UTC(2025, 0, 1),
+    concurrency: 4,
+    maxPasses: 8,
+    shouldStop: () => undefined,
+  };
+}
+
+const entryOf = (doc: JsonObject, hc: string) => (doc.hybridConnections as Record<string, JsonObject>)[hc]!;
+const statusOf = (twins: FakeTwins, id: string) => twins.device(id)!.tags.relayStatus as JsonObject;
+
+describe('reconcileOnce with two Relay namespaces (in-memory IoT Hub and ARM)', () => {
+  it('places locations in both, each side with its namespace endpoint and a token for it, and stays put', async () => {
+    const w = world(['a1', 'a2', 'a3', 'a4']);
+    const result = await reconcileOnce(context(w));
+    expect(result).toMatchObject({ outcome: 'converged', actionsFailed: 0 });
+    expect([...w.east.hybridConnections.keys()].sort()).toEqual(['hrf-a1', 'hrf-a3']);
+    expect([...w.west.hybridConnections.keys()].sort()).toEqual(['hrf-a2', 'hrf-a4']);
+    expect(result.namespaces.map((n) => [n.name, n.hybridConnections, n.locations])).toEqual([
+      ['relay-east', 2, 2],
+      ['relay-west', 2, 2],
+    ]);
+
+    const gateway = w.twins.module('gw-1', 'relay-gateway')!.desired;
+    for (const [id, host] of [
+      ['a1', EAST],
+      ['a2', WEST],
+    ] as const) {
+      const forwarder = entryOf(w.twins.module(id, 'relay-forwarder')!.desired, `hrf-${id}`);
+      expect(forwarder.namespace).toBe(host);
+      expect(parseSasToken(forwarder.sasToken as string)).toMatchObject({
+        keyName: 'listen',
+        resource: `http://${host}/hrf-${id}`,
+      });
+      const send = entryOf(gateway, `hrf-${id}`);
+      expect(send.namespace).toBe(host);
+      expect(parseSasToken(send.sasToken as string)).toMatchObject({
+        keyName: 'send',
+        resource: `http://${host}/hrf-${id}`,
+      });
+      expect(statusOf(w.twins, id)).toMatchObject({ namespace: host === EAST ? 'relay-east' : 'relay-west' });
+    }
+
+    // A restarted controller (cold key cache) with a new location that sorts first changes nothing placed.
+    addLocation(w.twins, 'a0');
+    const again = await reconcileOnce(context(w));
+    expect(again.outcome).toBe('converged');
+    expect([...w.east.hybridConnections.keys()].sort()).toEqual(['hrf-a0', 'hrf-a1', 'hrf-a3']);
+    expect([...w.west.hybridConnections.keys()].sort()).toEqual(['hrf-a2', 'hrf-a4']);
+    const idle = await reconcileOnce(context(w));
+    expect(idle).toMatchObject({ outcome: 'converged', actionsDone: 0 });
+  });
+
+  it('re-creates a lost hybrid connection where it was, even with the status tag lost too', async () => {
+    const w = world(['a1', 'a2']);
+    await reconcileOnce(context(w));
+    expect(w.west.hybridConnections.has('hrf-a2')).toBe(true);
+    // Someone deletes a2's hybrid connection, and a re-provisioning wipes its status tag.
+    w.west.hybridConnections.delete('hrf-a2');
+    w.twins.touch('a2', undefined, { relayStatus: null });
+    const result = await reconcileOnce(context(w));
+    expect(result.outcome).toBe('converged');
+    expect(w.west.hybridConnections.has('hrf-a2')).toBe(true);
+    expect(w.east.hybridConnections.has('hrf-a2')).toBe(false);
+    expect(statusOf(w.twins, 'a2')).toMatchObject({ namespace: 'relay-west', state: 'ok' });
+  });
+
+  it('refuses a location with NAMESPACE_CAPACITY when both are full, and serves it once a namespace has room', async () => {
+    const w = world(['a1', 'a2', 'a3']);
+    const full = [
+      { name: 'relay-east', maxHybridConnections: 1 },
+      { name: 'relay-west', maxHybridConnections: 1 },
+    ];
+    const result = await reconcileOnce(context(w, full));
+    expect(result.outcome).toBe('converged');
+    expect(w.east.hybridConnections.size + w.west.hybridConnections.size).toBe(2);
+    const status = statusOf(w.twins, 'a3');
+    expect(status).toMatchObject({ state: 'error', ports: {} });
+    expect(status.problems).toHaveProperty('NAMESPACE_CAPACITY');
+    expect(status).not.toHaveProperty('namespace');
+    const routes = Object.keys((w.twins.module('gw-1', 'relay-gateway')!.desired.routes ?? {}) as JsonObject);
+    expect(routes.sort()).toEqual(['a1_sql', 'a2_sql']);
+    expect(w.twins.module('a3', 'relay-forwarder')!.desired.hybridConnections ?? {}).toEqual({});
+
+    // More room in west: a3 goes there, the others stay.
+    const roomier = [full[0]!, { name: 'relay-west', maxHybridConnections: 2 }];
+    expect((await reconcileOnce(context(w, roomier))).outcome).toBe('converged');
+    expect([...w.west.hybridConnections.keys()].sort()).toEqual(['hrf-a2', 'hrf-a3']);
+    expect(statusOf(w.twins, 'a3')).toMatchObject({ namespace: 'relay-west', state: 'ok' });
+  });
+
+  it("deletes a removed location's hybrid connection from its own namespace only", async () => {
+    const w = world(['a1', 'a2']);
+    await reconcileOnce(context(w));
+    // The same name in east, owned by us (left by a crash, say): it is not a2's and goes too.
+    await w.east.createHybridConnection('hrf-a2', w.west.hybridConnections.get('hrf-a2')!.userMetadata!);
+    expect((await reconcileOnce(context(w))).outcome).toBe('converged');
+    expect(w.east.hybridConnections.has('hrf-a2')).toBe(false);
+    expect(w.west.hybridConnections.has('hrf-a2')).toBe(true);
+    w.twins.removeDevice('a2');
+    expect((await reconcileOnce(context(w))).outcome).toBe('converged');
+    expect(w.west.hybridConnections.has('hrf-a2')).toBe(false);
+    expect(w.east.hybridConnections.has('hrf-a1')).toBe(true);
+  });
+});
