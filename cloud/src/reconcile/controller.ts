@@ -210,6 +210,7 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
         'reconcile finished',
       );
       this.reportTokens(result.tokens);
+      if (o.namespaces) o.metrics?.setNamespaceUse?.(result.namespaces);
       this.failuresInARow = 0;
       this.lastResultValue = result;
       this.emit('reconciled', result);

@@ -54,6 +54,9 @@ export async function startFleetInfrastructure(
   const stop = async (): Promise<void> => {
     for (const s of stops.splice(0).reverse()) await Promise.resolve(s()).catch(() => undefined);
   };
+  // The sandbox Entra issuer is trusted by the first relay only.
+  if (options.relayAuth === 'entra' && (options.relayNamespaces ?? 1) > 1)
+    throw new Error('the sandbox runs Entra ID with one Relay namespace only');
   try {
     const pki = await loadOrCreateSandboxPki(join(options.stateDir, 'pki'));
     const relay = await startSandboxRelay({ pki, logger: options.logs.logger('sandbox-relay') });

@@ -2,11 +2,13 @@ import pino from 'pino';
 import { parseSasToken } from '../../../../modules/common/src/hc/sas';
 import type { JsonObject } from '../../../../cloud/src/model/json';
 import type { NamespaceSettingsInput } from '../../../../cloud/src/namespace-settings';
+import { FleetController } from '../../../../cloud/src/reconcile/controller';
 import { KeyCache } from '../../../../cloud/src/reconcile/key-cache';
 import { reconcileOnce, type ReconcileContext } from '../../../../cloud/src/reconcile/reconcile';
 import type { ControllerSettings } from '../../../../cloud/src/settings';
 import { FakeRelay, FakeTwins } from '../../../support/controller-fakes';
 import { testSettings } from '../../../support/controller-fixtures';
+import { createTestMetrics } from '../../../support/metrics';
 
 const silent = pino({ level: 'silent' });
 const EAST = 'relay-east.servicebus.windows.net';
@@ -144,5 +146,40 @@ describe('reconcileOnce with two Relay namespaces (in-memory IoT Hub and ARM)', 
     expect((await reconcileOnce(context(w))).outcome).toBe('converged');
     expect(w.west.hybridConnections.has('hrf-a2')).toBe(false);
     expect(w.east.hybridConnections.has('hrf-a1')).toBe(true);
+  });
+});
+
+describe('FleetController with two Relay namespaces', () => {
+  it('reports each namespace use as gauges and in the reconcile line', async () => {
+    const w = world(['a1', 'a2', 'a3']);
+    const metrics = createTestMetrics({ module: 'fleet-controller' });
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const ctx = context(w);
+    const controller = new FleetController({
+      twins: w.twins,
+      relay: w.east,
+      namespaces: ctx.namespaces!,
+      settings: ctx.settings,
+      logger,
+      metrics: metrics.metrics,
+      pollIntervalMs: 0,
+    });
+    try {
+      expect((await controller.reconcileNow()).outcome).toBe('converged');
+      const snapshot = await metrics.collect();
+      expect(snapshot.value('controller.namespace.hybrid_connections', { namespace: 'relay-east' })).toBe(2);
+      expect(snapshot.value('controller.namespace.hybrid_connections', { namespace: 'relay-west' })).toBe(1);
+      // 2 listeners + 1 route each.
+      expect(snapshot.value('controller.namespace.connection_budget', { namespace: 'relay-east' })).toBe(6);
+      const finished = lines.find((l) => l.msg === 'reconcile finished')!;
+      expect(finished.namespaces).toEqual([
+        { name: 'relay-east', hybridConnections: '2/10000', locations: 2, connectionBudget: '6/5000' },
+        { name: 'relay-west', hybridConnections: '1/10000', locations: 1, connectionBudget: '3/5000' },
+      ]);
+    } finally {
+      await controller.stop();
+      await metrics.shutdown();
+    }
   });
 });
