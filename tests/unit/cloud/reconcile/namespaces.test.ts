@@ -96,14 +96,48 @@ describe('reconcileOnce with two Relay namespaces (in-memory IoT Hub and ARM)', 
     expect(idle).toMatchObject({ outcome: 'converged', actionsDone: 0 });
   });
 
+  it('finishes a reconcile crashed after any number of actions: each location in exactly one namespace, balanced', async () => {
+    const ids = ['a1', 'a2', 'a3', 'a4'];
+    const reference = world(ids);
+    const total = (await reconcileOnce(context(reference))).actionsDone;
+    for (let crashAfter = 1; crashAfter < total; crashAfter++) {
+      const w = world(ids);
+      let n = 0;
+      const crash = () => {
+        if (++n > crashAfter) throw new Error(`crash after ${crashAfter} actions`);
+      };
+      await expect(reconcileOnce({ ...context(w), beforeAction: crash })).rejects.toThrow('crash after');
+      // A fresh replica: no key cache, nothing remembered.
+      expect((await reconcileOnce(context(w))).outcome).toBe('converged');
+      const east = [...w.east.hybridConnections.keys()];
+      const west = [...w.west.hybridConnections.keys()];
+      expect([...east, ...west].sort()).toEqual(ids.map((id) => `hrf-${id}`));
+      expect([east.length, west.length]).toEqual([2, 2]);
+      for (const id of ids) {
+        const host = east.includes(`hrf-${id}`) ? EAST : WEST;
+        const entry = entryOf(w.twins.module(id, 'relay-forwarder')!.desired, `hrf-${id}`);
+        expect(parseSasToken(entry.sasToken as string).resource).toBe(`http://${host}/hrf-${id}`);
+      }
+      expect((await reconcileOnce(context(w))).actionsDone).toBe(0);
+    }
+  });
+
   it('re-creates a lost hybrid connection where it was, even with the status tag lost too', async () => {
-    const w = world(['a1', 'a2']);
-    await reconcileOnce(context(w));
+    const w = world(['a1', 'a2', 'a3', 'a4']);
+    // Small limits, so hybrid-connection counts decide the balance.
+    const limits = [
+      { name: 'relay-east', maxHybridConnections: 10 },
+      { name: 'relay-west', maxHybridConnections: 10 },
+    ];
+    await reconcileOnce(context(w, limits));
     expect(w.west.hybridConnections.has('hrf-a2')).toBe(true);
+    // West fills up with someone else's hybrid connections: balancing alone would now pick east.
+    await w.west.createHybridConnection('other-1', 'not ours');
+    await w.west.createHybridConnection('other-2', 'not ours');
     // Someone deletes a2's hybrid connection, and a re-provisioning wipes its status tag.
     w.west.hybridConnections.delete('hrf-a2');
     w.twins.touch('a2', undefined, { relayStatus: null });
-    const result = await reconcileOnce(context(w));
+    const result = await reconcileOnce(context(w, limits));
     expect(result.outcome).toBe('converged');
     expect(w.west.hybridConnections.has('hrf-a2')).toBe(true);
     expect(w.east.hybridConnections.has('hrf-a2')).toBe(false);
