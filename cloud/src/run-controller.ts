@@ -129,7 +129,10 @@ export function runController(options: RunControllerOptions): ControllerHandle {
   const namespaces = armRelayNamespaces(
     settings,
     refs,
-    { resourceGroup: arm.resourceGroup, ...('subscriptionId' in arm && { subscriptionId: arm.subscriptionId }) },
+    {
+      resourceGroup: arm.resourceGroup,
+      ...('subscriptionId' in arm && { subscriptionId: arm.subscriptionId }),
+    },
     (subscriptionId) =>
       'client' in arm
         ? arm.client

@@ -36,10 +36,7 @@ export function planForwarders(
       // Entra ID: the forwarder's own identity is the credential; nothing to issue or renew.
       const spec = view.locations.get(locationId)!;
       const auth = entraAuth(entra.forwarderClientId);
-      managed.set(
-        hc,
-        forwarderEntry(place.host, hc, auth, spec.services, settings.forwarderListeners),
-      );
+      managed.set(hc, forwarderEntry(place.host, hc, auth, spec.services, settings.forwarderListeners));
     } else if (place && locationId !== undefined && hc !== undefined && !view.foreign.has(hc)) {
       const spec = view.locations.get(locationId)!;
       const scope = {
@@ -66,13 +63,7 @@ export function planForwarders(
         }
         managed.set(
           hc,
-          forwarderEntry(
-            place.host,
-            hc,
-            choice.token,
-            spec.services,
-            settings.forwarderListeners,
-          ),
+          forwarderEntry(place.host, hc, choice.token, spec.services, settings.forwarderListeners),
         );
         const due = tokenRenewalDueAtMs(choice.token, tokenPolicy(settings));
         if (due !== undefined) renewalDueAtMs.push(due);

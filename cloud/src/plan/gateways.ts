@@ -51,11 +51,7 @@ export function planGateways(
         // Entra ID: the gateways' own identity is the credential; nothing to issue or renew.
         entries.set(
           hc,
-          gatewayHybridConnectionEntry(
-            place.host,
-            hc,
-            entraAuth(settings.relayAuth.gatewayClientId),
-          ),
+          gatewayHybridConnectionEntry(place.host, hc, entraAuth(settings.relayAuth.gatewayClientId)),
         );
         for (const service of routed)
           routes.set(

@@ -133,7 +133,8 @@ async function runOne(
 }
 
 async function apply(action: Action, state: ObservedState, ctx: ExecutorContext): Promise<void> {
-  const relayOf = (a: { readonly namespace?: string }) => relayAdminFor(ctx.relay, ctx.namespaces, a.namespace);
+  const relayOf = (a: { readonly namespace?: string }) =>
+    relayAdminFor(ctx.relay, ctx.namespaces, a.namespace);
   switch (action.kind) {
     case 'createHybridConnection':
       await relayOf(action).createHybridConnection(action.hybridConnection, action.userMetadata);
