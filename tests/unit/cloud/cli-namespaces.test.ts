@@ -1,3 +1,6 @@
+import type { RelayAPI } from '@azure/arm-relay';
+import { armRelayNamespaces } from '../../../cloud/src/adapters/arm-namespaces';
+import { armRefsOf } from '../../../cloud/src/cli-namespaces';
 import { parseControllerOptions, settingsOfOptions } from '../../../cloud/src/cli-options';
 import { resolveSettings } from '../../../cloud/src/settings';
 
@@ -72,5 +75,27 @@ describe('fleet-controller --namespaces', () => {
     ).toThrow(
       /namespace "ab": a name is 6-50.*maxConnections must be a whole number.*"RELAY-EAST" is listed twice/,
     );
+  });
+
+  it('gives each namespace its own ARM admin, one client per subscription, and refuses lists that disagree', () => {
+    const r = parseControllerOptions(['--namespaces', `["relay-east", "${ID}"]`], ENV);
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    const settings = resolveSettings(settingsOfOptions(r.options));
+    const clients: Array<string | undefined> = [];
+    const clientOf = (subscription: string | undefined) => {
+      clients.push(subscription);
+      return {} as RelayAPI;
+    };
+    const admins = armRelayNamespaces(
+      settings,
+      armRefsOf(r.options.namespaces!),
+      { resourceGroup: 'rg' },
+      clientOf,
+    );
+    expect([...admins.keys()]).toEqual(['relay-east', 'relay-west']);
+    expect(clients).toEqual([undefined, 'sub-2']);
+    expect(() =>
+      armRelayNamespaces(settings, [{ namespace: 'relay-east' }], { resourceGroup: 'rg' }, clientOf),
+    ).toThrow(/namespaces differ: relay-west/);
   });
 });
