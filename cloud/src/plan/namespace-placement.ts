@@ -145,9 +145,11 @@ export function placeNamespaces(
   const newcomers: [string, LocationSpec][] = [];
   for (const [id, spec] of input.locations) {
     const name = hybridConnectionName(settings, id);
-    const recorded = recordedNamespace(input, spec, id, name, byName, byHost);
     // Only our own hybrid connection pins a location; someone else's of that name is avoided below.
     const holding = namespaces.filter((n) => owned.has(hcKey(n.name, name))).map((n) => n.name);
+    // The record is read only when the hybrid connection does not settle it (absent, or in two namespaces).
+    const recorded =
+      holding.length === 1 ? undefined : recordedNamespace(input, spec, id, name, byName, byHost);
     const ns =
       holding.length > 0 ? (recorded && holding.includes(recorded) ? recorded : holding[0]!) : recorded;
     if (ns !== undefined) put(id, spec, ns);
