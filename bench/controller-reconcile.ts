@@ -295,6 +295,12 @@ async function sandbox(o: Options, rows: Row[]): Promise<SandboxFigures> {
         cpuMs: (used.user + used.system) / 1000,
         rssMb: process.memoryUsage().rss / 2 ** 20,
       });
+      // Each row as it is measured, so a later failure does not lose it.
+      const r = rows[rows.length - 1]!;
+      log(
+        `${r.scenario}: ${r.totalMs.toFixed(0)} ms (read ${r.observeMs?.toFixed(0)} ms, plan ${r.planMs?.toFixed(0)} ms), ` +
+          `${r.actions} actions, CPU ${r.cpuMs?.toFixed(0)} ms, RSS ${r.rssMb?.toFixed(0)} MB, ${r.outcome}`,
+      );
       return result;
     };
     const controller = world.startController(settings, {
