@@ -6,6 +6,7 @@ import {
 import { LOG_LEVELS } from '../../modules/common/src/log';
 import type { HubBudgetSettings } from './azure/hub-budget';
 import { parseHubBudgetFlags } from './azure/hub-throttles';
+import { namespaceSettingsOf, parseNamespacesFlag, type CliNamespace } from './cli-namespaces';
 import { gatewayPoolFromEnv, poolRangeMismatch, withEnvGatewayModules } from './gateway-pool-env';
 import { readPoolSni } from './model/sni-names';
 import type { ControllerSettingsInput, PoolSettings, RelayEntraAuthSettings } from './settings';
@@ -21,6 +22,12 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --subscription              AZURE_SUBSCRIPTION_ID     subscription of the Relay namespace
   --resource-group            RELAY_RESOURCE_GROUP      resource group of the Relay namespace
   --namespace                 RELAY_NAMESPACE           Relay namespace name
+  --namespaces                RELAY_NAMESPACES          several namespaces instead, JSON: ["name" | "/subscriptions/…/
+                                                        namespaces/NAME" | {"name"|"id","resourceGroup"?,
+                                                        "subscription"?,"maxHybridConnections"?,"maxConnections"?}]
+                                                        (limits default to Azure's quotas: 10000 and 5000)
+  --route-connection-budget   ROUTE_CONNECTION_BUDGET   connections each route counts for in a namespace's
+                                                        connection limit (default 1)
   --arm-endpoint              ARM_ENDPOINT              default https://management.azure.com
   --arm-ca                    ARM_CA_FILE               extra CA (PEM) for the ARM endpoint (the sandbox)
   --pools                     CONTROLLER_POOLS          JSON: [{"name","ports":"20000-20999","allow":[CIDR…],
@@ -65,7 +72,11 @@ export interface ControllerCliOptions {
   readonly hubBudget?: HubBudgetSettings;
   readonly subscriptionId: string;
   readonly resourceGroup: string;
+  /** The one namespace (`--namespace`); '' when `namespaces` lists them. */
   readonly namespace: string;
+  /** Several namespaces (`--namespaces`), with their ARM place and limits. */
+  readonly namespaces?: readonly CliNamespace[];
+  readonly routeConnectionBudget?: number;
   readonly armEndpoint?: string;
   readonly armCaFile?: string;
   readonly pools: readonly PoolSettings[];
@@ -96,6 +107,8 @@ const FLAGS = {
   subscription: 'AZURE_SUBSCRIPTION_ID',
   'resource-group': 'RELAY_RESOURCE_GROUP',
   namespace: 'RELAY_NAMESPACE',
+  namespaces: 'RELAY_NAMESPACES',
+  'route-connection-budget': 'ROUTE_CONNECTION_BUDGET',
   'arm-endpoint': 'ARM_ENDPOINT',
   'arm-ca': 'ARM_CA_FILE',
   pools: 'CONTROLLER_POOLS',
@@ -178,11 +191,25 @@ export function parseControllerOptions(
   const leaseDuration = duration('lease-duration');
   if (leaseDuration !== undefined && leaseDuration < 1000)
     problems.push('--lease-duration must be at least 1s');
+  const namespacesText = get('namespaces');
+  const namespaces = namespacesText === undefined ? undefined : parseNamespacesFlag(namespacesText, problems);
+  if (namespaces && get('namespace') !== undefined)
+    problems.push('give --namespace (or RELAY_NAMESPACE) or --namespaces (or RELAY_NAMESPACES), not both');
+  const budgetText = get('route-connection-budget');
+  const routeConnectionBudget = budgetText === undefined ? undefined : Number(budgetText);
+  if (budgetText !== undefined && !/^[0-9]+$/.test(budgetText.trim()))
+    problems.push('--route-connection-budget must be a whole number');
   const options: ControllerCliOptions = {
     iothubConnectionString,
     subscriptionId: required('subscription'),
-    resourceGroup: required('resource-group'),
-    namespace: required('namespace'),
+    // With --namespaces, a resource group is needed only for entries that name none.
+    resourceGroup:
+      namespaces && namespaces.every((n) => n.resourceGroup !== undefined)
+        ? (get('resource-group') ?? '')
+        : required('resource-group'),
+    namespace: namespaces ? '' : required('namespace'),
+    ...optional('namespaces', namespaces),
+    ...optional('routeConnectionBudget', routeConnectionBudget),
     pools,
     once: values.once === true,
     ...optional('iothubCaFile', get('iothub-ca')),
@@ -313,6 +340,8 @@ export function settingsOfOptions(o: ControllerCliOptions): ControllerSettingsIn
     ...(o.controllerId !== undefined && { controllerId: o.controllerId }),
     ...(o.hybridConnectionPrefix !== undefined && { hybridConnectionPrefix: o.hybridConnectionPrefix }),
     ...(o.relayAuth !== undefined && { relayAuth: o.relayAuth }),
+    ...(o.namespaces !== undefined && { namespaces: namespaceSettingsOf(o.namespaces) }),
+    ...(o.routeConnectionBudget !== undefined && { routeConnectionBudget: o.routeConnectionBudget }),
   };
 }
 

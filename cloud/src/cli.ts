@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { projectVersion } from '../../modules/common/src/cli/version';
 import { createLogger, type Logger } from '../../modules/common/src/log';
 import { startTelemetry } from '../../modules/common/src/telemetry/bootstrap';
+import { armRefsOf } from './cli-namespaces';
 import { parseControllerOptions, settingsOfOptions, USAGE, type ControllerCliOptions } from './cli-options';
 import { controllerFailure } from './cli-failure';
 import { isControllerError } from './errors';
@@ -85,7 +86,7 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
         credential: await credentialFor(o),
         subscriptionId: o.subscriptionId,
         resourceGroup: o.resourceGroup,
-        namespace: o.namespace,
+        ...(o.namespaces ? { namespaces: armRefsOf(o.namespaces) } : { namespace: o.namespace }),
         ...(o.armEndpoint !== undefined && { endpoint: o.armEndpoint }),
         ...(armCa !== undefined && { ca: armCa }),
       },

@@ -10,7 +10,7 @@ import { budgetedRegistry } from './azure/budgeted-registry';
 import { HubBudget, type HubBudgetSettings, type HubBudgetUse } from './azure/hub-budget';
 import { createIotHubServiceClients } from './azure/iothub-service-clients';
 import { IotHubFleetTwins } from './adapters/fleet-twins';
-import { ArmRelayAdmin } from './adapters/relay-admin';
+import { armRelayNamespaces, type ArmNamespaceRef } from './adapters/arm-namespaces';
 import { LeaderLease, type LeaseTiming } from './lease/leader-lease';
 import { DEFAULT_LEASE_DEVICE_ID } from './lease/record';
 import { IotHubLeaseStore } from './lease/store';
@@ -23,8 +23,15 @@ import { resolveSettings, type ControllerSettings, type ControllerSettingsInput 
 export type IotHubAccess =
   { readonly registry: Registry } | { readonly connectionString: string; readonly ca?: string };
 
-/** How to reach the Relay namespace through ARM. */
-export type ArmAccess = { readonly resourceGroup: string; readonly namespace: string } & (
+/**
+ * How to reach the Relay namespace(s) through ARM: `namespace` for one, or `namespaces` for several (each may
+ * name its own resource group and subscription); `settings.namespaces` then gives their limits.
+ */
+export type ArmAccess = {
+  readonly resourceGroup: string;
+  readonly namespace?: string;
+  readonly namespaces?: readonly ArmNamespaceRef[];
+} & (
   | { readonly client: RelayAPI }
   | {
       /** DefaultAzureCredential in production; the sandbox's credential locally. */
@@ -75,7 +82,13 @@ export interface ControllerHandle {
  * the namespace. `main.ts` calls it with settings from the environment; the demo and tests call it directly.
  */
 export function runController(options: RunControllerOptions): ControllerHandle {
-  const settings = resolveSettings(options.settings);
+  const arm = options.arm;
+  const refs = arm.namespaces ?? (arm.namespace !== undefined ? [{ namespace: arm.namespace }] : []);
+  // The single-namespace form is a list of one, with Azure's quotas as its limits unless the settings say more.
+  const settings = resolveSettings({
+    namespaces: refs.map((r) => ({ name: r.namespace })),
+    ...options.settings,
+  });
   const logger = options.logger ?? createLogger('fleet-controller');
   let closeHub = () => undefined as void;
   let registry: Registry;
@@ -113,14 +126,21 @@ export function runController(options: RunControllerOptions): ControllerHandle {
       logger.info({ tier: budget.settings.tier, units: budget.settings.units, use }, 'IoT Hub budget use');
     }, 60_000);
   useLog?.unref();
-  const arm = options.arm;
-  const client =
-    'client' in arm
-      ? arm.client
-      : new RelayAPI(arm.credential, arm.subscriptionId, {
-          ...(arm.endpoint !== undefined && { endpoint: arm.endpoint, $host: arm.endpoint }),
-          ...(arm.ca !== undefined && { tlsOptions: { ca: arm.ca } }),
-        });
+  const namespaces = armRelayNamespaces(
+    settings,
+    refs,
+    {
+      resourceGroup: arm.resourceGroup,
+      ...('subscriptionId' in arm && { subscriptionId: arm.subscriptionId }),
+    },
+    (subscriptionId) =>
+      'client' in arm
+        ? arm.client
+        : new RelayAPI(arm.credential, subscriptionId ?? arm.subscriptionId, {
+            ...(arm.endpoint !== undefined && { endpoint: arm.endpoint, $host: arm.endpoint }),
+            ...(arm.ca !== undefined && { tlsOptions: { ca: arm.ca } }),
+          }),
+  );
   const lease =
     options.lease &&
     new LeaderLease({
@@ -134,7 +154,8 @@ export function runController(options: RunControllerOptions): ControllerHandle {
     ...loopOptions,
     ...(lease && { lease }),
     twins: new IotHubFleetTwins(registry),
-    relay: new ArmRelayAdmin(client, { resourceGroup: arm.resourceGroup, namespace: arm.namespace }),
+    relay: [...namespaces.values()][0]!,
+    namespaces,
     settings,
     logger,
   });

@@ -1,6 +1,7 @@
 import { parseCidr } from '../../modules/common/src/net/cidr';
 import { ControllerError } from './errors';
 import { poolSniProblems, sniZoneOverlaps } from './model/sni-names';
+import { resolveNamespaces, type NamespaceSettings, type NamespaceSettingsInput } from './namespace-settings';
 
 /** A gateway pool: the public side several relay-gateway devices share (one load balancer, the same routes). */
 export interface PoolSettings {
@@ -79,6 +80,13 @@ export interface ControllerSettings {
   readonly forwarderListeners?: number;
   /** Entra ID credentials for the modules; SAS tokens from the controller when absent. */
   readonly relayAuth?: RelayEntraAuthSettings;
+  /**
+   * Relay namespaces to place locations in, in order of preference on a tie (docs/fleet-controller.md,
+   * Namespaces). Absent: one namespace, the one `Observed.namespaceHost` names, and no placement record.
+   */
+  readonly namespaces?: readonly NamespaceSettings[];
+  /** Connections each public route is counted for when a namespace's connection budget is planned. */
+  readonly routeConnectionBudget: number;
 }
 
 /** Defaults for everything but the pools. */
@@ -93,6 +101,7 @@ export const DEFAULT_SETTINGS = {
   gatewayModuleId: 'relay-gateway',
   gatewayTwinMaxBytes: 30 * 1024,
   gatewayTwinTargetBytes: 24 * 1024,
+  routeConnectionBudget: 1,
 } as const;
 
 /** Most relay-gateway module instances a pool may declare (module ids stay short; ~1,000 locations need ~22). */
@@ -102,8 +111,10 @@ export const MAX_GATEWAY_MODULES = 64;
 export const DEFAULT_RENEW_MARGIN_FRACTION = 0.75;
 
 /** Settings as a caller gives them: pools as a list or map, everything else optional. */
-export interface ControllerSettingsInput extends Partial<Omit<ControllerSettings, 'pools'>> {
+export interface ControllerSettingsInput extends Partial<Omit<ControllerSettings, 'pools' | 'namespaces'>> {
   readonly pools: readonly PoolSettings[] | ReadonlyMap<string, PoolSettings>;
+  /** The Relay namespaces; each one's limits default to Azure's quotas. */
+  readonly namespaces?: readonly NamespaceSettingsInput[];
   /** The margin as a fraction of the lifetime (0.5: at half-life); only when `tokenRenewMarginMs` is absent. */
   readonly renewBelowFraction?: number;
 }
@@ -123,7 +134,8 @@ export function resolveSettings(input: ControllerSettingsInput): ControllerSetti
     pools.set(pool.name, pool);
   }
   problems.push(...sniZoneOverlaps([...pools.values()]));
-  const { renewBelowFraction, ...rest } = stripUndefined(input);
+  const { renewBelowFraction, namespaces: namespaceList, ...rest } = stripUndefined(input);
+  const namespaces = resolveNamespaces(namespaceList, problems);
   const lifetimeMs = rest.tokenLifetimeMs ?? DEFAULT_SETTINGS.tokenLifetimeMs;
   if (renewBelowFraction !== undefined && rest.tokenRenewMarginMs !== undefined)
     problems.push('give the renewal margin either as tokenRenewMarginMs or as renewBelowFraction, not both');
@@ -134,6 +146,7 @@ export function resolveSettings(input: ControllerSettingsInput): ControllerSetti
     tokenRenewMarginMs: Math.round(lifetimeMs * (renewBelowFraction ?? DEFAULT_RENEW_MARGIN_FRACTION)),
     ...rest,
     pools,
+    ...(namespaces && { namespaces }),
   };
   if (!(s.tokenLifetimeMs >= 1000)) problems.push('tokenLifetimeMs must be at least 1000');
   if (!(s.tokenRenewMarginMs > 0 && s.tokenRenewMarginMs < s.tokenLifetimeMs))
@@ -162,6 +175,8 @@ export function resolveSettings(input: ControllerSettingsInput): ControllerSetti
     !(Number.isInteger(s.forwarderListeners) && s.forwarderListeners >= 1 && s.forwarderListeners <= 25)
   )
     problems.push('forwarderListeners must be an integer 1-25');
+  if (!(Number.isInteger(s.routeConnectionBudget) && s.routeConnectionBudget >= 0))
+    problems.push('routeConnectionBudget must be a whole number of at least 0');
   if (problems.length > 0) {
     throw new ControllerError('CONTROLLER_BAD_SETTINGS', `invalid settings: ${problems.join('; ')}`, false);
   }

@@ -70,11 +70,19 @@ export const DEFAULT_POOL: PoolSettings = {
 /** Starts relay, ARM and IoT Hub sharing one CA; `hubOptions` reach the sandbox hub (e.g. its throttle window). */
 export async function startControllerWorld(
   hubOptions: Pick<SandboxIotHubOptions, 'throttle' | 'throttleWindowMs'> = {},
+  /** Relay namespaces (default 1): each a sandbox relay of its own behind the one ARM endpoint. */
+  relayNamespaces = 1,
 ): Promise<ControllerWorld> {
   const stateDir = await mkdtemp(join(tmpdir(), 'hrf-controller-'));
   const pki = await generateSandboxPki();
   const relay = await startSandboxRelay({ pki });
-  const arm = await startSandboxArm({ relay, pki });
+  const extraRelays: SandboxRelay[] = [];
+  for (let i = 2; i <= relayNamespaces; i++) extraRelays.push(await startSandboxRelay({ pki }));
+  const arm = await startSandboxArm({
+    relay,
+    pki,
+    extraNamespaces: extraRelays.map((r, i) => ({ namespaceName: `sandbox-relay-${i + 2}`, relay: r })),
+  });
   const hub = await startSandboxIotHub({ pki, stateDir, ...hubOptions });
   const clients = createIotHubServiceClients(hub.ownerConnectionString, { ca: hub.caPem });
   const registry = clients.registry;
@@ -137,7 +145,9 @@ export async function startControllerWorld(
           credential: arm.credential(),
           subscriptionId: arm.subscriptionId,
           resourceGroup: arm.resourceGroup,
-          namespace: arm.namespaceName,
+          ...(extraRelays.length > 0
+            ? { namespaces: arm.namespaceNames.map((namespace) => ({ namespace })) }
+            : { namespace: arm.namespaceName }),
           endpoint: arm.endpoint,
           ca: arm.caPem,
         },
@@ -157,6 +167,7 @@ export async function startControllerWorld(
       await hub.stop();
       await arm.stop();
       await relay.stop();
+      for (const extra of extraRelays) await extra.stop();
       await rm(stateDir, { recursive: true, force: true });
     },
   };

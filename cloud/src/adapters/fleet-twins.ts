@@ -130,7 +130,7 @@ export class IotHubFleetTwins implements FleetTwins {
       do {
         // next() without an argument ignores the stored continuation token (azure-iothub 1.16: the promise form
         // takes the `continuationToken` parameter as given, even undefined) and returns page one forever.
-        const { result } = await query.next(query.continuationToken);
+        const { result } = await nextPage(query);
         rows.push(...(result as TwinJson[]));
       } while (query.hasMoreResults);
       return rows;
@@ -138,6 +138,29 @@ export class IotHubFleetTwins implements FleetTwins {
       throw hubError('query', err);
     }
   }
+}
+
+type HubQuery = ReturnType<Registry['createQuery']>;
+
+// A query page is a read, so a connection reset — a keep-alive socket the hub closed just as it was reused, seen
+// with 10,000 twins on a loaded machine — is retried (after a moment, so the pool drops the closed sockets)
+// instead of failing the whole reconcile. Anything else fails at once.
+async function nextPage(query: HubQuery): Promise<{ result: unknown }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await query.next(query.continuationToken);
+    } catch (err) {
+      if (attempt >= QUERY_RESET_ATTEMPTS || !isConnectionReset(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
+const QUERY_RESET_ATTEMPTS = 4;
+
+function isConnectionReset(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === 'ECONNRESET' || /ECONNRESET|socket hang up/.test(String(e.message));
 }
 
 function toDevice(t: TwinJson): ObservedDevice {

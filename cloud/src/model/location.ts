@@ -110,6 +110,8 @@ function parseService(name: string, raw: unknown): ServiceSpec | string {
 export interface PreviousStatus {
   readonly locationId?: string;
   readonly pool?: string;
+  /** The Relay namespace the location's hybrid connection was placed in (several namespaces configured). */
+  readonly namespace?: string;
   readonly ports: ReadonlyMap<string, number>;
   /** Set when the device served as a replica of this location's primary device. */
   readonly replicaOf?: string;
@@ -128,6 +130,7 @@ export function readPreviousStatus(tags: JsonObject): PreviousStatus | undefined
   return {
     ...(typeof status.location === 'string' && { locationId: status.location }),
     ...(typeof status.pool === 'string' && { pool: status.pool }),
+    ...(typeof status.namespace === 'string' && { namespace: status.namespace }),
     ports,
     ...(typeof status.replicaOf === 'string' && { replicaOf: status.replicaOf }),
   };

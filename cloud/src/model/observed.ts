@@ -22,6 +22,8 @@ export interface ObservedModule {
 export interface ObservedHybridConnection {
   readonly name: string;
   readonly userMetadata?: string;
+  /** The namespace (by name) it lives in, when several are configured; absent: the first (or only) one. */
+  readonly namespace?: string;
 }
 
 /** Why an action failed during this reconcile: it is not tried again until the next one. */
@@ -39,6 +41,11 @@ export interface Observed {
   readonly nowMs: number;
   /** `host[:port]` of the Relay namespace, as the modules' `namespace` field wants it. */
   readonly namespaceHost: string;
+  /**
+   * `host[:port]` of every configured namespace by name, in the configured order (settings.namespaces); absent:
+   * one namespace, `namespaceHost`.
+   */
+  readonly namespaceHosts?: ReadonlyMap<string, string>;
   readonly devices: readonly ObservedDevice[];
   readonly modules: readonly ObservedModule[];
   readonly hybridConnections: readonly ObservedHybridConnection[];
@@ -50,7 +57,10 @@ export interface Observed {
   readonly failures: ReadonlyMap<string, ActionFailure>;
 }
 
-/** The key under which a rule's key (or absence) is recorded. */
-export function keyRef(hybridConnection: string, rule: RuleName): string {
-  return `${hybridConnection}/${rule}`;
+/**
+ * The key under which a rule's key (or absence) is recorded; with a namespace (several configured) the same
+ * name in two namespaces never shares a key. Every ref of a hybrid connection starts with `{name}/`.
+ */
+export function keyRef(hybridConnection: string, rule: RuleName, namespace?: string): string {
+  return namespace ? `${hybridConnection}/${rule}@${namespace}` : `${hybridConnection}/${rule}`;
 }

@@ -16,6 +16,8 @@ export interface LocationOutcome {
   readonly locationId?: string;
   readonly pool?: string;
   readonly hybridConnection?: string;
+  /** The Relay namespace holding the hybrid connection (recorded when the controller has a namespace list). */
+  readonly namespace?: string;
   /** Public port per service (services that hold one). */
   readonly ports: ReadonlyMap<string, number>;
   readonly publicHost?: string;
@@ -64,6 +66,7 @@ export function renderStatusTag(outcome: LocationOutcome): JsonObject {
     ...(outcome.locationId !== undefined && { location: outcome.locationId }),
     ...(outcome.pool !== undefined && { pool: outcome.pool }),
     ...(outcome.hybridConnection !== undefined && { hybridConnection: outcome.hybridConnection }),
+    ...(outcome.namespace !== undefined && { namespace: outcome.namespace }),
     ...(outcome.publicHost !== undefined && { publicHost: outcome.publicHost }),
     ...(outcome.replicas !== undefined && outcome.replicas.length > 0 && { replicas: [...outcome.replicas] }),
     ...(outcome.replicaOf !== undefined && { replicaOf: outcome.replicaOf }),

@@ -18,6 +18,8 @@ export interface TokenScope {
   readonly namespaceHost: string;
   readonly hybridConnection: string;
   readonly rule: RuleName;
+  /** The namespace's name when several are configured (its keys are recorded under it). */
+  readonly namespace?: string;
 }
 
 // A token that outlives a freshly minted one by more than this was minted under a longer lifetime setting.

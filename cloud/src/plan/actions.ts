@@ -5,6 +5,8 @@ import type { LocationState } from '../model/status';
 /** Create a location's hybrid connection (PUT, idempotent). */
 export interface CreateHybridConnection {
   readonly kind: 'createHybridConnection';
+  /** The namespace (by name) when several are configured; absent: the only one. */
+  readonly namespace?: string;
   readonly location: string;
   readonly hybridConnection: string;
   readonly userMetadata: string;
@@ -13,6 +15,8 @@ export interface CreateHybridConnection {
 /** Create (or reset the rights of) one authorization rule on a hybrid connection. */
 export interface CreateAuthorizationRule {
   readonly kind: 'createAuthorizationRule';
+  /** The namespace (by name) when several are configured; absent: the only one. */
+  readonly namespace?: string;
   readonly location: string;
   readonly hybridConnection: string;
   readonly rule: RuleName;
@@ -22,6 +26,8 @@ export interface CreateAuthorizationRule {
 /** Read a rule's primary key (listKeys) so tokens can be minted. */
 export interface FetchKeys {
   readonly kind: 'fetchKeys';
+  /** The namespace (by name) when several are configured; absent: the only one. */
+  readonly namespace?: string;
   readonly location: string;
   readonly hybridConnection: string;
   readonly rule: RuleName;
@@ -69,6 +75,8 @@ export interface WriteLocationStatus {
 /** Delete a hybrid connection the controller owns and nothing refers to any more. */
 export interface DeleteHybridConnection {
   readonly kind: 'deleteHybridConnection';
+  /** The namespace (by name) when several are configured; absent: the only one. */
+  readonly namespace?: string;
   readonly location: string | undefined;
   readonly hybridConnection: string;
 }
@@ -88,16 +96,21 @@ export function actionKey(action: Action): string {
   switch (action.kind) {
     case 'createHybridConnection':
     case 'deleteHybridConnection':
-      return `${action.kind}:${action.hybridConnection}`;
+      return `${action.kind}:${inNamespace(action)}${action.hybridConnection}`;
     case 'createAuthorizationRule':
     case 'fetchKeys':
-      return `${action.kind}:${action.hybridConnection}/${action.rule}`;
+      return `${action.kind}:${inNamespace(action)}${action.hybridConnection}/${action.rule}`;
     case 'writeForwarderTwin':
     case 'writeGatewayTwin':
       return `${action.kind}:${action.deviceId}/${action.moduleId}`;
     case 'writeLocationStatus':
       return `${action.kind}:${action.deviceId}`;
   }
+}
+
+// `ns/` for an action in a named namespace, so the same name in two namespaces is two actions.
+function inNamespace(action: { readonly namespace?: string }): string {
+  return action.namespace === undefined ? '' : `${action.namespace}/`;
 }
 
 /** The metric/log name of an action (snake case, as the metrics table lists them). */

@@ -4,6 +4,7 @@ import { keyRef, type Observed } from '../model/observed';
 import type { LocationProblem } from '../model/status';
 import type { ControllerSettings } from '../settings';
 import { actionKey, type Action } from './actions';
+import { namespaceField } from './namespace-placement';
 import type { PoolDecision } from './pools';
 import { needsNewToken } from './tokens';
 import type { FleetView } from './view';
@@ -41,15 +42,17 @@ export function planArm(
     }
     return f !== undefined;
   };
-  const existing = new Set(observed.hybridConnections.map((h) => h.name));
-
   for (const [locationId, spec] of view.locations) {
     const hc = hybridConnectionName(settings, locationId);
-    if (view.foreign.has(hc)) continue;
-    if (!existing.has(hc)) {
+    const place = view.placement.places.get(locationId);
+    // Refused by every namespace (NAMESPACE_CAPACITY), or the name is someone else's there: nothing to do.
+    if (!place || view.foreign.has(hc)) continue;
+    const ns = namespaceField(place);
+    if (!place.exists) {
       const group: Action[] = [
         {
           kind: 'createHybridConnection',
+          ...ns,
           location: locationId,
           hybridConnection: hc,
           userMetadata: ownerMetadata(settings, locationId, spec.deviceId),
@@ -59,6 +62,7 @@ export function planArm(
       for (const rule of settings.relayAuth ? [] : (Object.keys(RULES) as RuleName[])) {
         group.push({
           kind: 'createAuthorizationRule',
+          ...ns,
           location: locationId,
           hybridConnection: hc,
           rule,
@@ -66,17 +70,18 @@ export function planArm(
         });
       }
       for (const rule of settings.relayAuth ? [] : (Object.keys(RULES) as RuleName[]))
-        group.push({ kind: 'fetchKeys', location: locationId, hybridConnection: hc, rule });
+        group.push({ kind: 'fetchKeys', ...ns, location: locationId, hybridConnection: hc, rule });
       if (!group.some((a) => failed(locationId, a))) actions.push(...group);
       continue;
     }
     for (const rule of settings.relayAuth ? [] : rulesNeeded(view, observed, settings, pools, locationId)) {
-      const ref = keyRef(hc, rule);
+      const ref = keyRef(hc, rule, ns.namespace);
       if (observed.keys.has(ref)) continue;
-      const fetch: Action = { kind: 'fetchKeys', location: locationId, hybridConnection: hc, rule };
+      const fetch: Action = { kind: 'fetchKeys', ...ns, location: locationId, hybridConnection: hc, rule };
       if (observed.missingRules.has(ref)) {
         const create: Action = {
           kind: 'createAuthorizationRule',
+          ...ns,
           location: locationId,
           hybridConnection: hc,
           rule,
@@ -101,7 +106,13 @@ function rulesNeeded(
 ): RuleName[] {
   const spec = view.locations.get(locationId)!;
   const hc = hybridConnectionName(settings, locationId);
-  const scope = (rule: RuleName) => ({ namespaceHost: observed.namespaceHost, hybridConnection: hc, rule });
+  const place = view.placement.places.get(locationId)!;
+  const scope = (rule: RuleName) => ({
+    namespaceHost: place.host,
+    hybridConnection: hc,
+    rule,
+    ...namespaceField(place),
+  });
   const rules: RuleName[] = [];
   const forwarder = view.forwarders.get(spec.deviceId);
   if (forwarder) {

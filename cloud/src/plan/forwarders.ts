@@ -5,6 +5,7 @@ import type { Observed } from '../model/observed';
 import { tokenRenewalDueAtMs } from '../model/tokens';
 import type { ControllerSettings } from '../settings';
 import { actionKey, type WriteForwarderTwin } from './actions';
+import { namespaceField } from './namespace-placement';
 import type { ProblemBook } from './problems';
 import { chooseToken, tokenPolicy } from './tokens';
 import type { FleetView } from './view';
@@ -28,18 +29,22 @@ export function planForwarders(
     const managed = new Map<string, JsonObject>();
     const locationId = view.locationOfDevice.get(deviceId);
     const hc = locationId === undefined ? undefined : hybridConnectionName(settings, locationId);
+    // A location no namespace had room for (NAMESPACE_CAPACITY) gets no entry, like a foreign name.
+    const place = locationId === undefined ? undefined : view.placement.places.get(locationId);
     const entra = settings.relayAuth;
-    if (entra && locationId !== undefined && hc !== undefined && !view.foreign.has(hc)) {
+    if (place && entra && locationId !== undefined && hc !== undefined && !view.foreign.has(hc)) {
       // Entra ID: the forwarder's own identity is the credential; nothing to issue or renew.
       const spec = view.locations.get(locationId)!;
       const auth = entraAuth(entra.forwarderClientId);
-      managed.set(
-        hc,
-        forwarderEntry(observed.namespaceHost, hc, auth, spec.services, settings.forwarderListeners),
-      );
-    } else if (locationId !== undefined && hc !== undefined && !view.foreign.has(hc)) {
+      managed.set(hc, forwarderEntry(place.host, hc, auth, spec.services, settings.forwarderListeners));
+    } else if (place && locationId !== undefined && hc !== undefined && !view.foreign.has(hc)) {
       const spec = view.locations.get(locationId)!;
-      const scope = { namespaceHost: observed.namespaceHost, hybridConnection: hc, rule: 'listen' as const };
+      const scope = {
+        namespaceHost: place.host,
+        hybridConnection: hc,
+        rule: 'listen' as const,
+        ...namespaceField(place),
+      };
       const choice = chooseToken(observed, settings, scope, objectAt(currentEntries, hc).sasToken);
       if (choice.kind === 'none') {
         problems.add(locationId, {
@@ -58,13 +63,7 @@ export function planForwarders(
         }
         managed.set(
           hc,
-          forwarderEntry(
-            observed.namespaceHost,
-            hc,
-            choice.token,
-            spec.services,
-            settings.forwarderListeners,
-          ),
+          forwarderEntry(place.host, hc, choice.token, spec.services, settings.forwarderListeners),
         );
         const due = tokenRenewalDueAtMs(choice.token, tokenPolicy(settings));
         if (due !== undefined) renewalDueAtMs.push(due);

@@ -12,6 +12,7 @@ import { tokenRenewalDueAtMs } from '../model/tokens';
 import type { ControllerSettings } from '../settings';
 import { actionKey, type WriteGatewayTwin } from './actions';
 import type { PoolDecision } from './pools';
+import { namespaceField } from './namespace-placement';
 import type { ProblemBook } from './problems';
 import { chooseToken, tokenPolicy } from './tokens';
 import type { FleetView } from './view';
@@ -53,7 +54,8 @@ export function planGateways(
       const ports = decision!.ports.get(locationId);
       const routed = spec.services.filter((s) => ports?.has(s.name));
       const named = decision!.names.get(locationId) ?? new Map<string, string>();
-      if ((routed.length === 0 && named.size === 0) || view.foreign.has(hc)) continue;
+      const place = view.placement.places.get(locationId);
+      if ((routed.length === 0 && named.size === 0) || view.foreign.has(hc) || !place) continue;
       const addNames = () => {
         for (const [service, name] of named) names.set(name, { locationId, hybridConnection: hc, service });
       };
@@ -61,11 +63,7 @@ export function planGateways(
         // Entra ID: the gateways' own identity is the credential; nothing to issue or renew.
         entries.set(
           hc,
-          gatewayHybridConnectionEntry(
-            observed.namespaceHost,
-            hc,
-            entraAuth(settings.relayAuth.gatewayClientId),
-          ),
+          gatewayHybridConnectionEntry(place.host, hc, entraAuth(settings.relayAuth.gatewayClientId)),
         );
         for (const service of routed)
           routes.set(
@@ -75,7 +73,12 @@ export function planGateways(
         addNames();
         continue;
       }
-      const scope = { namespaceHost: observed.namespaceHost, hybridConnection: hc, rule: 'send' as const };
+      const scope = {
+        namespaceHost: place.host,
+        hybridConnection: hc,
+        rule: 'send' as const,
+        ...namespaceField(place),
+      };
       const choice = chooseToken(observed, settings, scope, objectAt(currentEntries, hc).sasToken);
       if (choice.kind === 'none') {
         problems.add(locationId, {
@@ -92,7 +95,7 @@ export function planGateways(
           severity: 'pending',
         });
       }
-      entries.set(hc, gatewayHybridConnectionEntry(observed.namespaceHost, hc, choice.token));
+      entries.set(hc, gatewayHybridConnectionEntry(place.host, hc, choice.token));
       addNames();
       for (const service of routed) {
         routes.set(

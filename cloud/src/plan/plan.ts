@@ -1,5 +1,5 @@
 import { isJsonObject, objectAt } from '../model/json';
-import { isManagedName } from '../model/names';
+import { hybridConnectionName, isManagedName } from '../model/names';
 import type { Observed } from '../model/observed';
 import type { LocationOutcome } from '../model/status';
 import type { ControllerSettings } from '../settings';
@@ -7,10 +7,11 @@ import { actionKey, type Action, type DeleteHybridConnection } from './actions';
 import { planArm } from './arm';
 import { planForwarders } from './forwarders';
 import { planGateways } from './gateways';
+import { hcKey, type NamespaceUse } from './namespace-placement';
 import { decidePool, type PoolDecision } from './pools';
 import { ProblemBook } from './problems';
 import { locationOutcomes, planStatuses } from './statuses';
-import { buildFleetView, wantedHybridConnections, type FleetView } from './view';
+import { buildFleetView, type FleetView } from './view';
 
 /**
  * Which kind of work a pass does. Each stage only starts once the one before has nothing left: hybrid
@@ -30,6 +31,8 @@ export interface ReconcilePlan {
   readonly nextRenewalAtMs?: number;
   /** Findings that belong to no location (a gateway in an unknown pool), for the log. */
   readonly notes: readonly string[];
+  /** Each Relay namespace's use: hybrid connections, locations, connection budget drawn. */
+  readonly namespaces: readonly NamespaceUse[];
 }
 
 /**
@@ -41,8 +44,9 @@ export function planReconcile(observed: Observed, settings: ControllerSettings):
   const view = buildFleetView(observed, settings);
   const pools = new Map<string, PoolDecision>();
   for (const pool of settings.pools.values())
-    pools.set(pool.name, decidePool(view, settings, pool, observed.namespaceHost));
+    pools.set(pool.name, decidePool(view, settings, pool, longestHost(view)));
   const problems = new ProblemBook();
+  problems.addAll(view.placement.problems);
   for (const decision of pools.values()) problems.addAll(decision.problems);
 
   const arm = planArm(view, observed, settings, pools);
@@ -55,6 +59,7 @@ export function planReconcile(observed: Observed, settings: ControllerSettings):
   const due = [...forwarders.renewalDueAtMs, ...gateways.renewalDueAtMs];
   const common = {
     outcomes,
+    namespaces: view.placement.use,
     notes: gateways.notes,
     ...(due.length > 0 && { nextRenewalAtMs: Math.min(...due) }),
   };
@@ -70,35 +75,51 @@ export function planReconcile(observed: Observed, settings: ControllerSettings):
   return { stage: 'done', actions: [], ...common };
 }
 
-// Owned hybrid connections no location wants and no module twin names any more.
+// Owned hybrid connections no location wants (in that namespace) and no module twin names any more.
 function planDeletes(
   view: FleetView,
   observed: Observed,
   settings: ControllerSettings,
 ): DeleteHybridConnection[] {
-  const wanted = wantedHybridConnections(view, settings);
+  const wanted = new Set<string>();
+  for (const [id, place] of view.placement.places)
+    wanted.add(hcKey(place.namespace, hybridConnectionName(settings, id)));
+  // Twin entries name their namespace by host; a route without an entry could point anywhere ('*').
+  const nsOfHost = new Map(view.placement.namespaces.map((n) => [n.host.toLowerCase(), n.name]));
   const named = new Set<string>();
   const gateways = [...view.gatewayInstances.values()].flatMap((instances) => [...instances.values()]);
   for (const m of [...view.forwarders.values(), ...gateways]) {
-    for (const name of Object.keys(objectAt(m.desired, 'hybridConnections'))) {
-      if (isManagedName(settings, name)) named.add(name);
-    }
+    const entries = objectAt(m.desired, 'hybridConnections');
+    const nameIn = (name: string) => {
+      const entry = entries[name];
+      const host = isJsonObject(entry) && typeof entry.namespace === 'string' ? entry.namespace : undefined;
+      const ns = host === undefined ? undefined : nsOfHost.get(host.toLowerCase());
+      named.add(hcKey(ns ?? '*', name));
+    };
+    for (const name of Object.keys(entries)) if (isManagedName(settings, name)) nameIn(name);
     for (const route of Object.values(objectAt(m.desired, 'routes'))) {
-      if (isJsonObject(route) && typeof route.hybridConnection === 'string')
-        named.add(route.hybridConnection);
+      if (isJsonObject(route) && typeof route.hybridConnection === 'string') nameIn(route.hybridConnection);
     }
   }
+  const first = view.placement.namespaces[0]!.name;
   const deletes: DeleteHybridConnection[] = [];
-  for (const [name, hc] of [...view.owned].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (wanted.has(name) || named.has(name)) continue;
+  for (const [key, hc] of [...view.owned].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (wanted.has(key) || named.has(key) || named.has(hcKey('*', hc.name))) continue;
+    const ns = hc.namespace ?? first;
     const action: DeleteHybridConnection = {
       kind: 'deleteHybridConnection',
-      location: locationOfMetadata(hc.userMetadata) ?? name.slice(settings.hybridConnectionPrefix.length),
-      hybridConnection: name,
+      ...(ns !== '' && { namespace: ns }),
+      location: locationOfMetadata(hc.userMetadata) ?? hc.name.slice(settings.hybridConnectionPrefix.length),
+      hybridConnection: hc.name,
     };
     if (!observed.failures.has(actionKey(action))) deletes.push(action);
   }
   return deletes;
+}
+
+// The longest namespace host: the gateway twin's size bound must hold wherever a location is placed.
+function longestHost(view: FleetView): string {
+  return view.placement.namespaces.reduce((a, n) => (n.host.length > a.length ? n.host : a), '');
 }
 
 function locationOfMetadata(userMetadata: string | undefined): string | undefined {

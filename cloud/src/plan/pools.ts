@@ -38,7 +38,10 @@ export function decidePool(
 ): PoolDecision {
   const instances = readPoolInstances(view, settings, pool);
   const gateways = instances.devices;
-  const locations = [...view.locations.values()].filter((l) => l.pool === pool.name);
+  // A location no namespace had room for (NAMESPACE_CAPACITY) takes no port until it is placed.
+  const locations = [...view.locations.values()].filter(
+    (l) => l.pool === pool.name && view.placement.places.has(l.locationId),
+  );
   const claims: PortClaim[] = [];
   for (const l of locations) {
     const prev = view.previous.get(l.deviceId);

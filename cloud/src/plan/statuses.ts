@@ -35,10 +35,13 @@ export function locationOutcomes(
       });
     }
     const replicas = view.replicas.get(locationId) ?? [];
+    const place = view.placement.places.get(locationId);
     const shared = {
       locationId,
       pool: spec.pool,
       hybridConnection: hc,
+      // The placement record: with it a lost hybrid connection is re-created where it was.
+      ...(place && settings.namespaces && { namespace: place.namespace }),
       ports: decision.ports.get(locationId) ?? new Map<string, number>(),
       ...(decision.pool.publicHost !== undefined && { publicHost: decision.pool.publicHost }),
       ...namesOf(decision, locationId),

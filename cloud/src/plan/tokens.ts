@@ -44,7 +44,7 @@ export function chooseToken(
   const policy = tokenPolicy(settings);
   if (tokenIsCurrent(current, scope, policy, observed.nowMs))
     return { kind: 'current', token: current as string };
-  const key = observed.keys.get(keyRef(scope.hybridConnection, scope.rule));
+  const key = observed.keys.get(keyRef(scope.hybridConnection, scope.rule, scope.namespace));
   if (key !== undefined) return { kind: 'minted', token: mintToken(scope, key, policy, observed.nowMs) };
   if (tokenNotExpired(current, observed.nowMs)) return { kind: 'stale', token: current as string };
   return { kind: 'none' };

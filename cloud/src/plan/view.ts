@@ -5,10 +5,11 @@ import {
   type PreviousStatus,
 } from '../model/location';
 import { isGatewayModuleId } from '../model/gateway-modules';
-import { hybridConnectionName, isManagedName, isOwnedHybridConnection } from '../model/names';
+import { hybridConnectionName } from '../model/names';
 import type { Observed, ObservedDevice, ObservedHybridConnection, ObservedModule } from '../model/observed';
 import type { LocationProblem } from '../model/status';
 import type { ControllerSettings } from '../settings';
+import { placeNamespaces, type NamespacePlacement } from './namespace-placement';
 
 /** The fleet as the observed twins and hybrid connections describe it, before any decision. */
 export interface FleetView {
@@ -30,10 +31,12 @@ export interface FleetView {
   /** Every relay-gateway instance (`relay-gateway`, `relay-gateway-2`, …) by device id, then module id. */
   readonly gatewayInstances: ReadonlyMap<string, ReadonlyMap<string, ObservedModule>>;
   readonly previous: ReadonlyMap<string, PreviousStatus>;
-  /** Hybrid connections this controller owns, by name. */
+  /** Hybrid connections this controller owns, by hcKey(namespace, name). */
   readonly owned: ReadonlyMap<string, ObservedHybridConnection>;
-  /** Names with the controller's prefix that exist but carry no ownership mark: never touched. */
+  /** Location hybrid connections that exist in the location's namespace without the ownership mark: never touched. */
   readonly foreign: ReadonlySet<string>;
+  /** The namespace of each location's hybrid connection, and each namespace's use. */
+  readonly placement: NamespacePlacement;
 }
 
 /** Sorts devices into locations and gateways, settles duplicate location ids, and indexes twins and entities. */
@@ -107,12 +110,7 @@ export function buildFleetView(observed: Observed, settings: ControllerSettings)
       instances.set(m.moduleId, m);
     }
   }
-  const owned = new Map<string, ObservedHybridConnection>();
-  const foreign = new Set<string>();
-  for (const hc of observed.hybridConnections) {
-    if (isOwnedHybridConnection(settings, hc.name, hc.userMetadata)) owned.set(hc.name, hc);
-    else if (isManagedName(settings, hc.name)) foreign.add(hc.name);
-  }
+  const placement = placeNamespaces({ locations, replicas, previous, forwarders }, observed, settings);
   return {
     devices,
     locations,
@@ -125,8 +123,9 @@ export function buildFleetView(observed: Observed, settings: ControllerSettings)
     gatewayModules,
     gatewayInstances,
     previous,
-    owned,
-    foreign,
+    owned: placement.owned,
+    foreign: placement.foreign,
+    placement,
   };
 }
 

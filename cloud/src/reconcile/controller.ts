@@ -5,6 +5,7 @@ import type { RelayMetrics } from '../../../modules/common/src/telemetry/metrics
 import { traceReconcile } from '../../../modules/common/src/telemetry/tracing';
 import type { FleetTwins } from '../adapters/fleet-twins';
 import type { RelayAdmin } from '../adapters/relay-admin';
+import type { RelayNamespaces } from '../adapters/relay-namespaces';
 import { ControllerError, isControllerError } from '../errors';
 import type { LeaderLease } from '../lease/leader-lease';
 import { relayModuleIds } from '../model/gateway-modules';
@@ -35,6 +36,8 @@ export interface LoopOptions {
 export interface FleetControllerOptions extends LoopOptions {
   readonly twins: FleetTwins;
   readonly relay: RelayAdmin;
+  /** Several Relay namespaces by name, in settings.namespaces order (`relay` is then the first). */
+  readonly namespaces?: RelayNamespaces;
   readonly settings: ControllerSettings;
   readonly logger: Logger;
   readonly metrics?: RelayMetrics;
@@ -70,6 +73,7 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
   private polling: Promise<void> | undefined;
   private fingerprint: string | undefined;
   private namespaceHost: Promise<string> | undefined;
+  private readonly namespaceHosts = new Map<string, Promise<string>>();
   private failuresInARow = 0;
   private started = false;
   private lastResultValue: ReconcileResult | undefined;
@@ -154,6 +158,10 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
       reconcileOnce({
         twins: o.twins,
         relay: o.relay,
+        ...(o.namespaces && {
+          namespaces: o.namespaces,
+          namespaceHostOf: (name: string, admin: RelayAdmin) => this.cachedHostOf(name, admin),
+        }),
         settings: o.settings,
         keyCache: this.keyCache,
         logger: o.logger,
@@ -190,10 +198,20 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
           failed: result.actionsFailed,
           durationMs: Math.round(result.durationMs),
           locations: result.outcomes.size,
+          // Each namespace's use: hybrid connections (anyone's), this fleet's locations, connection budget drawn.
+          ...(o.namespaces && {
+            namespaces: result.namespaces.map((n) => ({
+              name: n.name,
+              hybridConnections: `${n.hybridConnections}/${n.maxHybridConnections}`,
+              locations: n.locations,
+              connectionBudget: `${n.connectionBudget}/${n.maxConnections}`,
+            })),
+          }),
         },
         'reconcile finished',
       );
       this.reportTokens(result.tokens);
+      if (o.namespaces) o.metrics?.setNamespaceUse?.(result.namespaces);
       this.failuresInARow = 0;
       this.lastResultValue = result;
       this.emit('reconciled', result);
@@ -261,6 +279,17 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
       throw err;
     });
     return this.namespaceHost;
+  }
+
+  private cachedHostOf(name: string, admin: RelayAdmin): Promise<string> {
+    const cached = this.namespaceHosts.get(name);
+    if (cached) return cached;
+    const host = admin.namespaceHost().catch((err: unknown) => {
+      this.namespaceHosts.delete(name);
+      throw err;
+    });
+    this.namespaceHosts.set(name, host);
+    return host;
   }
 
   // Next full reconcile: after the interval, or when the earliest token falls due if that is sooner.

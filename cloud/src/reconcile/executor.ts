@@ -2,6 +2,7 @@ import type { Logger } from '../../../modules/common/src/log';
 import type { RelayMetrics } from '../../../modules/common/src/telemetry/metrics';
 import type { FleetTwins } from '../adapters/fleet-twins';
 import type { RelayAdmin } from '../adapters/relay-admin';
+import { relayAdminFor, type RelayNamespaces } from '../adapters/relay-namespaces';
 import { ControllerError, isControllerError } from '../errors';
 import type { JsonObject } from '../model/json';
 import { keyRef } from '../model/observed';
@@ -16,6 +17,8 @@ import { runLimited } from './run-limited';
 export interface ExecutorContext {
   readonly twins: FleetTwins;
   readonly relay: RelayAdmin;
+  /** Several namespaces: the admin of each by name (actions name theirs); `relay` is then the first. */
+  readonly namespaces?: RelayNamespaces;
   readonly keyCache: KeyCache;
   readonly logger: Logger;
   readonly metrics?: RelayMetrics;
@@ -130,20 +133,28 @@ async function runOne(
 }
 
 async function apply(action: Action, state: ObservedState, ctx: ExecutorContext): Promise<void> {
+  const relayOf = (a: { readonly namespace?: string }) =>
+    relayAdminFor(ctx.relay, ctx.namespaces, a.namespace);
   switch (action.kind) {
     case 'createHybridConnection':
-      await ctx.relay.createHybridConnection(action.hybridConnection, action.userMetadata);
-      state.putHybridConnection({ name: action.hybridConnection, userMetadata: action.userMetadata });
+      await relayOf(action).createHybridConnection(action.hybridConnection, action.userMetadata);
+      state.putHybridConnection({
+        name: action.hybridConnection,
+        userMetadata: action.userMetadata,
+        ...(action.namespace !== undefined && { namespace: action.namespace }),
+      });
       return;
-    case 'createAuthorizationRule':
-      await ctx.relay.createAuthorizationRule(action.hybridConnection, action.rule, action.rights);
-      state.missingRules.delete(keyRef(action.hybridConnection, action.rule));
-      state.createdRules.add(keyRef(action.hybridConnection, action.rule));
+    case 'createAuthorizationRule': {
+      await relayOf(action).createAuthorizationRule(action.hybridConnection, action.rule, action.rights);
+      const ref = keyRef(action.hybridConnection, action.rule, action.namespace);
+      state.missingRules.delete(ref);
+      state.createdRules.add(ref);
       return;
+    }
     case 'fetchKeys': {
-      const ref = keyRef(action.hybridConnection, action.rule);
+      const ref = keyRef(action.hybridConnection, action.rule, action.namespace);
       try {
-        const key = await ctx.relay.primaryKey(action.hybridConnection, action.rule);
+        const key = await relayOf(action).primaryKey(action.hybridConnection, action.rule);
         state.keys.set(ref, key);
         ctx.keyCache.set(ref, key, state.nowMs);
       } catch (err) {
@@ -176,8 +187,8 @@ async function apply(action: Action, state: ObservedState, ctx: ExecutorContext)
       return;
     }
     case 'deleteHybridConnection':
-      await ctx.relay.deleteHybridConnection(action.hybridConnection);
-      state.removeHybridConnection(action.hybridConnection);
+      await relayOf(action).deleteHybridConnection(action.hybridConnection);
+      state.removeHybridConnection(action.hybridConnection, action.namespace);
       ctx.keyCache.forgetHybridConnection(action.hybridConnection);
       return;
   }

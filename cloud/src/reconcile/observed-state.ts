@@ -27,10 +27,12 @@ export class ObservedState {
     modules: readonly ObservedModule[],
     hybridConnections: readonly ObservedHybridConnection[],
     keys: ReadonlyMap<string, string>,
+    /** Every namespace's host by name (several namespaces configured). */
+    readonly namespaceHosts?: ReadonlyMap<string, string>,
   ) {
     for (const d of devices) this.devices.set(d.deviceId, d);
     for (const m of modules) this.modules.set(moduleKey(m.deviceId, m.moduleId), m);
-    for (const h of hybridConnections) this.hybridConnections.set(h.name, h);
+    for (const h of hybridConnections) this.hybridConnections.set(hcStateKey(h.name, h.namespace), h);
     for (const [ref, key] of keys) this.keys.set(ref, key);
   }
 
@@ -39,6 +41,7 @@ export class ObservedState {
     return {
       nowMs: this.nowMs,
       namespaceHost: this.namespaceHost,
+      ...(this.namespaceHosts && { namespaceHosts: this.namespaceHosts }),
       devices: [...this.devices.values()],
       modules: [...this.modules.values()],
       hybridConnections: [...this.hybridConnections.values()],
@@ -84,13 +87,18 @@ export class ObservedState {
   }
 
   putHybridConnection(hc: ObservedHybridConnection): void {
-    this.hybridConnections.set(hc.name, hc);
+    this.hybridConnections.set(hcStateKey(hc.name, hc.namespace), hc);
   }
 
-  removeHybridConnection(name: string): void {
-    this.hybridConnections.delete(name);
+  removeHybridConnection(name: string, namespace?: string): void {
+    this.hybridConnections.delete(hcStateKey(name, namespace));
     for (const ref of [...this.keys.keys()]) if (ref.startsWith(`${name}/`)) this.keys.delete(ref);
   }
+}
+
+// The same name may exist in two namespaces.
+function hcStateKey(name: string, namespace: string | undefined): string {
+  return `${namespace ?? ''}\u0000${name}`;
 }
 
 function moduleKey(deviceId: string, moduleId: string): string {

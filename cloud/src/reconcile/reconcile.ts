@@ -3,10 +3,12 @@ import type { RelayMetrics } from '../../../modules/common/src/telemetry/metrics
 import type { FleetTwins } from '../adapters/fleet-twins';
 import type { RelayAdmin } from '../adapters/relay-admin';
 import { relayModuleIds } from '../model/gateway-modules';
+import { readNamespaces, type RelayNamespaces } from '../adapters/relay-namespaces';
 import type { ActionFailure } from '../model/observed';
 import type { LocationOutcome } from '../model/status';
 import { tokenHealth, type TokenHealth } from '../model/token-health';
 import type { Action } from '../plan/actions';
+import type { NamespaceUse } from '../plan/namespace-placement';
 import { planReconcile, type ReconcileStage } from '../plan/plan';
 import type { ControllerSettings } from '../settings';
 import { executePlan } from './executor';
@@ -17,6 +19,10 @@ import { ObservedState } from './observed-state';
 export interface ReconcileContext {
   readonly twins: FleetTwins;
   readonly relay: RelayAdmin;
+  /** Several namespaces by name (settings.namespaces order); `relay` is then the first. */
+  readonly namespaces?: RelayNamespaces;
+  /** A namespace's host (cached by the caller: it does not change); needed with `namespaces`. */
+  readonly namespaceHostOf?: (name: string, admin: RelayAdmin) => Promise<string>;
   readonly settings: ControllerSettings;
   readonly keyCache: KeyCache;
   readonly logger: Logger;
@@ -54,6 +60,8 @@ export interface ReconcileResult {
   /** Time spent in planReconcile (the pure core), over all passes. */
   readonly planMs: number;
   readonly observed: { devices: number; modules: number; hybridConnections: number };
+  /** Each Relay namespace's use as the last plan left it. */
+  readonly namespaces: readonly NamespaceUse[];
 }
 
 /**
@@ -65,19 +73,25 @@ export async function reconcileOnce(ctx: ReconcileContext): Promise<ReconcileRes
   const started = performance.now();
   const nowMs = ctx.nowMs();
   const moduleIds = relayModuleIds(ctx.settings);
-  const [namespaceHost, devices, modules, hybridConnections] = await Promise.all([
-    ctx.namespaceHost(),
+  const namespaces = ctx.namespaces;
+  const relayRead = namespaces
+    ? readNamespaces(namespaces, ctx.namespaceHostOf ?? ((_, admin) => admin.namespaceHost()))
+    : Promise.all([ctx.namespaceHost(), ctx.relay.listHybridConnections()]).then(
+        ([host, hybridConnections]) => ({ hosts: new Map([['', host]]), hybridConnections }),
+      );
+  const [relay, devices, modules] = await Promise.all([
+    relayRead,
     ctx.twins.queryDevices(),
     ctx.twins.queryModules(moduleIds),
-    ctx.relay.listHybridConnections(),
   ]);
   const state = new ObservedState(
     nowMs,
-    namespaceHost,
+    [...relay.hosts.values()][0]!,
     devices,
     modules,
-    hybridConnections,
+    relay.hybridConnections,
     ctx.keyCache.fresh(nowMs),
+    ...(namespaces ? [relay.hosts] : []),
   );
   const observeMs = performance.now() - started;
   let planMs = 0;
@@ -119,11 +133,13 @@ export async function reconcileOnce(ctx: ReconcileContext): Promise<ReconcileRes
         observeMs,
         planMs,
         observed: state.size(),
+        namespaces: plan.namespaces,
       };
     }
     const stats = await executePlan(plan, state, {
       twins: ctx.twins,
       relay: ctx.relay,
+      ...(namespaces && { namespaces }),
       keyCache: ctx.keyCache,
       logger: ctx.logger,
       ...(ctx.metrics && { metrics: ctx.metrics }),

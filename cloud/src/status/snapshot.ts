@@ -260,6 +260,7 @@ function locationView(
     ...(typeof status.state === 'string' && { state: status.state }),
     problems,
     ...(hybridConnection !== undefined && { hybridConnection }),
+    ...(typeof status.namespace === 'string' && { namespace: status.namespace }),
     ...(typeof status.publicHost === 'string' && { publicHost: status.publicHost }),
     listeners: {
       state: listenerState(forwarder !== undefined, mine),

@@ -92,6 +92,8 @@ export interface LocationView {
   readonly state?: string;
   readonly problems: readonly Reason[];
   readonly hybridConnection?: string;
+  /** The Relay namespace the controller placed the hybrid connection in (several namespaces configured). */
+  readonly namespace?: string;
   readonly publicHost?: string;
   readonly listeners: { readonly state: ListenerState; readonly online: number; readonly total: number };
   /** The earliest expiry of the forwarder's Listen tokens, and the seconds left when the view was built. */

@@ -9,7 +9,7 @@ import { generateSandboxPki, type SandboxPki } from '../tls/pki';
 import { RelayArmApi, toArmError, type ArmReply } from './api';
 import { SandboxArmCredential, type SandboxArmCredentialOptions } from './credential';
 import { ArmError } from './errors';
-import { namespaceId } from './paths';
+import { namespaceId, parseArmPath } from './paths';
 import type { NamespaceInfo } from './resources';
 import { verifyArmToken } from './token';
 
@@ -39,6 +39,14 @@ export interface SandboxArmOptions {
   /** Items per list page before a nextLink; default 100. */
   readonly pageSize?: number;
   readonly logger?: Logger;
+  /**
+   * More namespaces in the same resource group, each backed by its own sandbox relay (a second data plane on its
+   * own port, so its own host): how a fleet with several Relay namespaces is tried locally.
+   */
+  readonly extraNamespaces?: readonly {
+    readonly namespaceName: string;
+    readonly relay: Pick<SandboxRelay, 'registry' | 'namespace' | 'stats'>;
+  }[];
 }
 
 /** A running sandbox ARM endpoint for the Relay resource provider. */
@@ -50,6 +58,8 @@ export interface SandboxArm {
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly namespaceName: string;
+  /** Every namespace served: `namespaceName` first, then `extraNamespaces` in order. */
+  readonly namespaceNames: readonly string[];
   /** The secret a SandboxArmCredential needs (hand it to another process through its environment). */
   readonly tokenSecret: string;
   /** A credential whose tokens this sandbox accepts (stands in for DefaultAzureCredential). */
@@ -100,6 +110,37 @@ export async function startSandboxArm(options: SandboxArmOptions): Promise<Sandb
     baseUrl: () => endpoint,
     pageSize: options.pageSize ?? 100,
   });
+  // One API per namespace; a request goes to the one its path names (an unknown name gets the first's 404).
+  const apis = new Map([[namespaceName.toLowerCase(), api]]);
+  for (const extra of options.extraNamespaces ?? []) {
+    if (
+      extra.namespaceName.length < 6 ||
+      extra.namespaceName.length > 50 ||
+      apis.has(extra.namespaceName.toLowerCase())
+    )
+      throw new Error(`extra namespace "${extra.namespaceName}" must be 6-50 characters and not repeat one`);
+    apis.set(
+      extra.namespaceName.toLowerCase(),
+      new RelayArmApi({
+        registry: extra.relay.registry,
+        subscriptionId,
+        resourceGroup,
+        namespace: {
+          id: namespaceId(subscriptionId, resourceGroup, extra.namespaceName),
+          name: extra.namespaceName,
+          location,
+          relayHost: extra.relay.namespace,
+          createdAtMs: Date.now(),
+          tags: {},
+        },
+        listenerCount: (hc) => extra.relay.stats().listenersByPath[hc] ?? 0,
+        baseUrl: () => endpoint,
+        pageSize: options.pageSize ?? 100,
+      }),
+    );
+  }
+  const apiFor = (pathname: string): RelayArmApi =>
+    apis.get(parseArmPath(pathname)?.namespace?.toLowerCase() ?? '') ?? api;
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
@@ -111,7 +152,7 @@ export async function startSandboxArm(options: SandboxArmOptions): Promise<Sandb
         audiences: [endpoint, `${endpoint}/`],
       });
       const body = await readJson(req);
-      reply = api.handle({
+      reply = apiFor(url.pathname).handle({
         method: req.method ?? 'GET',
         pathname: url.pathname,
         query: url.searchParams,
@@ -161,6 +202,7 @@ export async function startSandboxArm(options: SandboxArmOptions): Promise<Sandb
     subscriptionId,
     resourceGroup,
     namespaceName,
+    namespaceNames: [namespaceName, ...(options.extraNamespaces ?? []).map((e) => e.namespaceName)],
     tokenSecret,
     credential: (o) => new SandboxArmCredential(tokenSecret, o),
     clientOptions: () => ({ endpoint, $host: endpoint, tlsOptions: { ca: pki.caPem } }),

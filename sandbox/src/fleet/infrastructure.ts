@@ -16,6 +16,8 @@ export interface FleetInfrastructure {
   readonly caFile: string;
   readonly caPem: string;
   readonly relay: SandboxRelay;
+  /** The data planes of the namespaces after the first (`relayNamespaces` > 1), in ARM's namespaceNames order. */
+  readonly extraRelays: readonly SandboxRelay[];
   readonly arm: SandboxArm;
   readonly hub: SandboxIotHub;
   readonly dps: SandboxDps;
@@ -37,6 +39,8 @@ export interface FleetInfrastructureOptions {
   readonly dpsRetryAfterSeconds?: number;
   /** `entra`: the relay trusts a sandbox Entra ID issuer and refuses SAS; each device gets its own identity. */
   readonly relayAuth?: 'sas' | 'entra';
+  /** Relay namespaces to serve (default 1): each its own sandbox relay on its own port, one ARM endpoint for all. */
+  readonly relayNamespaces?: number;
 }
 
 /**
@@ -50,6 +54,9 @@ export async function startFleetInfrastructure(
   const stop = async (): Promise<void> => {
     for (const s of stops.splice(0).reverse()) await Promise.resolve(s()).catch(() => undefined);
   };
+  // The sandbox Entra issuer is trusted by the first relay only.
+  if (options.relayAuth === 'entra' && (options.relayNamespaces ?? 1) > 1)
+    throw new Error('the sandbox runs Entra ID with one Relay namespace only');
   try {
     const pki = await loadOrCreateSandboxPki(join(options.stateDir, 'pki'));
     const relay = await startSandboxRelay({ pki, logger: options.logs.logger('sandbox-relay') });
@@ -59,7 +66,18 @@ export async function startFleetInfrastructure(
         ? startFleetEntra(relay, options.logs.logger('sandbox-entra'))
         : undefined;
     if (entra) stops.push(() => entra.stop());
-    const arm = await startSandboxArm({ relay, pki, logger: options.logs.logger('sandbox-arm') });
+    const extraRelays: SandboxRelay[] = [];
+    for (let i = 2; i <= (options.relayNamespaces ?? 1); i++) {
+      const extra = await startSandboxRelay({ pki, logger: options.logs.logger(`sandbox-relay-${i}`) });
+      stops.push(() => extra.stop());
+      extraRelays.push(extra);
+    }
+    const arm = await startSandboxArm({
+      relay,
+      pki,
+      logger: options.logs.logger('sandbox-arm'),
+      extraNamespaces: extraRelays.map((r, i) => ({ namespaceName: `sandbox-relay-${i + 2}`, relay: r })),
+    });
     stops.push(() => arm.stop());
     const hub = await startSandboxIotHub({
       pki,
@@ -85,6 +103,7 @@ export async function startFleetInfrastructure(
       caFile: pki.caFile,
       caPem: pki.caPem,
       relay,
+      extraRelays,
       arm,
       hub,
       dps,

@@ -84,6 +84,8 @@ async function main(): Promise<number> {
       stateDir: args.stateDir,
       // SANDBOX_RELAY_AUTH=entra: the modules use their machines' Entra ID identities, the relay refuses SAS.
       ...(process.env.SANDBOX_RELAY_AUTH === 'entra' && { relayAuth: 'entra' as const }),
+      // SANDBOX_RELAY_NAMESPACES=2: two Relay namespaces; the controller spreads the locations over both.
+      ...(process.env.SANDBOX_RELAY_NAMESPACES === '2' && { relayNamespaces: 2 }),
       progress,
       onReconcile: (result) => {
         const line = live ? formatReconcile(result) : undefined;

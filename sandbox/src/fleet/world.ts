@@ -41,6 +41,8 @@ export interface FleetOptions {
   readonly dpsRetryAfterSeconds?: number;
   /** `entra`: modules use their machines' Entra ID identities and the relay refuses SAS (default `sas`). */
   readonly relayAuth?: 'sas' | 'entra';
+  /** Relay namespaces (default 1): with 2 the controller places locations in both (docs/fleet-controller.md). */
+  readonly relayNamespaces?: number;
   /** Reports each boot step (what runs now, what is done); silent by default. */
   readonly progress?: Progress;
 }
@@ -119,6 +121,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           dpsRetryAfterSeconds: options.dpsRetryAfterSeconds,
         }),
         ...(options.relayAuth !== undefined && { relayAuth: options.relayAuth }),
+        ...(options.relayNamespaces !== undefined && { relayNamespaces: options.relayNamespaces }),
       }),
     );
     cleanups.push(() => infra.stop());
@@ -140,7 +143,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         credential: infra.arm.credential(),
         subscriptionId: infra.arm.subscriptionId,
         resourceGroup: infra.arm.resourceGroup,
-        namespace: infra.arm.namespaceName,
+        namespaces: infra.arm.namespaceNames.map((namespace) => ({ namespace })),
         endpoint: infra.arm.endpoint,
         ca: infra.caPem,
       },

@@ -126,6 +126,7 @@ export function matchesFilter(location, filter) {
     location.deviceId,
     location.pool,
     location.hybridConnection,
+    location.namespace,
     ...location.services.map((s) => s.name),
   ]
     .filter(Boolean)

@@ -291,6 +291,7 @@ export function renderLocation(location, hour, span, actionCell) {
     fact('Device', location.deviceId),
     location.pool ? fact('Pool', location.pool) : null,
     location.hybridConnection ? fact('Hybrid connection', h('code', {}, location.hybridConnection)) : null,
+    location.namespace ? fact('Relay namespace', h('code', {}, location.namespace)) : null,
     fact(
       'Listeners',
       h('span', { 'data-listener-state': l.state }, badge(l.state, undefined, listenerTitle)),

@@ -15,6 +15,7 @@ export const ATTR = {
   direction: 'direction',
   outcome: 'outcome',
   action: 'action',
+  namespace: 'namespace',
 } as const;
 
 /** Why a connection did not become a tunnel. */
@@ -176,6 +177,21 @@ export const INSTRUMENTS = {
     unit: '{datagram}',
     description: "Datagrams a UDP route dropped, by reason (the route counters' drop reasons).",
     attributes: [...TUNNEL, ATTR.reason],
+  },
+  namespaceHybridConnections: {
+    name: 'controller.namespace.hybrid_connections',
+    kind: 'observable_gauge',
+    unit: '{hybrid_connection}',
+    description: "Hybrid connections in each Relay namespace (anyone's) after the last reconcile.",
+    attributes: [ATTR.module, ATTR.namespace],
+  },
+  namespaceConnectionBudget: {
+    name: 'controller.namespace.connection_budget',
+    kind: 'observable_gauge',
+    unit: '{connection}',
+    description:
+      "Connections the locations placed in each Relay namespace may draw (listeners plus each route's budget).",
+    attributes: [ATTR.module, ATTR.namespace],
   },
 } as const satisfies Record<string, InstrumentSpec>;
 

@@ -54,6 +54,14 @@ export interface RelayMetrics {
   reconcileAction(action: string, location?: string): void;
   /** One IoT Hub call under the budget (`kind`: query, twinRead, …): sent, or answered 429. */
   iothubCall?(kind: string, outcome: 'sent' | 'throttled'): void;
+  /** Each Relay namespace's use after a reconcile; a namespace left out stops being reported. */
+  setNamespaceUse?(
+    use: readonly {
+      readonly name: string;
+      readonly hybridConnections: number;
+      readonly connectionBudget: number;
+    }[],
+  ): void;
   /**
    * Reports UDP routes from `source`, read at each collection (flows, datagrams by direction, drops by reason);
    * returns the function that stops it.
@@ -115,6 +123,19 @@ export function createRelayMetrics(meter: Meter, options: RelayMetricsOptions): 
   });
   const reconcileActions = meter.createCounter(I.reconcileActions.name, spec(I.reconcileActions));
   const iothubCalls = meter.createCounter(I.iothubCalls.name, spec(I.iothubCalls));
+  let namespaceUse: readonly { name: string; hybridConnections: number; connectionBudget: number }[] = [];
+  meter
+    .createObservableGauge(I.namespaceHybridConnections.name, spec(I.namespaceHybridConnections))
+    .addCallback((result) => {
+      for (const n of namespaceUse)
+        result.observe(n.hybridConnections, { [ATTR.module]: moduleName, [ATTR.namespace]: n.name });
+    });
+  meter
+    .createObservableGauge(I.namespaceConnectionBudget.name, spec(I.namespaceConnectionBudget))
+    .addCallback((result) => {
+      for (const n of namespaceUse)
+        result.observe(n.connectionBudget, { [ATTR.module]: moduleName, [ATTR.namespace]: n.name });
+    });
 
   // Bytes are an observable counter fed from plain numbers: the hot path is one addition per chunk,
   // with no attribute hashing, and the total is read only when a reader collects.
@@ -268,6 +289,9 @@ export function createRelayMetrics(meter: Meter, options: RelayMetricsOptions): 
     observeUdpRoutes(source) {
       udpSources.add(source);
       return () => udpSources.delete(source);
+    },
+    setNamespaceUse(use) {
+      namespaceUse = use.map((n) => ({ ...n }));
     },
   };
 }

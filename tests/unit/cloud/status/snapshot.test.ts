@@ -266,6 +266,29 @@ describe('buildSnapshot', () => {
     expect(s.totals.locations).toBe(snapshot.totals.locations);
   });
 
+  it('shows the Relay namespace a location was placed in (several namespaces)', () => {
+    const reading = fixtureReading();
+    expect(location('plant-7')).not.toHaveProperty('namespace');
+    const placed = {
+      ...reading,
+      devices: reading.devices.map((d) =>
+        d.deviceId === 'Plant-7-Edge'
+          ? {
+              ...d,
+              tags: {
+                ...d.tags,
+                relayStatus: { ...(d.tags.relayStatus as object), namespace: 'relay-west' },
+              },
+            }
+          : d,
+      ),
+    };
+    const card = buildSnapshot(placed, OPTIONS, FIXTURE_NOW_MS).snapshot.locations.find(
+      (l) => l.id === 'plant-7',
+    )!;
+    expect(card.namespace).toBe('relay-west');
+  });
+
   it('reads an empty hub as an empty fleet', () => {
     const empty = buildSnapshot({ devices: [], modules: [] }, OPTIONS, 0);
     expect(empty.snapshot.locations).toEqual([]);
