@@ -156,6 +156,10 @@ describe('UDP routes through the sandbox relay', () => {
     await eventually(() => serviceState('game').closed === before + 1, 'the forwarder flow to close', 30_000);
     await play(c, udpPort('idle'), 200, 1, Buffer.from('again'));
     expect(udpState('idle').counters.flowsOpened).toBe(2);
+    // The new flow expires too: waited for here, so its relay connection cannot close in the middle of a later
+    // case that counts the relay's connections (on a loaded machine it did, a second after this case ended).
+    await eventually(() => udpState('idle').counters.activeFlows === 0, 'the second flow to expire', 30_000);
+    await eventually(() => serviceState('game').closed === before + 2, 'its forwarder flow to close', 30_000);
   });
 
   it('refuses a flow beyond maxFlows (counted) while the open flows keep working', async () => {
