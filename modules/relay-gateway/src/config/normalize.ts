@@ -84,14 +84,7 @@ function normalizeRoute(
   const before = problems.length;
   const { port, hybridConnection, service } = entry;
 
-  if (typeof hybridConnection === 'string' && !Object.hasOwn(hcEntries, hybridConnection)) {
-    const known = Object.keys(hcEntries).sort();
-    const hint = known.length > 0 ? `known: ${known.map((k) => `"${k}"`).join(', ')}` : 'none is configured';
-    problems.push({
-      path: at('hybridConnection'),
-      message: `unknown hybrid connection "${hybridConnection}" (${hint})`,
-    });
-  }
+  checkKnownHybridConnection(hybridConnection, hcEntries, at('hybridConnection'), problems);
 
   const bindAddress = typeof entry.bindAddress === 'string' ? entry.bindAddress : routeDefaults.bindAddress.default;
   if (isIP(bindAddress) === 0)
@@ -173,4 +166,17 @@ function checkPortConflicts(routes: ReadonlyMap<string, GatewayRoute>, problems:
         `(${b.bindAddress}:${b.port}) cannot both listen`,
     });
   }
+}
+
+/** Reports a route's `hybridConnection` that names no entry of `hybridConnections`, listing the known ones. */
+export function checkKnownHybridConnection(
+  hybridConnection: unknown,
+  hcEntries: Record<string, unknown>,
+  path: string,
+  problems: ConfigProblem[],
+): void {
+  if (typeof hybridConnection !== 'string' || Object.hasOwn(hcEntries, hybridConnection)) return;
+  const known = Object.keys(hcEntries).sort();
+  const hint = known.length > 0 ? `known: ${known.map((k) => `"${k}"`).join(', ')}` : 'none is configured';
+  problems.push({ path, message: `unknown hybrid connection "${hybridConnection}" (${hint})` });
 }

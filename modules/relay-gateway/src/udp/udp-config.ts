@@ -6,6 +6,7 @@ import { CidrAllowList } from '../../../common/src/net/cidr';
 import { findPortConflicts, type Binding } from '../config/port-conflicts';
 import schema from '../config/schema.json';
 import type { GatewayUdpRoute, UdpRouteDocument } from '../config/types';
+import { checkKnownHybridConnection } from '../config/normalize';
 
 // Defaults live in the schema only, so the published schema and the code cannot disagree.
 const defaults = schema.$defs.udpRoute.properties;
@@ -52,14 +53,7 @@ function normalizeUdpRoute(
   const at = (...rest: Array<string | number>): string => jsonPointer('udpRoutes', id, ...rest);
   const before = problems.length;
   const { port, hybridConnection, service } = entry;
-  if (typeof hybridConnection === 'string' && !Object.hasOwn(hcEntries, hybridConnection)) {
-    const known = Object.keys(hcEntries).sort();
-    const hint = known.length > 0 ? `known: ${known.map((k) => `"${k}"`).join(', ')}` : 'none is configured';
-    problems.push({
-      path: at('hybridConnection'),
-      message: `unknown hybrid connection "${hybridConnection}" (${hint})`,
-    });
-  }
+  checkKnownHybridConnection(hybridConnection, hcEntries, at('hybridConnection'), problems);
   const bindAddress =
     typeof entry.bindAddress === 'string' ? entry.bindAddress : defaults.bindAddress.default;
   if (isIP(bindAddress) === 0)
