@@ -39,6 +39,17 @@ describe('UDP routes through the sandbox relay', () => {
     ...more,
   });
 
+  // The TCP routes beside the UDP ones draw no relay connections of their own (no warm pool to refill or recycle, no
+  // multiplexed connection): the cases below count the relay's connections and tunnels opened, and a warm refill in
+  // the middle of a count failed CI.
+  const tcpRoutes = (): Record<string, Record<string, unknown>> =>
+    Object.fromEntries(
+      Object.entries(defaultRoutes()).map(([id, route]) => [
+        id,
+        { ...route, warmConnections: 0, multiplex: false },
+      ]),
+    );
+
   const udpRoutes = (): Record<string, Record<string, unknown>> => ({
     dns: udpRoute('dns'),
     game: udpRoute('game'),
@@ -66,6 +77,7 @@ describe('UDP routes through the sandbox relay', () => {
         game: { target: `127.0.0.1:${game.port}`, protocol: 'udp' },
         'game-small': { target: `127.0.0.1:${game.port}`, protocol: 'udp', maxDatagramBytes: 1000 },
       }),
+      routes: tcpRoutes(),
       gatewayLogger: pino({ level: 'info' }, sink),
       gatewayExtra: { udpRoutes: udpRoutes() },
     });
@@ -286,7 +298,7 @@ describe('UDP routes through the sandbox relay', () => {
     // maxFlows changes in place (flows kept), `bounded` (2 open flows) goes, `late` comes.
     const { bounded: _removed, ...kept } = routes;
     const first = await world.rewriteGateway(
-      world.gatewayDocument(defaultRoutes(), {
+      world.gatewayDocument(tcpRoutes(), {
         udpRoutes: { ...kept, game: { ...routes.game, maxFlows: 500 }, late: udpRoute('dns') },
       }),
     );
@@ -303,7 +315,7 @@ describe('UDP routes through the sandbox relay', () => {
     // An allow-list that no longer admits the clients ends their flows at once, and the forwarder's with them.
     const forwarderFlows = serviceState('game').active;
     const second = await world.rewriteGateway(
-      world.gatewayDocument(defaultRoutes(), {
+      world.gatewayDocument(tcpRoutes(), {
         udpRoutes: { ...kept, game: { ...routes.game, allow: ['10.0.0.0/8'] } },
       }),
     );
