@@ -91,6 +91,23 @@ describe('UDP routes through the sandbox relay', () => {
 
   const udpState = (id: string) => world.gateway.gateway.state().udpRoutes![id]!;
   const udpPort = (id: string): number => udpState(id).port!;
+  /** What the relay and both modules hold, for a failure message. */
+  const relayVersusFlows = (): string =>
+    JSON.stringify({
+      relay: world.relay.stats().activeTunnels,
+      gateway: Object.fromEntries(
+        Object.entries(world.gateway.gateway.state().udpRoutes!).map(([id, r]) => [
+          id,
+          r.counters.activeFlows,
+        ]),
+      ),
+      forwarder: Object.fromEntries(
+        Object.entries(world.forwarder.forwarder.state().hybridConnections[SITE]!.services).map(([n, v]) => [
+          n,
+          v.active,
+        ]),
+      ),
+    });
   /** Flows open on every UDP route of the gateway. */
   const openFlows = (): number =>
     Object.values(world.gateway.gateway.state().udpRoutes!).reduce((n, r) => n + r.counters.activeFlows, 0);
@@ -301,7 +318,7 @@ describe('UDP routes through the sandbox relay', () => {
     // (on a loaded CI machine it was, and the count below stayed one short for good).
     await eventually(
       () => world.relay.stats().activeTunnels === openFlows(),
-      'the relay to hold exactly the open flows’ connections',
+      () => `the relay to hold exactly the open flows’ connections (${relayVersusFlows()})`,
       30_000,
     );
     const relayBefore = world.relay.stats().activeTunnels;
@@ -318,7 +335,7 @@ describe('UDP routes through the sandbox relay', () => {
     expect(udpState('late').status).toBe('listening');
     await eventually(
       () => world.relay.stats().activeTunnels === relayBefore - 2,
-      'bounded’s relay connections gone',
+      () => `bounded’s relay connections gone (${relayVersusFlows()})`,
       30_000,
     );
     await play(players[0]!, udpPort('game'), 100, 1000, Buffer.from('still the same flow'));

@@ -103,11 +103,19 @@ export async function roundTrip(port: number, data: Buffer | string): Promise<Cl
   return end;
 }
 
-/** Polls until `condition` holds; fails with `what` after `timeoutMs` instead of hanging the test. */
-export async function eventually(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+/**
+ * Polls until `condition` holds; fails with `what` after `timeoutMs` instead of hanging the test (a function `what`
+ * is read at the timeout, so the message can carry the state that did not come).
+ */
+export async function eventually(
+  condition: () => boolean,
+  what: string | (() => string),
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
