@@ -1,7 +1,9 @@
 // A gateway pool of 1,000 simulated locations (devices, tags and module identities in the sandbox IoT Hub, no
 // processes: the controller's placement is the point) served by two gateway devices with 25 relay-gateway
-// module instances each, through the unmodified azure-iothub and @azure/arm-relay SDKs over TLS. Every location
-// is placed, no twin passes 24 KiB, no port is used twice in the pool, and a restarted controller changes nothing.
+// module instances each, with the hybrid connections spread over two Relay namespaces (two sandbox relays behind
+// one ARM endpoint), through the unmodified azure-iothub and @azure/arm-relay SDKs over TLS. Every location is
+// placed in one namespace, no twin passes 24 KiB, no port is used twice in the pool, and a restarted controller
+// changes nothing.
 import { normalizeGatewayConfig } from '../../modules/relay-gateway/src/config/normalize';
 import { documentBytes } from '../../cloud/src/model/documents';
 import type { JsonObject } from '../../cloud/src/model/json';
@@ -11,6 +13,7 @@ import { startControllerWorld, type ControllerWorld } from '../support/controlle
 const LOCATIONS = 1000;
 const INSTANCES = 25;
 const GATEWAYS = ['gw-a', 'gw-b'];
+const NAMESPACES = 2;
 const TWIN_LIMIT_BYTES = 24 * 1024;
 const POOL: PoolSettings = {
   name: 'big',
@@ -32,6 +35,22 @@ interface Route {
 }
 
 const routesOf = (doc: JsonObject) => (doc.routes ?? {}) as unknown as Record<string, Route>;
+const hybridConnectionsOf = (doc: JsonObject) =>
+  (doc.hybridConnections ?? {}) as unknown as Record<string, { namespace: string }>;
+
+/** Hybrid connection name → namespace name, from ARM (one listed in two namespaces fails the test). */
+async function namespaceOfEach(world: ControllerWorld): Promise<Map<string, string>> {
+  const where = new Map<string, string>();
+  for (const namespace of world.arm.namespaceNames)
+    for await (const hc of world.relayApi.hybridConnections.listByNamespace(
+      world.arm.resourceGroup,
+      namespace,
+    )) {
+      expect(where.get(hc.name!)).toBeUndefined();
+      where.set(hc.name!, namespace);
+    }
+  return where;
+}
 
 /** Every gateway instance twin of one device, by module id. */
 async function instanceTwins(world: ControllerWorld, deviceId: string): Promise<Map<string, JsonObject>> {
@@ -51,12 +70,12 @@ function placementOf(twins: Map<string, JsonObject>): Map<string, string> {
   return where;
 }
 
-describe('a gateway pool of 1,000 locations over 25 relay-gateway instances (sandbox IoT Hub + Relay ARM)', () => {
+describe('a gateway pool of 1,000 locations over 25 relay-gateway instances and two Relay namespaces (sandbox IoT Hub + Relay ARM)', () => {
   let world: ControllerWorld;
   const settings = { pools: [POOL], defaultPool: 'big' };
 
   beforeAll(async () => {
-    world = await startControllerWorld();
+    world = await startControllerWorld({}, NAMESPACES);
     // Seeded in-process, as DPS and the IoT Edge agent would have left them: tags and module identities.
     for (let i = 0; i < LOCATIONS; i++) {
       const id = locationId(i);
@@ -86,6 +105,7 @@ describe('a gateway pool of 1,000 locations over 25 relay-gateway instances (san
 
   let firstPlacement: Map<string, string>;
   let firstRoutes: Map<string, number>;
+  let firstNamespaces: Map<string, string>;
 
   it('places every location on one instance, each twin ≤ 24 KiB, ports unique pool-wide, both gateways alike', async () => {
     const controller = world.startController(settings, { concurrency: 8 });
@@ -115,6 +135,23 @@ describe('a gateway pool of 1,000 locations over 25 relay-gateway instances (san
     }
     firstPlacement = placementOf(a);
     expect(firstPlacement.size).toBe(2 * LOCATIONS);
+    // Every location's hybrid connection lives in exactly one namespace, the two share the fleet evenly (new
+    // locations go where they leave the namespace least full), and each gateway twin entry names its namespace.
+    firstNamespaces = await namespaceOfEach(world);
+    expect(firstNamespaces.size).toBe(LOCATIONS);
+    const perNamespace = new Map<string, number>();
+    for (const namespace of firstNamespaces.values())
+      perNamespace.set(namespace, (perNamespace.get(namespace) ?? 0) + 1);
+    expect(Object.fromEntries(perNamespace)).toEqual({ 'sandbox-relay': 500, 'sandbox-relay-2': 500 });
+    const hostsOf = new Map<string, Set<string>>();
+    for (const doc of a.values())
+      for (const [path, entry] of Object.entries(hybridConnectionsOf(doc))) {
+        const namespace = firstNamespaces.get(path)!;
+        hostsOf.set(namespace, (hostsOf.get(namespace) ?? new Set()).add(entry.namespace));
+      }
+    expect(hostsOf.get('sandbox-relay')).toEqual(new Set([world.relay.namespace]));
+    expect(hostsOf.get('sandbox-relay-2')!.size).toBe(1);
+    expect(hostsOf.get('sandbox-relay-2')).not.toEqual(hostsOf.get('sandbox-relay'));
     // A location's two routes sit on one instance, and its status tag names the ports the routes carry.
     for (const i of [0, 1, 499, 998, 999]) {
       const id = locationId(i);
@@ -163,6 +200,12 @@ describe('a gateway pool of 1,000 locations over 25 relay-gateway instances (san
     for (const [name, port] of firstRoutes) if (after.has(name)) expect(portOf.get(name)).toBe(port);
     expect(after.has('aaa-new-1_web')).toBe(true);
     expect(after.has('aaa-new-2_web')).toBe(true);
+    // Nobody changed namespace; the departed location's hybrid connection is gone, the newcomers have theirs.
+    const namespaces = await namespaceOfEach(world);
+    for (const [path, namespace] of firstNamespaces)
+      if (path.endsWith(locationId(7))) expect(namespaces.has(path)).toBe(false);
+      else expect(namespaces.get(path)).toBe(namespace);
+    expect(namespaces.size).toBe(LOCATIONS - 1 + 2);
     // The newcomers went to instances with room: the one that lost loc-0007 first.
     expect(after.get('aaa-new-1_web')).toBe(firstPlacement.get(`${locationId(7)}_sql`));
   }, 600_000);
