@@ -111,6 +111,7 @@ describe('gateway pool: one port range', () => {
       lastPort: end,
       allow: ['0.0.0.0/0'],
       publicHost: 'hrf-gw-x.westeurope.cloudapp.azure.com',
+      gatewayModules: params.gatewayModules,
     });
   });
 
