@@ -1,0 +1,78 @@
+// deployment:gen with several Relay namespaces: RELAY_NAMESPACES reaches the fleet-controller module's environment
+// as written, and a list the controller would refuse (or beside RELAY_NAMESPACE) stops generation naming the cause.
+import path from 'node:path';
+import { isDeploymentError } from '../../../../provisioning/src/deployment/errors';
+import { FLEET_TEMPLATES, loadModules, readJson } from '../../../../provisioning/src/deployment/fleet';
+import { generateManifest } from '../../../../provisioning/src/deployment/generate';
+import { at, VARIABLES } from './fixtures';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const LIST =
+  '[{"name":"hrf-relay-abc","resourceGroup":"hrf"},{"name":"hrf-relay2-abc","resourceGroup":"hrf","maxConnections":4000}]';
+
+function generate(variables: Record<string, string>) {
+  return generateManifest(readJson(path.join(ROOT, FLEET_TEMPLATES['relay-gateway'])), {
+    platform: 'amd64',
+    modules: loadModules(ROOT),
+    variables: { ...VARIABLES, ...variables },
+  }).modulesContent;
+}
+
+function problemOf(variables: Record<string, string>): string {
+  try {
+    generate(variables);
+  } catch (err) {
+    if (isDeploymentError(err)) return err.message;
+    throw err;
+  }
+  throw new Error('generated');
+}
+
+describe('deployment:gen with RELAY_NAMESPACES', () => {
+  it("passes the list to the controller module's environment, RELAY_NAMESPACE empty", () => {
+    const content = generate({ RELAY_NAMESPACE: '', RELAY_NAMESPACES: LIST });
+    const env = at<Record<string, { value: string }>>(
+      content,
+      '/$edgeAgent/properties.desired/modules/fleet-controller/env',
+    );
+    expect(env.RELAY_NAMESPACES).toEqual({ value: LIST });
+    expect(env.RELAY_NAMESPACE).toEqual({ value: '' });
+  });
+
+  it('keeps the single namespace when RELAY_NAMESPACES is empty', () => {
+    const env = at<Record<string, { value: string }>>(
+      generate({ RELAY_NAMESPACE: 'relay', RELAY_NAMESPACES: '' }),
+      '/$edgeAgent/properties.desired/modules/fleet-controller/env',
+    );
+    expect([env.RELAY_NAMESPACE, env.RELAY_NAMESPACES]).toEqual([{ value: 'relay' }, { value: '' }]);
+  });
+
+  it('refuses both at once', () => {
+    expect(problemOf({ RELAY_NAMESPACE: 'relay', RELAY_NAMESPACES: LIST })).toMatch(
+      /RELAY_NAMESPACE and RELAY_NAMESPACES are both set/,
+    );
+  });
+
+  it("refuses a list the controller's parser refuses, in the variable's name", () => {
+    expect(problemOf({ RELAY_NAMESPACE: '', RELAY_NAMESPACES: '["a",' })).toMatch(
+      /RELAY_NAMESPACES is not JSON/,
+    );
+    expect(problemOf({ RELAY_NAMESPACE: '', RELAY_NAMESPACES: '[]' })).toMatch(
+      /RELAY_NAMESPACES must be a JSON list/,
+    );
+    expect(
+      problemOf({ RELAY_NAMESPACE: '', RELAY_NAMESPACES: '[{"name":"a","maxConnections":"many"}]' }),
+    ).toMatch(/RELAY_NAMESPACES\[0\]: maxConnections must be a number/);
+  });
+
+  it('names RELAY_NAMESPACES when the variables file lacks it (no silent single namespace)', () => {
+    const { RELAY_NAMESPACES: _absent, ...rest } = VARIABLES;
+    expect(() =>
+      generateManifest(readJson(path.join(ROOT, FLEET_TEMPLATES['relay-gateway'])), {
+        platform: 'amd64',
+        modules: loadModules(ROOT),
+        variables: rest,
+      }),
+    ).toThrow(/RELAY_NAMESPACES/);
+  });
+});
