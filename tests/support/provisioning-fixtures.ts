@@ -23,4 +23,7 @@ export const TEMPLATE_VARIABLES: Readonly<Record<string, string>> = {
   RELAY_NAMESPACE: 'relay',
   RELAY_NAMESPACES: '',
   CONTROLLER_CLIENT_ID: '',
+  RELAY_AUTH: '',
+  GATEWAY_CLIENT_ID: '',
+  FORWARDER_CLIENT_ID: '',
 };

@@ -282,5 +282,8 @@ function deploymentVariables(pool: PortRange): Record<string, string> {
     RELAY_NAMESPACE: '',
     RELAY_NAMESPACES: '',
     CONTROLLER_CLIENT_ID: '',
+    RELAY_AUTH: '',
+    GATEWAY_CLIENT_ID: '',
+    FORWARDER_CLIENT_ID: '',
   };
 }

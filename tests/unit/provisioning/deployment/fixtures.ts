@@ -24,6 +24,9 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   RELAY_NAMESPACE: 'relay',
   RELAY_NAMESPACES: '',
   CONTROLLER_CLIENT_ID: '',
+  RELAY_AUTH: '',
+  GATEWAY_CLIENT_ID: '',
+  FORWARDER_CLIENT_ID: '',
 };
 
 /** Module metadata as parseModuleJson returns it for a module with the four IoT Edge platform keys. */

@@ -1,6 +1,7 @@
 // deployment:gen with several Relay namespaces: RELAY_NAMESPACES reaches the fleet-controller module's environment
 // as written, and a list the controller would refuse (or beside RELAY_NAMESPACE) stops generation naming the cause.
 import path from 'node:path';
+import { parseControllerOptions } from '../../../../cloud/src/cli-options';
 import { isDeploymentError } from '../../../../provisioning/src/deployment/errors';
 import { FLEET_TEMPLATES, loadModules, readJson } from '../../../../provisioning/src/deployment/fleet';
 import { generateManifest } from '../../../../provisioning/src/deployment/generate';
@@ -28,7 +29,44 @@ function problemOf(variables: Record<string, string>): string {
   throw new Error('generated');
 }
 
+/** The fleet-controller module's environment in the generated gateway manifest, as the process sees it. */
+function controllerEnv(variables: Record<string, string>): Record<string, string> {
+  const env = at<Record<string, { value: string }>>(
+    generate(variables),
+    '/$edgeAgent/properties.desired/modules/fleet-controller/env',
+  );
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.value]));
+}
+
+const HUB = 'HostName=h.azure-devices.net;SharedAccessKeyName=fleet-controller;SharedAccessKey=a2V5';
+
 describe('deployment:gen with RELAY_NAMESPACES', () => {
+  it('gives the controller module an environment its own parser reads as several namespaces', () => {
+    const env = controllerEnv({
+      CONTROLLER_IOTHUB_CONNECTION_STRING: HUB,
+      RELAY_NAMESPACE: '',
+      RELAY_NAMESPACES: LIST,
+    });
+    const parsed = parseControllerOptions([], env);
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    expect(parsed.options.namespaces?.map((n) => n.name)).toEqual(['hrf-relay-abc', 'hrf-relay2-abc']);
+    expect(parsed.options.relayAuth).toBeUndefined();
+  });
+
+  it('passes RELAY_AUTH and the identities Entra ID needs (fleet.json outputs relayAuth, gatewayIdentityClientId)', () => {
+    const env = controllerEnv({
+      CONTROLLER_IOTHUB_CONNECTION_STRING: HUB,
+      RELAY_AUTH: 'entra',
+      GATEWAY_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+    });
+    const parsed = parseControllerOptions([], env);
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    expect(parsed.options.relayAuth).toEqual({
+      type: 'entra',
+      gatewayClientId: '11111111-2222-3333-4444-555555555555',
+    });
+  });
+
   it("passes the list to the controller module's environment, RELAY_NAMESPACE empty", () => {
     const content = generate({ RELAY_NAMESPACE: '', RELAY_NAMESPACES: LIST });
     const env = at<Record<string, { value: string }>>(
