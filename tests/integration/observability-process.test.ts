@@ -105,6 +105,50 @@ describe('module observability (entry-file wiring)', () => {
     expect(await refused(health.port)).toBe(true);
   });
 
+  it('answers the load balancer for its sibling gateway module too (HEALTH_SIBLING_PORTS)', async () => {
+    // Two relay-gateway modules of one VM: the second's /readyz on its own port, the first's covering both.
+    const second = gatewayObservability({ env: ENV, logger: silent() });
+    const secondGateway = new Gateway({ opener: new ScriptedOpener().open, logger: silent() });
+    await second.extension(secondGateway);
+    const secondPort = (await second.started())!.health.port;
+    const first = gatewayObservability({
+      env: { ...ENV, HEALTH_SIBLING_PORTS: String(secondPort) },
+      logger: silent(),
+    });
+    const firstGateway = new Gateway({ opener: new ScriptedOpener().open, logger: silent() });
+    await first.extension(firstGateway);
+    const firstPort = (await first.started())!.health.port;
+    try {
+      expect((await firstGateway.applyDocument(gatewayDocument({ web: loopbackRoute() }))).ok).toBe(true);
+      // The first is configured, the second is not: the probe's answer is the second's.
+      const probe = await get(firstPort, '/readyz');
+      expect({ status: probe.status, reasons: JSON.parse(probe.body).reasons }).toEqual({
+        status: 503,
+        reasons: [
+          {
+            code: 'sibling_not_ready',
+            message: `the module on health port ${secondPort}: 503 (no_configuration)`,
+          },
+        ],
+      });
+      // Its own report stays its own.
+      expect(first.readiness.reasons()).toEqual([]);
+      expect((await secondGateway.applyDocument(gatewayDocument({ web: loopbackRoute() }))).ok).toBe(true);
+      expect((await get(firstPort, '/readyz')).status).toBe(200);
+      // The second stops: the first's probe fails again (nothing answers on its port).
+      await second.shutdown();
+      const gone = JSON.parse((await get(firstPort, '/readyz')).body).reasons;
+      expect(gone).toEqual([
+        { code: 'sibling_not_ready', message: `the module on health port ${secondPort}: ECONNREFUSED` },
+      ]);
+    } finally {
+      await firstGateway.stop(0);
+      await secondGateway.stop(0);
+      await first.shutdown();
+      await second.shutdown();
+    }
+  });
+
   it('fails to start on a malformed setting, leaving nothing running, and shuts down without having started', async () => {
     const observability = gatewayObservability({ env: { ...ENV, HEALTH_PORT: 'eighty' }, logger: silent() });
     const gateway = new Gateway({ opener: new ScriptedOpener().open, logger: silent() });

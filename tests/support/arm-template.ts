@@ -1,9 +1,12 @@
 /**
  * Reading ARM templates in tests: a small evaluator for the template-expression subset our resource names use
- * (format, concat, toLower, parameters, variables, uniqueString, guid, resourceId, add, sub, createArray,
- * createObject, string; copyIndex and reference from `$copyIndex`/`$reference` in the parameter values), and helpers to walk a template.
+ * (format, concat, toLower, parameters, variables (copy-loop variables too), uniqueString, guid, resourceId,
+ * subscriptionResourceId, add, sub, mul, div, min, max, length, if, equals, union, createArray, createObject, string,
+ * `[index]` and `.property` access; copyIndex and reference from `$copyIndex`/`$reference` in the parameter values),
+ * and helpers to walk a template.
  * Functions it does not know throw, so a name built another way fails the test instead of passing unchecked.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -87,16 +90,21 @@ class Parser {
     }
     this.expect(')');
     let result = this.call(m[0], args);
-    // Property access: resourceGroup().id
-    for (
-      let p = /^\.([A-Za-z]+)/.exec(this.text.slice(this.i));
-      p;
-      p = /^\.([A-Za-z]+)/.exec(this.text.slice(this.i))
-    ) {
-      this.i += p[0].length;
-      result = (result as Record<string, Value>)[p[1] as string] as Value;
+    // Property and index access: resourceGroup().id, variables('names')[copyIndex()]
+    for (;;) {
+      const p = /^\.([A-Za-z]+)/.exec(this.text.slice(this.i));
+      if (p) {
+        this.i += p[0].length;
+        result = (result as Record<string, Value>)[p[1] as string] as Value;
+      } else if (this.text[this.i] === '[') {
+        this.i++;
+        const index = this.expression();
+        this.expect(']');
+        if (!Array.isArray(result) || typeof index !== 'number' || index < 0 || index >= result.length)
+          throw new Error(`index ${String(index)} out of range in [${this.text}]`);
+        result = result[index] as Value;
+      } else return result;
     }
-    return result;
   }
 
   private call(name: string, args: Value[]): Value {
@@ -106,8 +114,23 @@ class Parser {
         if (!(s(0) in this.params)) throw new Error(`no value for parameter ${s(0)}`);
         return this.params[s(0)] as Value;
       }
-      case 'variables':
+      case 'variables': {
+        // A copy-loop variable is the array of its input evaluated at each index.
+        const loops = (this.template.variables.copy ?? []) as {
+          name: string;
+          count: unknown;
+          input: unknown;
+        }[];
+        const loop = loops.find((c) => c.name === s(0));
+        if (loop) {
+          const count = Number(evaluate(this.template, loop.count, this.params));
+          return Array.from({ length: count }, (_, i) =>
+            evaluate(this.template, loop.input, { ...this.params, $copyIndex: i }),
+          );
+        }
+        if (!(s(0) in this.template.variables)) throw new Error(`no variable ${s(0)}`);
         return evaluate(this.template, this.template.variables[s(0)], this.params);
+      }
       case 'format':
         return s(0).replace(/\{(\d+)\}/g, (_, n: string) => String(args[Number(n) + 1]));
       case 'concat':
@@ -118,10 +141,31 @@ class Parser {
         return Number(args[0]) + Number(args[1]);
       case 'sub':
         return Number(args[0]) - Number(args[1]);
+      case 'mul':
+        return Number(args[0]) * Number(args[1]);
+      case 'div':
+        if (Number(args[1]) === 0) throw new Error(`div by zero in [${this.text}]`);
+        return Math.trunc(Number(args[0]) / Number(args[1]));
+      case 'min':
+        return Math.min(...args.map(Number));
+      case 'max':
+        return Math.max(...args.map(Number));
+      case 'length':
+        return Array.isArray(args[0]) || typeof args[0] === 'string'
+          ? args[0].length
+          : Object.keys(args[0] as object).length;
+      case 'if':
+        return args[0] === true ? (args[1] as Value) : (args[2] as Value);
+      case 'equals':
+        return JSON.stringify(args[0]) === JSON.stringify(args[1]);
+      case 'union':
+        return Object.assign({}, ...(args as object[])) as Value;
       case 'uniquestring':
         return 'abcdefghijklm'; // 13 lower-case letters and digits, like the real hash
       case 'resourceid':
         return `/subscriptions/s/resourceGroups/rg/providers/${args.map(String).join('/')}`;
+      case 'subscriptionresourceid':
+        return `/subscriptions/s/providers/${args.map(String).join('/')}`;
       case 'createarray':
         return args;
       case 'createobject': {
@@ -136,8 +180,11 @@ class Parser {
         return this.params.$copyIndex as Value;
       case 'reference':
         return this.params.$reference as Value;
-      case 'guid':
-        return '00000000-0000-0000-0000-000000000000';
+      case 'guid': {
+        // Deterministic in its arguments like ARM's (not the same values): distinct inputs, distinct names.
+        const h = createHash('sha256').update(JSON.stringify(args)).digest('hex');
+        return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+      }
       case 'resourcegroup':
         return { id: '/subscriptions/s/resourceGroups/rg', location: 'westeurope', name: 'rg' };
       default:

@@ -12,6 +12,11 @@ export const MAX_GATEWAY_INSTANCES = 64;
  * instance's health endpoint on the VM, so they must differ; the first keeps 8080, the load balancer's probe.
  */
 export const INSTANCE_HEALTH_PORT_BASE = 8100;
+/**
+ * Set on the first instance: its /readyz (the load balancer's probe) is ready only when every sibling's is too
+ * (modules/common/src/health/sibling-readiness.ts), because any instance may serve any port of the pool.
+ */
+export const SIBLING_PORTS_ENV = 'HEALTH_SIBLING_PORTS';
 
 /** The module id of instance `n` (1-based): `relay-gateway`, `relay-gateway-2`, … as the controller names them. */
 export function gatewayInstanceName(n: number): string {
@@ -34,7 +39,8 @@ export function gatewayInstanceCount(variables: Readonly<Record<string, string |
 
 /**
  * Repeats the template's relay-gateway module as `relay-gateway-2` … `relay-gateway-N`: the same image and
- * settings, its own `HEALTH_PORT`, its own $edgeHub routes and its own module twin defaults. Each instance reads
+ * settings, its own `HEALTH_PORT`, its own $edgeHub routes and its own module twin defaults; the first instance
+ * gets the others' health ports (`HEALTH_SIBLING_PORTS`) for the load balancer's one probe. Each instance reads
  * only its own twin, where the fleet controller writes its share of the pool's routes, and binds only those
  * ports (host networking: ports of the VM, one allocation pool-wide, so instances never collide). A template
  * without relay-gateway, or a count of 1, comes back unchanged.
@@ -51,9 +57,14 @@ export function expandGatewayInstances(
   if (count <= 1 || !content || !agentTwin || !agent || !modules || !gateway) return template;
 
   const nextModules: Record<string, unknown> = {};
+  const siblingPorts = Array.from({ length: count - 1 }, (_, i) => INSTANCE_HEALTH_PORT_BASE + i + 2);
   for (const [name, entry] of Object.entries(modules)) {
     nextModules[name] = entry;
     if (name !== GATEWAY_MODULE) continue;
+    nextModules[name] = {
+      ...gateway,
+      env: { ...(record(gateway['env']) ?? {}), [SIBLING_PORTS_ENV]: { value: siblingPorts.join(',') } },
+    };
     for (let n = 2; n <= count; n++) {
       const clone = structuredClone(gateway);
       const env = record(clone['env']) ?? {};

@@ -4,6 +4,7 @@ import { expandGatewayInstances, gatewayInstanceCount, GATEWAY_MODULES_VARIABLE 
 import { ModuleMetadata, moduleImageResolver } from './module-metadata';
 import { expandPlaceholders } from './placeholders';
 import { dropEmptyRegistryCredentials } from './registry-credentials';
+import { checkRelayNamespaces } from './relay-namespaces';
 import { validateManifest } from './validate';
 
 /** A deployment manifest as `az iot edge set-modules --content` takes it. */
@@ -41,6 +42,7 @@ export function generateManifest(template: unknown, options: GenerateOptions): D
   );
   // GATEWAY_MODULES (default 1) repeats relay-gateway; the controller module's environment gets the same count.
   const instances = gatewayInstanceCount(options.variables);
+  checkRelayNamespaces(options.variables);
   const expanded = expandPlaceholders(expandGatewayInstances(stripped, instances), {
     variables: { ...options.variables, [GATEWAY_MODULES_VARIABLE]: String(instances) },
     resolveModuleImage: moduleImageResolver(options.modules, options.platform),

@@ -280,6 +280,10 @@ function deploymentVariables(pool: PortRange): Record<string, string> {
     AZURE_SUBSCRIPTION_ID: '',
     RELAY_RESOURCE_GROUP: '',
     RELAY_NAMESPACE: '',
+    RELAY_NAMESPACES: '',
     CONTROLLER_CLIENT_ID: '',
+    RELAY_AUTH: '',
+    GATEWAY_CLIENT_ID: '',
+    FORWARDER_CLIENT_ID: '',
   };
 }

@@ -30,7 +30,14 @@ const resource = <T>(type: string) => t.resources.find((r) => r.type === type) a
 const lb = resource<{
   properties: {
     loadBalancingRules: string;
-    probes: { properties: { protocol: string; requestPath: string; port: unknown } }[];
+    probes: {
+      properties: {
+        protocol: string;
+        requestPath: string;
+        port: unknown;
+        noHealthyBackendsBehavior?: string;
+      };
+    }[];
   };
 }>('Microsoft.Network/loadBalancers');
 const nsg = resource<{ properties: { securityRules: { properties: Record<string, unknown> }[] } }>(
@@ -111,7 +118,31 @@ describe('gateway pool: one port range', () => {
       lastPort: end,
       allow: ['0.0.0.0/0'],
       publicHost: 'hrf-gw-x.westeurope.cloudapp.azure.com',
+      gatewayModules: params.gatewayModules,
     });
+  });
+
+  it('gives the controller and deployment:gen the same relay-gateway module count (GATEWAY_MODULES)', () => {
+    const four = { ...params, gatewayModules: 4 };
+    const text = evaluate(t, t.outputs.controllerPools?.value, {
+      ...four,
+      $reference: { dnsSettings: { fqdn: 'h' } },
+    }) as string;
+    const parsed = parseControllerOptions([], {
+      IOTHUB_CONNECTION_STRING: 'HostName=h.azure-devices.net;SharedAccessKeyName=p;SharedAccessKey=a2V5',
+      AZURE_SUBSCRIPTION_ID: 's',
+      RELAY_RESOURCE_GROUP: 'rg',
+      RELAY_NAMESPACE: 'ns',
+      CONTROLLER_POOLS: text,
+      // What the runbook copies from the output gatewayModules into .env: the same count, so no conflict.
+      GATEWAY_PORT_RANGE_START: String(start),
+      GATEWAY_PORT_RANGE_END: String(end),
+      GATEWAY_ALLOWED_SOURCES: '0.0.0.0/0',
+      GATEWAY_MODULES: String(evaluate(t, t.outputs.gatewayModules?.value, four)),
+    });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    expect(resolveSettings({ pools: parsed.options.pools }).pools.get('default')?.gatewayModules).toBe(4);
+    expect(t.parameters.gatewayModules?.defaultValue).toBe(1);
   });
 
   it('writes the range nowhere else: no port of it appears as a literal in the template', () => {
@@ -145,6 +176,13 @@ describe('gateway pool: one port range', () => {
       path: '/readyz',
       port: Number(gatewayEnv.HEALTH_PORT?.value),
     });
+  });
+
+  it('keeps every instance in rotation when all are probed down, rather than refusing every client', () => {
+    // The first module's /readyz answers for its siblings; a module broken on every VM (a bad twin) marks every VM
+    // down, and AllProbedUp then sends as if unprobed: the healthy modules keep serving (docs/deploy-azure.md).
+    expect(lb.properties.probes).toHaveLength(1);
+    expect(lb.properties.probes[0]?.properties).toMatchObject({ noHealthyBackendsBehavior: 'AllProbedUp' });
   });
 });
 

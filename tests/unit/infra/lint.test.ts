@@ -65,13 +65,23 @@ const NAME_RULES: Record<string, { min: number; max: number; pattern: RegExp }> 
 };
 
 /** Parameter values to name things with: the defaults, and the longest prefix the parameter allows. */
-function parameterSets(t: ArmTemplate): Record<string, string | number | boolean>[] {
+function parameterSets(t: ArmTemplate): Parameters<typeof evaluate>[2][] {
   const defaults = Object.fromEntries(
     Object.entries(t.parameters)
-      .filter(([, p]) => p.defaultValue !== undefined && !String(p.defaultValue).startsWith('['))
+      .filter(
+        ([, p]) =>
+          p.defaultValue !== undefined &&
+          !(typeof p.defaultValue === 'string' && p.defaultValue.startsWith('[')),
+      )
       .map(([name, p]) => [name, p.defaultValue as string]),
   );
-  const longest = { ...defaults, namePrefix: 'a'.repeat(t.parameters.namePrefix?.maxLength ?? 3) };
+  // Copy loops run to their largest count: the most namespaces fleet.json allows.
+  const most = t.parameters.relayNamespaces?.maxLength;
+  const longest = {
+    ...defaults,
+    namePrefix: 'a'.repeat(t.parameters.namePrefix?.maxLength ?? 3),
+    ...(most !== undefined && { relayNamespaces: Array.from({ length: most }, () => ({})) }),
+  };
   return [defaults, longest];
 }
 
@@ -151,9 +161,16 @@ describe.each(TEMPLATES)('%s (linter checks)', (file) => {
           problems.push(`${r.type}: no naming rule in this test`);
           continue;
         }
-        const name = String(evaluate(t, r.name, params));
-        if (name.length < rule.min || name.length > rule.max || !rule.pattern.test(name))
-          problems.push(`${r.type} "${name}" breaks ${rule.min}-${rule.max} ${rule.pattern}`);
+        // A copy loop names one resource per index.
+        const copy = r.copy as { count: string } | undefined;
+        const count = copy ? Number(evaluate(t, copy.count, params)) : 1;
+        const names = Array.from({ length: count }, (_, i) =>
+          String(evaluate(t, r.name, copy ? { ...params, $copyIndex: i } : params)),
+        );
+        for (const name of names)
+          if (name.length < rule.min || name.length > rule.max || !rule.pattern.test(name))
+            problems.push(`${r.type} "${name}" breaks ${rule.min}-${rule.max} ${rule.pattern}`);
+        if (new Set(names).size !== names.length) problems.push(`${r.type}: a copy loop repeats a name`);
       }
       expect(problems).toEqual([]);
     },

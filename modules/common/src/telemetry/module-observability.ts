@@ -2,6 +2,7 @@
 // module hands over its runtime object (so `--help` or an invalid first configuration start nothing), marked not
 // ready on the first stop signal, and shut down within a bound before the entry file exits.
 import { healthSettingsFromEnv, startHealthServer, type HealthServer } from '../health/health-server';
+import { siblingPortsFromEnv, withSiblings } from '../health/sibling-readiness';
 import type { ReadinessCheck } from '../health/readiness';
 import { createLogger, type Logger } from '../log';
 import { startTelemetry, type Telemetry } from './bootstrap';
@@ -66,9 +67,14 @@ export function createModuleObservability<T>(options: ModuleObservabilityOptions
     const logger = options.logger ?? createLogger(options.serviceName);
     // Read first, so a malformed HEALTH_PORT leaves nothing to clean up.
     const healthSettings = healthSettingsFromEnv(env, options.defaultHealthPort);
+    // HEALTH_SIBLING_PORTS: the probe's answer covers the other relay-gateway modules of this host too.
+    const siblings = siblingPortsFromEnv(env);
     const telemetry = await startTelemetry({ serviceName: options.serviceName, env, logger });
     try {
-      const health = await startHealthServer({ ...healthSettings, readiness: readiness.check });
+      const health = await startHealthServer({
+        ...healthSettings,
+        readiness: withSiblings(readiness.check, { ports: siblings }),
+      });
       logger.info({ host: health.host, port: health.port }, 'health endpoint listening');
       return { telemetry, health };
     } catch (err) {

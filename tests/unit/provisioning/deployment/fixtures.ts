@@ -22,7 +22,11 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
   RELAY_RESOURCE_GROUP: 'rg',
   RELAY_NAMESPACE: 'relay',
+  RELAY_NAMESPACES: '',
   CONTROLLER_CLIENT_ID: '',
+  RELAY_AUTH: '',
+  GATEWAY_CLIENT_ID: '',
+  FORWARDER_CLIENT_ID: '',
 };
 
 /** Module metadata as parseModuleJson returns it for a module with the four IoT Edge platform keys. */

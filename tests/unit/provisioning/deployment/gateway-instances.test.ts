@@ -76,6 +76,16 @@ describe('deployment:gen with GATEWAY_MODULES', () => {
     expect(modules['fleet-controller']!.env.GATEWAY_MODULES).toEqual({ value: '3' });
   });
 
+  it("gives the first instance (the load balancer's probe) the other instances' health ports, and only it", () => {
+    const modules = modulesOf(gatewayManifest('3'));
+    const others = ['relay-gateway-2', 'relay-gateway-3'].map((id) => modules[id]!.env.HEALTH_PORT?.value);
+    expect(modules['relay-gateway']!.env.HEALTH_SIBLING_PORTS).toEqual({ value: others.join(',') });
+    expect(modules['relay-gateway-2']!.env.HEALTH_SIBLING_PORTS).toBeUndefined();
+    expect(modules['relay-gateway-3']!.env.HEALTH_SIBLING_PORTS).toBeUndefined();
+    // One instance: nothing to answer for.
+    expect(modulesOf(gatewayManifest('1'))['relay-gateway']!.env.HEALTH_SIBLING_PORTS).toBeUndefined();
+  });
+
   it('deploys one relay-gateway when GATEWAY_MODULES is absent, and leaves the location template alone', () => {
     const modules = modulesOf(gatewayManifest(undefined));
     expect(Object.keys(modules).filter((m) => m.startsWith('relay-gateway'))).toEqual(['relay-gateway']);
