@@ -82,6 +82,11 @@ export async function startControllerWorld(
     relay,
     pki,
     extraNamespaces: extraRelays.map((r, i) => ({ namespaceName: `sandbox-relay-${i + 2}`, relay: r })),
+    // A namespace created through ARM (the controller's namespace growth) gets a sandbox relay of its own.
+    createDataPlane: async () => {
+      const created = await startSandboxRelay({ pki });
+      return { relay: created, stop: () => created.stop() };
+    },
   });
   const hub = await startSandboxIotHub({ pki, stateDir, ...hubOptions });
   const clients = createIotHubServiceClients(hub.ownerConnectionString, { ca: hub.caPem });
