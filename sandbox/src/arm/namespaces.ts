@@ -55,6 +55,7 @@ const RETRY_AFTER_SECONDS = '1';
  */
 export class NamespaceCatalog {
   private readonly entries = new Map<string, Entry>();
+  private stopped = false;
 
   constructor(private readonly cfg: NamespaceCatalogConfig) {}
 
@@ -100,6 +101,7 @@ export class NamespaceCatalog {
 
   /** Stops the data planes of namespaces created through ARM. */
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all([...this.entries.values()].map((e) => e.plane?.stop().catch(() => undefined)));
   }
 
@@ -132,6 +134,8 @@ export class NamespaceCatalog {
           `Namespace '${entry.info.name}' exists in '${entry.info.location}'; its location cannot change.`,
         );
       entry.info = { ...entry.info, tags, updatedAtMs: Date.now() };
+      // A namespace whose creation failed is provisioned again by the next PUT, as ARM does.
+      if (entry.state === 'Failed') this.provision(entry);
       return this.reply(entry, 200);
     }
     if (!NAMESPACE_NAME.test(name))
@@ -142,6 +146,14 @@ export class NamespaceCatalog {
       );
     const created: Entry = { info: this.info(name, location, tags, ''), state: 'Created' };
     this.entries.set(name.toLowerCase(), created);
+    this.provision(created);
+    return this.reply(created, 201);
+  }
+
+  // Starts the data plane in the background: `Created` until it runs, then `Succeeded` (or `Failed`).
+  private provision(entry: Entry): void {
+    const name = entry.info.name;
+    entry.state = 'Created';
     const factory =
       this.cfg.createDataPlane ??
       ((n: string) =>
@@ -151,23 +163,22 @@ export class NamespaceCatalog {
         }));
     factory(name).then(
       (plane) => {
-        // Deleted while it was coming up: nothing serves it any more.
-        if (this.entries.get(name.toLowerCase()) !== created) return void plane.stop();
-        created.plane = plane;
-        created.info = { ...created.info, relayHost: plane.relay.namespace, updatedAtMs: Date.now() };
-        created.api = this.api(created.info, plane.relay);
-        created.state = 'Succeeded';
+        // Deleted (or the sandbox stopped) while it was coming up: nothing serves it any more.
+        if (this.stopped || this.entries.get(name.toLowerCase()) !== entry) return void plane.stop();
+        entry.plane = plane;
+        entry.info = { ...entry.info, relayHost: plane.relay.namespace, updatedAtMs: Date.now() };
+        entry.api = this.api(entry.info, plane.relay);
+        entry.state = 'Succeeded';
         this.cfg.logger?.info(
           { namespace: name, host: plane.relay.namespace },
           'sandbox namespace provisioned',
         );
       },
       (err: unknown) => {
-        created.state = 'Failed';
+        entry.state = 'Failed';
         this.cfg.logger?.error({ namespace: name, err: (err as Error).message }, 'sandbox namespace failed');
       },
     );
-    return this.reply(created, 201);
   }
 
   // DELETE removes the namespace and everything in it (as in Azure); 204 when there was none.
