@@ -69,7 +69,7 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --once                                                one reconcile, then exit (0 converged, 1 not)
 ${STANDARD_USAGE_LINES}
 Azure credentials: DefaultAzureCredential (managed identity, workload identity, az login, AZURE_* variables).
-The sandbox: SANDBOX_ARM_TOKEN_SECRET selects the sandbox ARM credential instead.
+The sandbox: the same, its managed identity endpoint in IDENTITY_ENDPOINT/IDENTITY_HEADER (.sandbox-state/sandbox.env).
 Telemetry: APPLICATIONINSIGHTS_CONNECTION_STRING, METRICS_PORT (see docs/observability.md).
 `;
 
@@ -106,8 +106,6 @@ export interface ControllerCliOptions {
   readonly leaseDeviceId?: string;
   readonly leaseDurationMs?: number;
   readonly once: boolean;
-  /** Present only in the sandbox. */
-  readonly sandboxArmTokenSecret?: string;
 }
 
 const FLAGS = {
@@ -246,7 +244,6 @@ export function parseControllerOptions(
     ...optional('logLevel', logLevel),
     ...optional('leaseDeviceId', lease === 'off' ? undefined : lease),
     ...optional('leaseDurationMs', leaseDuration),
-    ...optional('sandboxArmTokenSecret', env.SANDBOX_ARM_TOKEN_SECRET || undefined),
   };
   return problems.length > 0 ? { ok: false, help: false, problems } : { ok: true, options };
 }

@@ -10,7 +10,7 @@ import { toArmError, type ArmReply } from './api';
 import { SandboxArmCredential, type SandboxArmCredentialOptions } from './credential';
 import { ArmError } from './errors';
 import { NamespaceCatalog, registryOnly, type DataPlaneFactory } from './namespaces';
-import { verifyArmToken } from './token';
+import { verifyArmToken, type ArmEntraTrust } from './token';
 
 /** Options of startSandboxArm. Give either `relay` or `registry`. */
 export interface SandboxArmOptions {
@@ -35,6 +35,11 @@ export interface SandboxArmOptions {
   readonly location?: string;
   /** Secret the sandbox signs and checks bearer tokens with; random when absent. */
   readonly tokenSecret?: string;
+  /**
+   * The sandbox Entra ID issuer to trust besides the secret: the tokens its managed identity endpoint hands to an
+   * unmodified DefaultAzureCredential (IDENTITY_ENDPOINT/IDENTITY_HEADER) are accepted, as ARM accepts its tenant's.
+   */
+  readonly entra?: ArmEntraTrust;
   /** Items per list page before a nextLink; default 100. */
   readonly pageSize?: number;
   readonly logger?: Logger;
@@ -121,6 +126,7 @@ export async function startSandboxArm(options: SandboxArmOptions): Promise<Sandb
       verifyArmToken(req.headers.authorization, {
         secret: tokenSecret,
         audiences: [endpoint, `${endpoint}/`],
+        ...(options.entra && { entra: options.entra }),
       });
       const body = await readJson(req);
       reply = await catalog.handle({

@@ -3,8 +3,8 @@
 // as its machine's system-assigned identity, as on an Azure VM or an Azure Arc-enabled server.
 import { DEFAULT_SETTINGS } from '../../../cloud/src/settings';
 import {
-  createSandboxEntraIssuer,
   startSandboxIdentityEndpoint,
+  type SandboxEntraIssuer,
   type SandboxIdentityEndpoint,
   type SandboxRoleAssignment,
 } from '../entra';
@@ -32,9 +32,12 @@ export function locationRoles(locationId: string): SandboxRoleAssignment[] {
 /** The roles of the gateway pool's machine: Azure Relay Sender on the namespace (it serves every location). */
 export const GATEWAY_ROLES: readonly SandboxRoleAssignment[] = [{ role: 'Azure Relay Sender' }];
 
-/** Makes `relay` trust a new issuer with local (SAS) auth disabled. */
-export function startFleetEntra(relay: SandboxRelay, logger?: Logger): FleetEntra {
-  const issuer = createSandboxEntraIssuer();
+/** Makes `relay` trust the fleet's issuer with local (SAS) auth disabled. */
+export function startFleetEntra(
+  relay: SandboxRelay,
+  issuer: SandboxEntraIssuer,
+  logger?: Logger,
+): FleetEntra {
   trustEntraIssuer(relay.registry, { trust: issuer.trust, disableLocalAuth: true });
   const endpoints: SandboxIdentityEndpoint[] = [];
   return {

@@ -8,6 +8,11 @@ import { createProvisioningServiceClient, startSandboxDps, type SandboxDps } fro
 import { createIotHubServiceClients, startSandboxIotHub, type SandboxIotHub } from '../iothub';
 import { startSandboxRelay, type SandboxRelay } from '../relay';
 import { loadOrCreateSandboxPki } from '../tls/pki-store';
+import {
+  createSandboxEntraIssuer,
+  startSandboxIdentityEndpoint,
+  type SandboxIdentityEndpoint,
+} from '../entra';
 import { startFleetEntra, type FleetEntra } from './entra';
 import type { FleetLogs } from './logs';
 
@@ -27,9 +32,17 @@ export interface FleetInfrastructure {
   readonly provisioningService: ProvisioningServiceClient;
   /** Present with `relayAuth: 'entra'`: the modules' identities (the relay then refuses SAS). */
   readonly entra?: FleetEntra;
+  /**
+   * The fleet controller's managed identity endpoint (its environment: IDENTITY_ENDPOINT, IDENTITY_HEADER): an
+   * unmodified DefaultAzureCredential gets tokens there that the sandbox ARM accepts, as in Azure.
+   */
+  readonly controllerIdentity: SandboxIdentityEndpoint;
   /** Stops everything started here (in reverse order). */
   stop(): Promise<void>;
 }
+
+/** Client id of the fleet controller's managed identity in the sandbox tenant. */
+export const CONTROLLER_CLIENT_ID = 'fleet-controller';
 
 /** Options of {@link startFleetInfrastructure}. */
 export interface FleetInfrastructureOptions {
@@ -61,9 +74,17 @@ export async function startFleetInfrastructure(
     const pki = await loadOrCreateSandboxPki(join(options.stateDir, 'pki'));
     const relay = await startSandboxRelay({ pki, logger: options.logs.logger('sandbox-relay') });
     stops.push(() => relay.stop());
+    // One sandbox Entra ID tenant: the controller's identity for ARM, and the modules' for the relay (entra).
+    const issuer = createSandboxEntraIssuer({ identities: [{ clientId: CONTROLLER_CLIENT_ID, roles: [] }] });
+    const controllerIdentity = await startSandboxIdentityEndpoint({
+      issuer,
+      systemAssignedClientId: CONTROLLER_CLIENT_ID,
+      logger: options.logs.logger('sandbox-entra'),
+    });
+    stops.push(() => controllerIdentity.stop());
     const entra =
       options.relayAuth === 'entra'
-        ? startFleetEntra(relay, options.logs.logger('sandbox-entra'))
+        ? startFleetEntra(relay, issuer, options.logs.logger('sandbox-entra'))
         : undefined;
     if (entra) stops.push(() => entra.stop());
     const extraRelays: SandboxRelay[] = [];
@@ -76,6 +97,7 @@ export async function startFleetInfrastructure(
       relay,
       pki,
       logger: options.logs.logger('sandbox-arm'),
+      entra: issuer.trust,
       extraNamespaces: extraRelays.map((r, i) => ({ namespaceName: `sandbox-relay-${i + 2}`, relay: r })),
     });
     stops.push(() => arm.stop());
@@ -110,6 +132,7 @@ export async function startFleetInfrastructure(
       registry: clients.registry,
       provisioningService,
       ...(entra !== undefined && { entra }),
+      controllerIdentity,
       stop,
     };
   } catch (err) {
