@@ -67,9 +67,6 @@ export async function startFleetInfrastructure(
   const stop = async (): Promise<void> => {
     for (const s of stops.splice(0).reverse()) await Promise.resolve(s()).catch(() => undefined);
   };
-  // The sandbox Entra issuer is trusted by the first relay only.
-  if (options.relayAuth === 'entra' && (options.relayNamespaces ?? 1) > 1)
-    throw new Error('the sandbox runs Entra ID with one Relay namespace only');
   try {
     const pki = await loadOrCreateSandboxPki(join(options.stateDir, 'pki'));
     const relay = await startSandboxRelay({ pki, logger: options.logs.logger('sandbox-relay') });
@@ -82,23 +79,33 @@ export async function startFleetInfrastructure(
       logger: options.logs.logger('sandbox-entra'),
     });
     stops.push(() => controllerIdentity.stop());
-    const entra =
-      options.relayAuth === 'entra'
-        ? startFleetEntra(relay, issuer, options.logs.logger('sandbox-entra'))
-        : undefined;
-    if (entra) stops.push(() => entra.stop());
     const extraRelays: SandboxRelay[] = [];
     for (let i = 2; i <= (options.relayNamespaces ?? 1); i++) {
       const extra = await startSandboxRelay({ pki, logger: options.logs.logger(`sandbox-relay-${i}`) });
       stops.push(() => extra.stop());
       extraRelays.push(extra);
     }
+    // Every namespace's relay trusts the one issuer (and refuses SAS), those created through ARM later too.
+    const entra =
+      options.relayAuth === 'entra'
+        ? startFleetEntra([relay, ...extraRelays], issuer, options.logs.logger('sandbox-entra'))
+        : undefined;
+    if (entra) stops.push(() => entra.stop());
     const arm = await startSandboxArm({
       relay,
       pki,
       logger: options.logs.logger('sandbox-arm'),
       entra: issuer.trust,
       extraNamespaces: extraRelays.map((r, i) => ({ namespaceName: `sandbox-relay-${i + 2}`, relay: r })),
+      // A namespace created through ARM (the controller's namespace growth) is one more relay on its own port.
+      createDataPlane: async (name) => {
+        const created = await startSandboxRelay({
+          pki,
+          logger: options.logs.logger(`sandbox-relay-${name}`),
+        });
+        entra?.trust(created);
+        return { relay: created, stop: () => created.stop() };
+      },
     });
     stops.push(() => arm.stop());
     const hub = await startSandboxIotHub({
