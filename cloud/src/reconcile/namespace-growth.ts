@@ -32,15 +32,30 @@ export interface NamespaceGrowthOptions {
  */
 export class NamespaceGrowth {
   private lastAtMax: string | undefined;
+  private lastListed: CreatedNamespace[] | undefined;
 
   constructor(private readonly options: NamespaceGrowthOptions) {}
 
-  /** Lists the created namespaces and returns the settings and admins that include the provisioned ones. */
+  /**
+   * Lists the created namespaces and returns the settings and admins that include the provisioned ones. When the
+   * list cannot be read, the last one read stands in (the controller never deletes a namespace, so it is not
+   * stale in a way that matters); with none read yet it throws, because reconciling without the created
+   * namespaces would move the locations placed in them.
+   */
   async view(): Promise<GrowthView> {
-    const { settings, provisioner, namespaces } = this.options;
+    const { settings, provisioner, namespaces, logger } = this.options;
     const growth = settings.namespaceGrowth!;
     const configured = new Set((settings.namespaces ?? []).map((n) => n.name.toLowerCase()));
-    const created = (await provisioner.listCreated()).filter((c) => !configured.has(c.name.toLowerCase()));
+    let listed: CreatedNamespace[];
+    try {
+      listed = await provisioner.listCreated();
+      this.lastListed = listed;
+    } catch (err) {
+      if (!this.lastListed) throw err;
+      logger.warn({ err: (err as Error).message }, 'created namespaces not listed; using the last list');
+      listed = this.lastListed;
+    }
+    const created = listed.filter((c) => !configured.has(c.name.toLowerCase()));
     const ready = created.filter((c) => c.provisioningState === 'Succeeded');
     return {
       settings: {
