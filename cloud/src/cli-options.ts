@@ -9,6 +9,7 @@ import { parseHubBudgetFlags } from './azure/hub-throttles';
 import { namespaceSettingsOf, parseNamespacesFlag, type CliNamespace } from './cli-namespaces';
 import { gatewayPoolFromEnv, poolRangeMismatch, withEnvGatewayModules } from './gateway-pool-env';
 import { readPoolSni } from './model/sni-names';
+import type { NamespaceGrowthInput } from './namespace-settings';
 import type { ControllerSettingsInput, PoolSettings, RelayEntraAuthSettings } from './settings';
 
 /** Usage text of the controller process. Every flag has an environment variable; the flag wins. */
@@ -26,6 +27,14 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
                                                         namespaces/NAME" | {"name"|"id","resourceGroup"?,
                                                         "subscription"?,"maxHybridConnections"?,"maxConnections"?}]
                                                         (limits default to Azure's quotas: 10000 and 5000)
+  --create-namespaces         CREATE_NAMESPACES         most Relay namespaces the controller creates through ARM
+                                                        (Standard SKU) when no namespace has room for a new location
+                                                        (default 0: never; needs the two below)
+  --created-namespace-prefix  CREATED_NAMESPACE_PREFIX  created namespaces are PREFIX-1, PREFIX-2, … (a DNS name:
+                                                        pick one unique in Azure)
+  --created-namespace-region  CREATED_NAMESPACE_REGION  Azure region of created namespaces (e.g. westeurope)
+  --created-namespace-resource-group CREATED_NAMESPACE_RESOURCE_GROUP  their resource group (default --resource-group)
+  --namespace-create-timeout  NAMESPACE_CREATE_TIMEOUT  how long one creation is waited for (default 10m)
   --route-connection-budget   ROUTE_CONNECTION_BUDGET   connections each route counts for in a namespace's
                                                         connection limit (default 1)
   --arm-endpoint              ARM_ENDPOINT              default https://management.azure.com
@@ -60,7 +69,7 @@ export const USAGE = `Usage: fleet-controller [options]   (each option also read
   --once                                                one reconcile, then exit (0 converged, 1 not)
 ${STANDARD_USAGE_LINES}
 Azure credentials: DefaultAzureCredential (managed identity, workload identity, az login, AZURE_* variables).
-The sandbox: SANDBOX_ARM_TOKEN_SECRET selects the sandbox ARM credential instead.
+The sandbox: the same, its managed identity endpoint in IDENTITY_ENDPOINT/IDENTITY_HEADER (.sandbox-state/sandbox.env).
 Telemetry: APPLICATIONINSIGHTS_CONNECTION_STRING, METRICS_PORT (see docs/observability.md).
 `;
 
@@ -77,6 +86,8 @@ export interface ControllerCliOptions {
   /** Several namespaces (`--namespaces`), with their ARM place and limits. */
   readonly namespaces?: readonly CliNamespace[];
   readonly routeConnectionBudget?: number;
+  /** Namespaces created through ARM (`--create-namespaces` and the `--created-namespace-*` flags). */
+  readonly namespaceGrowth?: NamespaceGrowthInput;
   readonly armEndpoint?: string;
   readonly armCaFile?: string;
   readonly pools: readonly PoolSettings[];
@@ -95,8 +106,6 @@ export interface ControllerCliOptions {
   readonly leaseDeviceId?: string;
   readonly leaseDurationMs?: number;
   readonly once: boolean;
-  /** Present only in the sandbox. */
-  readonly sandboxArmTokenSecret?: string;
 }
 
 const FLAGS = {
@@ -109,6 +118,11 @@ const FLAGS = {
   namespace: 'RELAY_NAMESPACE',
   namespaces: 'RELAY_NAMESPACES',
   'route-connection-budget': 'ROUTE_CONNECTION_BUDGET',
+  'create-namespaces': 'CREATE_NAMESPACES',
+  'created-namespace-prefix': 'CREATED_NAMESPACE_PREFIX',
+  'created-namespace-region': 'CREATED_NAMESPACE_REGION',
+  'created-namespace-resource-group': 'CREATED_NAMESPACE_RESOURCE_GROUP',
+  'namespace-create-timeout': 'NAMESPACE_CREATE_TIMEOUT',
   'arm-endpoint': 'ARM_ENDPOINT',
   'arm-ca': 'ARM_CA_FILE',
   pools: 'CONTROLLER_POOLS',
@@ -199,6 +213,7 @@ export function parseControllerOptions(
   const routeConnectionBudget = budgetText === undefined ? undefined : Number(budgetText);
   if (budgetText !== undefined && !/^[0-9]+$/.test(budgetText.trim()))
     problems.push('--route-connection-budget must be a whole number');
+  const namespaceGrowth = parseNamespaceGrowth(get, duration('namespace-create-timeout'), problems);
   const options: ControllerCliOptions = {
     iothubConnectionString,
     subscriptionId: required('subscription'),
@@ -210,6 +225,7 @@ export function parseControllerOptions(
     namespace: namespaces ? '' : required('namespace'),
     ...optional('namespaces', namespaces),
     ...optional('routeConnectionBudget', routeConnectionBudget),
+    ...optional('namespaceGrowth', namespaceGrowth),
     pools,
     once: values.once === true,
     ...optional('iothubCaFile', get('iothub-ca')),
@@ -228,9 +244,46 @@ export function parseControllerOptions(
     ...optional('logLevel', logLevel),
     ...optional('leaseDeviceId', lease === 'off' ? undefined : lease),
     ...optional('leaseDurationMs', leaseDuration),
-    ...optional('sandboxArmTokenSecret', env.SANDBOX_ARM_TOKEN_SECRET || undefined),
   };
   return problems.length > 0 ? { ok: false, help: false, problems } : { ok: true, options };
+}
+
+/** `--create-namespaces` N and its companions: undefined when N is absent or 0 (the controller creates none). */
+function parseNamespaceGrowth(
+  get: (flag: keyof typeof FLAGS) => string | undefined,
+  createTimeoutMs: number | undefined,
+  problems: string[],
+): NamespaceGrowthInput | undefined {
+  const count = get('create-namespaces');
+  const companions = [
+    'created-namespace-prefix',
+    'created-namespace-region',
+    'created-namespace-resource-group',
+    'namespace-create-timeout',
+  ] as const;
+  if (count !== undefined && !/^[0-9]+$/.test(count.trim())) {
+    problems.push('--create-namespaces must be a whole number (0: create none)');
+    return undefined;
+  }
+  if (count === undefined || Number(count) === 0) {
+    const stray = companions.filter((f) => get(f) !== undefined);
+    if (stray.length > 0) problems.push(`${stray.map((f) => `--${f}`).join(', ')} need --create-namespaces`);
+    return undefined;
+  }
+  const prefix = get('created-namespace-prefix');
+  const region = get('created-namespace-region');
+  if (prefix === undefined)
+    problems.push('--create-namespaces needs --created-namespace-prefix (or CREATED_NAMESPACE_PREFIX)');
+  if (region === undefined)
+    problems.push('--create-namespaces needs --created-namespace-region (or CREATED_NAMESPACE_REGION)');
+  const resourceGroup = get('created-namespace-resource-group');
+  return {
+    prefix: prefix ?? '',
+    region: region ?? '',
+    maxCount: Number(count),
+    ...optional('resourceGroup', resourceGroup),
+    ...optional('createTimeoutMs', createTimeoutMs),
+  };
 }
 
 /** `--relay-auth` and the client ids: undefined for SAS, the Entra settings for `entra`. */
@@ -341,6 +394,10 @@ export function settingsOfOptions(o: ControllerCliOptions): ControllerSettingsIn
     ...(o.hybridConnectionPrefix !== undefined && { hybridConnectionPrefix: o.hybridConnectionPrefix }),
     ...(o.relayAuth !== undefined && { relayAuth: o.relayAuth }),
     ...(o.namespaces !== undefined && { namespaces: namespaceSettingsOf(o.namespaces) }),
+    // Growth places beside a list: `--namespace` alone is a list of one (as runController makes it).
+    ...(o.namespaces === undefined &&
+      o.namespaceGrowth !== undefined && { namespaces: [{ name: o.namespace }] }),
+    ...(o.namespaceGrowth !== undefined && { namespaceGrowth: o.namespaceGrowth }),
     ...(o.routeConnectionBudget !== undefined && { routeConnectionBudget: o.routeConnectionBudget }),
   };
 }

@@ -35,7 +35,7 @@ export interface ControllerCliIo {
 
 /**
  * The controller process: options from flags and environment, the unmodified SDK clients (DefaultAzureCredential
- * for ARM, or the sandbox credential), telemetry, then the reconcile loop until SIGINT/SIGTERM — or one reconcile
+ * for ARM, in Azure and in the sandbox alike), telemetry, then the reconcile loop until SIGINT/SIGTERM — or one reconcile
  * with `--once`. Resolves with the exit code.
  */
 export async function runControllerCli(argv: readonly string[], io: ControllerCliIo): Promise<number> {
@@ -83,7 +83,7 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
       iothub: { connectionString: o.iothubConnectionString, ...(iothubCa !== undefined && { ca: iothubCa }) },
       ...(o.hubBudget && { hubBudget: o.hubBudget }),
       arm: {
-        credential: await credentialFor(o),
+        credential: await credentialFor(),
         subscriptionId: o.subscriptionId,
         resourceGroup: o.resourceGroup,
         ...(o.namespaces ? { namespaces: armRefsOf(o.namespaces) } : { namespace: o.namespace }),
@@ -123,12 +123,9 @@ function settingsOf(o: ControllerCliOptions) {
   return settingsOfOptions(o);
 }
 
-// Loaded on demand: @azure/identity is large, and the sandbox credential must not load in production.
-async function credentialFor(o: ControllerCliOptions): Promise<TokenCredential> {
-  if (o.sandboxArmTokenSecret) {
-    const { SandboxArmCredential } = await import('../../sandbox/src/arm/credential');
-    return new SandboxArmCredential(o.sandboxArmTokenSecret);
-  }
+// Loaded on demand: @azure/identity is large. The same credential in Azure and in the sandbox, whose managed
+// identity endpoint (IDENTITY_ENDPOINT/IDENTITY_HEADER, as App Service and IoT Edge set them) it finds itself.
+async function credentialFor(): Promise<TokenCredential> {
   const { DefaultAzureCredential } = await import('@azure/identity');
   return new DefaultAzureCredential();
 }

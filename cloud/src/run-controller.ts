@@ -10,12 +10,14 @@ import { budgetedRegistry } from './azure/budgeted-registry';
 import { HubBudget, type HubBudgetSettings, type HubBudgetUse } from './azure/hub-budget';
 import { createIotHubServiceClients } from './azure/iothub-service-clients';
 import { IotHubFleetTwins } from './adapters/fleet-twins';
+import { ArmNamespaceProvisioner } from './adapters/arm-namespace-provisioner';
 import { armRelayNamespaces, type ArmNamespaceRef } from './adapters/arm-namespaces';
 import { LeaderLease, type LeaseTiming } from './lease/leader-lease';
 import { DEFAULT_LEASE_DEVICE_ID } from './lease/record';
 import { IotHubLeaseStore } from './lease/store';
 import type { Action } from './plan/actions';
 import { FleetController, type LoopOptions } from './reconcile/controller';
+import { NamespaceGrowth } from './reconcile/namespace-growth';
 import type { ReconcileResult } from './reconcile/reconcile';
 import { resolveSettings, type ControllerSettings, type ControllerSettingsInput } from './settings';
 
@@ -31,6 +33,8 @@ export type ArmAccess = {
   readonly resourceGroup: string;
   readonly namespace?: string;
   readonly namespaces?: readonly ArmNamespaceRef[];
+  /** Poll period of a namespace creation when ARM sends no Retry-After (the SDK's 2 s when absent). */
+  readonly namespacePollIntervalMs?: number;
 } & (
   | { readonly client: RelayAPI }
   | {
@@ -126,6 +130,13 @@ export function runController(options: RunControllerOptions): ControllerHandle {
       logger.info({ tier: budget.settings.tier, units: budget.settings.units, use }, 'IoT Hub budget use');
     }, 60_000);
   useLog?.unref();
+  const clientOf = (subscriptionId: string | undefined): RelayAPI =>
+    'client' in arm
+      ? arm.client
+      : new RelayAPI(arm.credential, subscriptionId ?? arm.subscriptionId, {
+          ...(arm.endpoint !== undefined && { endpoint: arm.endpoint, $host: arm.endpoint }),
+          ...(arm.ca !== undefined && { tlsOptions: { ca: arm.ca } }),
+        });
   const namespaces = armRelayNamespaces(
     settings,
     refs,
@@ -133,14 +144,23 @@ export function runController(options: RunControllerOptions): ControllerHandle {
       resourceGroup: arm.resourceGroup,
       ...('subscriptionId' in arm && { subscriptionId: arm.subscriptionId }),
     },
-    (subscriptionId) =>
-      'client' in arm
-        ? arm.client
-        : new RelayAPI(arm.credential, subscriptionId ?? arm.subscriptionId, {
-            ...(arm.endpoint !== undefined && { endpoint: arm.endpoint, $host: arm.endpoint }),
-            ...(arm.ca !== undefined && { tlsOptions: { ca: arm.ca } }),
-          }),
+    clientOf,
   );
+  // Created namespaces live in the controller's subscription, in the growth resource group (default its own).
+  const grow = settings.namespaceGrowth;
+  const growth =
+    grow &&
+    new NamespaceGrowth({
+      provisioner: new ArmNamespaceProvisioner(clientOf(undefined), {
+        resourceGroup: grow.resourceGroup ?? arm.resourceGroup,
+        region: grow.region,
+        controllerId: settings.controllerId,
+        ...(arm.namespacePollIntervalMs !== undefined && { pollIntervalMs: arm.namespacePollIntervalMs }),
+      }),
+      settings,
+      namespaces,
+      logger,
+    });
   const lease =
     options.lease &&
     new LeaderLease({
@@ -156,6 +176,7 @@ export function runController(options: RunControllerOptions): ControllerHandle {
     twins: new IotHubFleetTwins(registry),
     relay: [...namespaces.values()][0]!,
     namespaces,
+    ...(growth && { growth }),
     settings,
     logger,
   });

@@ -1,7 +1,14 @@
 import { parseCidr } from '../../modules/common/src/net/cidr';
 import { ControllerError } from './errors';
 import { poolSniProblems, sniZoneOverlaps } from './model/sni-names';
-import { resolveNamespaces, type NamespaceSettings, type NamespaceSettingsInput } from './namespace-settings';
+import {
+  resolveNamespaceGrowth,
+  resolveNamespaces,
+  type NamespaceGrowthInput,
+  type NamespaceGrowthSettings,
+  type NamespaceSettings,
+  type NamespaceSettingsInput,
+} from './namespace-settings';
 
 /** A gateway pool: the public side several relay-gateway devices share (one load balancer, the same routes). */
 export interface PoolSettings {
@@ -85,6 +92,8 @@ export interface ControllerSettings {
    * Namespaces). Absent: one namespace, the one `Observed.namespaceHost` names, and no placement record.
    */
   readonly namespaces?: readonly NamespaceSettings[];
+  /** Namespaces the controller may create through ARM when every one is full; none when absent. */
+  readonly namespaceGrowth?: NamespaceGrowthSettings;
   /** Connections each public route is counted for when a namespace's connection budget is planned. */
   readonly routeConnectionBudget: number;
 }
@@ -111,10 +120,14 @@ export const MAX_GATEWAY_MODULES = 64;
 export const DEFAULT_RENEW_MARGIN_FRACTION = 0.75;
 
 /** Settings as a caller gives them: pools as a list or map, everything else optional. */
-export interface ControllerSettingsInput extends Partial<Omit<ControllerSettings, 'pools' | 'namespaces'>> {
+export interface ControllerSettingsInput extends Partial<
+  Omit<ControllerSettings, 'pools' | 'namespaces' | 'namespaceGrowth'>
+> {
   readonly pools: readonly PoolSettings[] | ReadonlyMap<string, PoolSettings>;
   /** The Relay namespaces; each one's limits default to Azure's quotas. */
   readonly namespaces?: readonly NamespaceSettingsInput[];
+  /** Namespaces created through ARM when every one is full (needs `namespaces`). */
+  readonly namespaceGrowth?: NamespaceGrowthInput;
   /** The margin as a fraction of the lifetime (0.5: at half-life); only when `tokenRenewMarginMs` is absent. */
   readonly renewBelowFraction?: number;
 }
@@ -134,8 +147,16 @@ export function resolveSettings(input: ControllerSettingsInput): ControllerSetti
     pools.set(pool.name, pool);
   }
   problems.push(...sniZoneOverlaps([...pools.values()]));
-  const { renewBelowFraction, namespaces: namespaceList, ...rest } = stripUndefined(input);
+  const {
+    renewBelowFraction,
+    namespaces: namespaceList,
+    namespaceGrowth: growthInput,
+    ...rest
+  } = stripUndefined(input);
   const namespaces = resolveNamespaces(namespaceList, problems);
+  const namespaceGrowth = resolveNamespaceGrowth(growthInput, problems);
+  if (namespaceGrowth && !namespaces)
+    problems.push('namespace growth needs the namespaces list (the created ones are placed beside them)');
   const lifetimeMs = rest.tokenLifetimeMs ?? DEFAULT_SETTINGS.tokenLifetimeMs;
   if (renewBelowFraction !== undefined && rest.tokenRenewMarginMs !== undefined)
     problems.push('give the renewal margin either as tokenRenewMarginMs or as renewBelowFraction, not both');
@@ -147,6 +168,7 @@ export function resolveSettings(input: ControllerSettingsInput): ControllerSetti
     ...rest,
     pools,
     ...(namespaces && { namespaces }),
+    ...(namespaceGrowth && { namespaceGrowth }),
   };
   if (!(s.tokenLifetimeMs >= 1000)) problems.push('tokenLifetimeMs must be at least 1000');
   if (!(s.tokenRenewMarginMs > 0 && s.tokenRenewMarginMs < s.tokenLifetimeMs))

@@ -1,5 +1,6 @@
-// The fleet-controller process: main.ts --once as a child process against the sandbox (CA files, the sandbox ARM
-// credential through SANDBOX_ARM_TOKEN_SECRET), and the looping CLI in-process until SIGTERM.
+// The fleet-controller process: main.ts --once as a child process against the sandbox (CA files, ARM tokens from the
+// sandbox's managed identity endpoint through the unmodified DefaultAzureCredential), and the looping CLI
+// in-process until SIGTERM.
 import { spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import pino from 'pino';
@@ -71,7 +72,19 @@ describe('fleet-controller process', () => {
       signals,
       logger: pino({ level: 'silent' }),
     };
-    const running = runControllerCli([], io);
+    // In-process, DefaultAzureCredential reads the process's own environment (not io.env).
+    const identity = world.controllerIdentity.environment();
+    const saved = {
+      IDENTITY_ENDPOINT: process.env.IDENTITY_ENDPOINT,
+      IDENTITY_HEADER: process.env.IDENTITY_HEADER,
+    };
+    Object.assign(process.env, identity);
+    const running = runControllerCli([], io).finally(() => {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
     await world.addLocation('loop-site', { web: '10.0.0.2:80' });
     const deadline = Date.now() + 10_000;
     while (!(await world.hybridConnectionNames()).includes('hrf-loop-site')) {
@@ -80,6 +93,7 @@ describe('fleet-controller process', () => {
     }
     signals.emit('SIGTERM');
     expect(await running).toBe(0);
+    expect(world.controllerIdentity.issued).toBeGreaterThan(0);
   });
 
   it('refuses bad settings with exit code 64 and says why', async () => {

@@ -73,11 +73,15 @@ describe('sandbox.env', () => {
         'AZURE_SUBSCRIPTION_ID',
         'RELAY_NAMESPACE',
         'ARM_ENDPOINT',
+        'IDENTITY_ENDPOINT',
+        'IDENTITY_HEADER',
         'GATEWAY_PORT_RANGE_START',
         'RELAY_CONNECTION_STRING',
       ]),
     );
     expect(exports.filter((l) => l.endsWith("=''"))).toEqual([]);
+    // No sandbox-only credential: the controller's DefaultAzureCredential uses the managed identity endpoint.
+    expect(exports.some((l) => l.includes('SANDBOX_'))).toBe(false);
   });
 
   it('lets the provisioning CLI onboard a gateway and a location, and the controller converge them once', async () => {
@@ -99,7 +103,8 @@ describe('sandbox.env', () => {
       relay: { role: 'location', services: { web: { target: '127.0.0.1:8080' } } },
     });
 
-    // The controller with nothing but the file: its pool from GATEWAY_PORT_RANGE_*, the sandbox ARM and hub.
+    // The controller with nothing but the file: its pool from GATEWAY_PORT_RANGE_*, the sandbox ARM and hub, and
+    // ARM tokens from the identity endpoint through the unmodified DefaultAzureCredential.
     const controller = await inShell(envFile, tsNode('cloud/src/main.ts', '--once'), dir);
     expect({ code: controller.code, stderr: controller.stderr }).toEqual({ code: 0, stderr: '' });
     const relayApi = new RelayAPI(
@@ -114,5 +119,6 @@ describe('sandbox.env', () => {
     ))
       names.push(hc.name ?? '');
     expect(names).toContain('hrf-plant-env');
+    expect(infra.controllerIdentity.issued).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -17,6 +17,11 @@ import {
 import type { ControllerSettingsInput, PoolSettings } from '../../cloud/src/settings';
 import { startSandboxArm, type SandboxArm } from '../../sandbox/src/arm';
 import {
+  createSandboxEntraIssuer,
+  startSandboxIdentityEndpoint,
+  type SandboxIdentityEndpoint,
+} from '../../sandbox/src/entra';
+import {
   createIotHubServiceClients,
   startSandboxIotHub,
   type SandboxIotHub,
@@ -30,6 +35,8 @@ export interface ControllerWorld {
   readonly relay: SandboxRelay;
   readonly arm: SandboxArm;
   readonly hub: SandboxIotHub;
+  /** The controller's managed identity endpoint (IDENTITY_ENDPOINT/IDENTITY_HEADER), trusted by the ARM. */
+  readonly controllerIdentity: SandboxIdentityEndpoint;
   readonly registry: Registry;
   /** An independent ARM client for assertions. */
   readonly relayApi: RelayAPI;
@@ -78,10 +85,19 @@ export async function startControllerWorld(
   const relay = await startSandboxRelay({ pki });
   const extraRelays: SandboxRelay[] = [];
   for (let i = 2; i <= relayNamespaces; i++) extraRelays.push(await startSandboxRelay({ pki }));
+  // The sandbox Entra ID tenant: a controller process gets ARM tokens from its identity endpoint.
+  const issuer = createSandboxEntraIssuer({ identities: [{ clientId: 'fleet-controller', roles: [] }] });
+  const controllerIdentity = await startSandboxIdentityEndpoint({ issuer });
   const arm = await startSandboxArm({
     relay,
     pki,
+    entra: issuer.trust,
     extraNamespaces: extraRelays.map((r, i) => ({ namespaceName: `sandbox-relay-${i + 2}`, relay: r })),
+    // A namespace created through ARM (the controller's namespace growth) gets a sandbox relay of its own.
+    createDataPlane: async () => {
+      const created = await startSandboxRelay({ pki });
+      return { relay: created, stop: () => created.stop() };
+    },
   });
   const hub = await startSandboxIotHub({ pki, stateDir, ...hubOptions });
   const clients = createIotHubServiceClients(hub.ownerConnectionString, { ca: hub.caPem });
@@ -99,6 +115,7 @@ export async function startControllerWorld(
     relay,
     arm,
     hub,
+    controllerIdentity,
     registry,
     relayApi,
     addLocation: (deviceId, services, extra = {}) => {
@@ -166,6 +183,7 @@ export async function startControllerWorld(
       clients.close();
       await hub.stop();
       await arm.stop();
+      await controllerIdentity.stop();
       await relay.stop();
       for (const extra of extraRelays) await extra.stop();
       await rm(stateDir, { recursive: true, force: true });
@@ -199,7 +217,8 @@ export async function freePortRange(count: number): Promise<number> {
 
 /**
  * The environment a fleet-controller process (`cloud/src/main.ts`) needs against `world`: the hub and ARM with the
- * one sandbox CA file (they share the sandbox PKI), the sandbox ARM credential, one open pool, LOG_LEVEL info.
+ * one sandbox CA file (they share the sandbox PKI), the controller's managed identity endpoint (what
+ * DefaultAzureCredential uses for ARM, as in Azure), one open pool, LOG_LEVEL info.
  */
 export function controllerProcessEnv(world: ControllerWorld): Record<string, string> {
   const caFile = world.hub.caFile!;
@@ -211,7 +230,7 @@ export function controllerProcessEnv(world: ControllerWorld): Record<string, str
     RELAY_NAMESPACE: world.arm.namespaceName,
     ARM_ENDPOINT: world.arm.endpoint,
     ARM_CA_FILE: caFile,
-    SANDBOX_ARM_TOKEN_SECRET: world.arm.tokenSecret,
+    ...world.controllerIdentity.environment(),
     CONTROLLER_POOLS: '[{"name":"default","ports":"20000-20099","allow":["0.0.0.0/0"]}]',
     LOG_LEVEL: 'info',
   };

@@ -14,6 +14,7 @@ import type { TokenHealth } from '../model/token-health';
 import type { ControllerSettings } from '../settings';
 import { stoppedError } from './executor';
 import { KeyCache } from './key-cache';
+import type { GrowthView, NamespaceGrowth } from './namespace-growth';
 import { reconcileOnce, type ReconcileResult } from './reconcile';
 
 /** Timing and limits of the loop. */
@@ -50,6 +51,8 @@ export interface FleetControllerOptions extends LoopOptions {
    * generation into every twin written. Absent: this replica always reconciles (one replica, `--once`, tests).
    */
   readonly lease?: LeaderLease;
+  /** Namespaces created through ARM when every one is full (settings.namespaceGrowth); none when absent. */
+  readonly growth?: NamespaceGrowth;
 }
 
 /** Events of FleetController. */
@@ -154,15 +157,15 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
         return new ControllerError('CONTROLLER_NOT_LEADER', `lease generation ${generation} lost`, false);
       return undefined;
     };
-    const run = () =>
+    const once = (view?: GrowthView) =>
       reconcileOnce({
         twins: o.twins,
         relay: o.relay,
-        ...(o.namespaces && {
-          namespaces: o.namespaces,
+        ...((view?.namespaces ?? o.namespaces) && {
+          namespaces: view?.namespaces ?? o.namespaces,
           namespaceHostOf: (name: string, admin: RelayAdmin) => this.cachedHostOf(name, admin),
         }),
-        settings: o.settings,
+        settings: view?.settings ?? o.settings,
         keyCache: this.keyCache,
         logger: o.logger,
         ...(o.metrics && { metrics: o.metrics }),
@@ -174,6 +177,17 @@ export class FleetController extends EventEmitter<FleetControllerEvents> {
         ...(o.beforeAction && { beforeAction: o.beforeAction }),
         ...(generation !== undefined && { fenceGeneration: generation }),
       });
+    // With growth: the created namespaces are read before each reconcile, and one that a refused location made
+    // ready is used by a reconcile at once (at most growth.maxCount creations, so this ends).
+    const run = async (): Promise<ReconcileResult> => {
+      const growth = o.growth;
+      if (!growth) return once();
+      for (;;) {
+        const view = await growth.view();
+        const result = await once(view);
+        if (shouldStop() || !(await growth.grow(result, view, this.abort.signal))) return result;
+      }
+    };
     try {
       const result = o.tracer
         ? await traceReconcile(o.tracer, 'fleet-controller', async (span) => {

@@ -3,7 +3,7 @@ import { SandboxRelayError } from '../relay/errors';
 import type { KeyType, NamespaceRegistry } from '../relay/namespace-registry';
 import { ArmError } from './errors';
 import { pageOf, SKIP_TOKEN } from './paging';
-import { parseArmPath, type ArmPath } from './paths';
+import { parseArmPath, type ArmPath, type RelayResourceKind } from './paths';
 import {
   accessKeys,
   authorizationRuleResource,
@@ -33,6 +33,8 @@ export interface ArmRequest {
 export interface ArmReply {
   readonly status: number;
   readonly body?: ArmJson;
+  /** Extra response headers (`retry-after` while a long-running operation is in progress). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What the API serves: one subscription, one resource group, one namespace backed by a relay registry. */
@@ -60,40 +62,10 @@ export class RelayArmApi {
 
   /** Serves one request; throws ArmError for every refusal. */
   handle(req: ArmRequest): ArmReply {
-    const path = parseArmPath(req.pathname);
-    if (!path)
-      throw new ArmError(
-        404,
-        'NotFound',
-        `No HTTP resource was found that matches the request URI '${req.pathname}'.`,
-      );
-    if (!same(path.subscriptionId, this.cfg.subscriptionId))
-      throw new ArmError(
-        404,
-        'SubscriptionNotFound',
-        `The subscription '${path.subscriptionId}' could not be found.`,
-      );
-    if (path.resourceGroup !== undefined && !same(path.resourceGroup, this.cfg.resourceGroup))
-      throw new ArmError(
-        404,
-        'ResourceGroupNotFound',
-        `Resource group '${path.resourceGroup}' could not be found.`,
-      );
-    if (!path.kind)
-      throw new ArmError(
-        404,
-        'InvalidResourceType',
-        `The resource type could not be found for '${req.pathname}'.`,
-      );
-    this.checkApiVersion(req.query.get('api-version'));
+    const path = checkArmRequest(req, { ...this.cfg, location: this.cfg.namespace.location });
     if (path.kind === 'namespaces') return this.listNamespaces(req, path);
-    if (!same(path.namespace, this.cfg.namespace.name)) {
-      throw new ArmError(
-        404,
-        'ResourceNotFound',
-        `The Resource 'Microsoft.Relay/namespaces/${path.namespace}' under resource group '${path.resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-      );
-    }
+    if (!same(path.namespace, this.cfg.namespace.name))
+      throw namespaceNotFound(path.namespace, path.resourceGroup);
     try {
       return this.dispatch(req, path);
     } catch (err) {
@@ -248,23 +220,74 @@ export class RelayArmApi {
     };
     return { ...pageOf(all, req.query.get(SKIP_TOKEN), this.cfg.pageSize, next) };
   }
+}
 
-  private checkApiVersion(version: string | null): void {
-    if (!version) {
-      throw new ArmError(
-        400,
-        'MissingApiVersionParameter',
-        'The api-version query parameter (?api-version=) is required for all requests.',
-      );
-    }
-    if (!SUPPORTED_API_VERSIONS.includes(version)) {
-      throw new ArmError(
-        400,
-        'NoRegisteredProviderFound',
-        `No registered resource provider found for location '${this.cfg.namespace.location}' and API version '${version}' for type 'namespaces'. The supported api-versions are '${SUPPORTED_API_VERSIONS.join(', ')}'.`,
-      );
-    }
+/** Where a request's subscription, resource group and api-version must point (one resource group is served). */
+export interface ArmScope {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  /** Region named in ARM's unknown api-version message. */
+  readonly location: string;
+}
+
+/**
+ * ARM's checks before a Relay resource is looked at, in ARM's order: subscription, resource group, resource type,
+ * api-version. Returns the parsed path (its `kind` set) or throws the ArmError ARM would answer with.
+ */
+export function checkArmRequest(req: ArmRequest, scope: ArmScope): ArmPath & { kind: RelayResourceKind } {
+  const path = parseArmPath(req.pathname);
+  if (!path)
+    throw new ArmError(
+      404,
+      'NotFound',
+      `No HTTP resource was found that matches the request URI '${req.pathname}'.`,
+    );
+  if (!same(path.subscriptionId, scope.subscriptionId))
+    throw new ArmError(
+      404,
+      'SubscriptionNotFound',
+      `The subscription '${path.subscriptionId}' could not be found.`,
+    );
+  if (path.resourceGroup !== undefined && !same(path.resourceGroup, scope.resourceGroup))
+    throw new ArmError(
+      404,
+      'ResourceGroupNotFound',
+      `Resource group '${path.resourceGroup}' could not be found.`,
+    );
+  if (!path.kind)
+    throw new ArmError(
+      404,
+      'InvalidResourceType',
+      `The resource type could not be found for '${req.pathname}'.`,
+    );
+  const version = req.query.get('api-version');
+  if (!version) {
+    throw new ArmError(
+      400,
+      'MissingApiVersionParameter',
+      'The api-version query parameter (?api-version=) is required for all requests.',
+    );
   }
+  if (!SUPPORTED_API_VERSIONS.includes(version)) {
+    throw new ArmError(
+      400,
+      'NoRegisteredProviderFound',
+      `No registered resource provider found for location '${scope.location}' and API version '${version}' for type 'namespaces'. The supported api-versions are '${SUPPORTED_API_VERSIONS.join(', ')}'.`,
+    );
+  }
+  return path as ArmPath & { kind: RelayResourceKind };
+}
+
+/** The 404 ARM answers for a namespace that does not exist in the resource group. */
+export function namespaceNotFound(
+  namespace: string | undefined,
+  resourceGroup: string | undefined,
+): ArmError {
+  return new ArmError(
+    404,
+    'ResourceNotFound',
+    `The Resource 'Microsoft.Relay/namespaces/${namespace}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+  );
 }
 
 function ok(body: ArmJson): ArmReply {

@@ -7,9 +7,10 @@ export interface NamespaceInfo {
   readonly id: string;
   readonly name: string;
   readonly location: string;
-  /** `host[:port]` of the data plane: the namespace part of connection strings. */
+  /** `host[:port]` of the data plane: the namespace part of connection strings ('' while being provisioned). */
   readonly relayHost: string;
   readonly createdAtMs: number;
+  readonly updatedAtMs?: number;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -18,8 +19,16 @@ export type ArmJson = Record<string, unknown>;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** A `Microsoft.Relay/namespaces` resource (API 2017-04-01). */
-export function namespaceResource(ns: NamespaceInfo, subscriptionId: string): ArmJson {
+/**
+ * A `Microsoft.Relay/namespaces` resource (API 2017-04-01). `provisioningState` is what a long-running create
+ * polls: `Created` while the namespace is being provisioned (no data plane yet, so no serviceBusEndpoint), then
+ * `Succeeded` or `Failed`.
+ */
+export function namespaceResource(
+  ns: NamespaceInfo,
+  subscriptionId: string,
+  provisioningState = 'Succeeded',
+): ArmJson {
   return {
     id: ns.id,
     name: ns.name,
@@ -28,10 +37,10 @@ export function namespaceResource(ns: NamespaceInfo, subscriptionId: string): Ar
     tags: { ...ns.tags },
     sku: { name: 'Standard', tier: 'Standard' },
     properties: {
-      provisioningState: 'Succeeded',
+      provisioningState,
       createdAt: iso(ns.createdAtMs),
-      updatedAt: iso(ns.createdAtMs),
-      serviceBusEndpoint: `https://${ns.relayHost}/`,
+      updatedAt: iso(ns.updatedAtMs ?? ns.createdAtMs),
+      ...(ns.relayHost !== '' && { serviceBusEndpoint: `https://${ns.relayHost}/` }),
       metricId: `${subscriptionId}:${ns.name}`,
     },
   };

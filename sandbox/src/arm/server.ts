@@ -6,12 +6,11 @@ import { createLogger, type Logger } from '../../../modules/common/src/log';
 import type { SandboxRelay } from '../relay';
 import type { NamespaceRegistry } from '../relay/namespace-registry';
 import { generateSandboxPki, type SandboxPki } from '../tls/pki';
-import { RelayArmApi, toArmError, type ArmReply } from './api';
+import { toArmError, type ArmReply } from './api';
 import { SandboxArmCredential, type SandboxArmCredentialOptions } from './credential';
 import { ArmError } from './errors';
-import { namespaceId, parseArmPath } from './paths';
-import type { NamespaceInfo } from './resources';
-import { verifyArmToken } from './token';
+import { NamespaceCatalog, registryOnly, type DataPlaneFactory } from './namespaces';
+import { verifyArmToken, type ArmEntraTrust } from './token';
 
 /** Options of startSandboxArm. Give either `relay` or `registry`. */
 export interface SandboxArmOptions {
@@ -36,6 +35,11 @@ export interface SandboxArmOptions {
   readonly location?: string;
   /** Secret the sandbox signs and checks bearer tokens with; random when absent. */
   readonly tokenSecret?: string;
+  /**
+   * The sandbox Entra ID issuer to trust besides the secret: the tokens its managed identity endpoint hands to an
+   * unmodified DefaultAzureCredential (IDENTITY_ENDPOINT/IDENTITY_HEADER) are accepted, as ARM accepts its tenant's.
+   */
+  readonly entra?: ArmEntraTrust;
   /** Items per list page before a nextLink; default 100. */
   readonly pageSize?: number;
   readonly logger?: Logger;
@@ -47,6 +51,11 @@ export interface SandboxArmOptions {
     readonly namespaceName: string;
     readonly relay: Pick<SandboxRelay, 'registry' | 'namespace' | 'stats'>;
   }[];
+  /**
+   * Starts the data plane of a namespace created through ARM (PUT …/namespaces/{name}), e.g. one more sandbox
+   * relay; without it such a namespace has state only (docs/sandbox.md).
+   */
+  readonly createDataPlane?: DataPlaneFactory;
 }
 
 /** A running sandbox ARM endpoint for the Relay resource provider. */
@@ -58,8 +67,10 @@ export interface SandboxArm {
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly namespaceName: string;
-  /** Every namespace served: `namespaceName` first, then `extraNamespaces` in order. */
+  /** The namespaces served at start: `namespaceName` first, then `extraNamespaces` in order. */
   readonly namespaceNames: readonly string[];
+  /** Every namespace served now, those created through ARM included. */
+  namespaces(): string[];
   /** The secret a SandboxArmCredential needs (hand it to another process through its environment). */
   readonly tokenSecret: string;
   /** A credential whose tokens this sandbox accepts (stands in for DefaultAzureCredential). */
@@ -86,61 +97,26 @@ export async function startSandboxArm(options: SandboxArmOptions): Promise<Sandb
   const subscriptionId = options.subscriptionId ?? '00000000-0000-4000-8000-000000000001';
   const resourceGroup = options.resourceGroup ?? 'sandbox-rg';
   const namespaceName = options.namespaceName ?? 'sandbox-relay';
-  if (namespaceName.length < 6 || namespaceName.length > 50)
-    throw new Error('namespaceName must be 6-50 characters (the SDK refuses other lengths)');
   const location = options.location ?? 'westeurope';
   const tokenSecret = options.tokenSecret ?? randomBytes(32).toString('base64');
   const hostName = options.hostName ?? '127.0.0.1';
   const relay = options.relay;
-  const namespace: NamespaceInfo = {
-    id: namespaceId(subscriptionId, resourceGroup, namespaceName),
-    name: namespaceName,
-    location,
-    relayHost: options.relayHost ?? relay?.namespace ?? `${namespaceName}.servicebus.windows.net`,
-    createdAtMs: Date.now(),
-    tags: {},
-  };
   let endpoint = '';
-  const api = new RelayArmApi({
-    registry,
+  const catalog = new NamespaceCatalog({
     subscriptionId,
     resourceGroup,
-    namespace,
-    listenerCount: (hc) => (relay ? (relay.stats().listenersByPath[hc] ?? 0) : 0),
+    location,
     baseUrl: () => endpoint,
     pageSize: options.pageSize ?? 100,
+    ...(options.createDataPlane !== undefined && { createDataPlane: options.createDataPlane }),
+    logger: log,
   });
-  // One API per namespace; a request goes to the one its path names (an unknown name gets the first's 404).
-  const apis = new Map([[namespaceName.toLowerCase(), api]]);
-  for (const extra of options.extraNamespaces ?? []) {
-    if (
-      extra.namespaceName.length < 6 ||
-      extra.namespaceName.length > 50 ||
-      apis.has(extra.namespaceName.toLowerCase())
-    )
-      throw new Error(`extra namespace "${extra.namespaceName}" must be 6-50 characters and not repeat one`);
-    apis.set(
-      extra.namespaceName.toLowerCase(),
-      new RelayArmApi({
-        registry: extra.relay.registry,
-        subscriptionId,
-        resourceGroup,
-        namespace: {
-          id: namespaceId(subscriptionId, resourceGroup, extra.namespaceName),
-          name: extra.namespaceName,
-          location,
-          relayHost: extra.relay.namespace,
-          createdAtMs: Date.now(),
-          tags: {},
-        },
-        listenerCount: (hc) => extra.relay.stats().listenersByPath[hc] ?? 0,
-        baseUrl: () => endpoint,
-        pageSize: options.pageSize ?? 100,
-      }),
-    );
-  }
-  const apiFor = (pathname: string): RelayArmApi =>
-    apis.get(parseArmPath(pathname)?.namespace?.toLowerCase() ?? '') ?? api;
+  catalog.add(
+    namespaceName,
+    relay ?? registryOnly(`${namespaceName}.servicebus.windows.net`, registry),
+    options.relayHost ?? relay?.namespace ?? `${namespaceName}.servicebus.windows.net`,
+  );
+  for (const extra of options.extraNamespaces ?? []) catalog.add(extra.namespaceName, extra.relay);
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
@@ -150,9 +126,10 @@ export async function startSandboxArm(options: SandboxArmOptions): Promise<Sandb
       verifyArmToken(req.headers.authorization, {
         secret: tokenSecret,
         audiences: [endpoint, `${endpoint}/`],
+        ...(options.entra && { entra: options.entra }),
       });
       const body = await readJson(req);
-      reply = apiFor(url.pathname).handle({
+      reply = await catalog.handle({
         method: req.method ?? 'GET',
         pathname: url.pathname,
         query: url.searchParams,
@@ -203,6 +180,7 @@ export async function startSandboxArm(options: SandboxArmOptions): Promise<Sandb
     resourceGroup,
     namespaceName,
     namespaceNames: [namespaceName, ...(options.extraNamespaces ?? []).map((e) => e.namespaceName)],
+    namespaces: () => catalog.names(),
     tokenSecret,
     credential: (o) => new SandboxArmCredential(tokenSecret, o),
     clientOptions: () => ({ endpoint, $host: endpoint, tlsOptions: { ca: pki.caPem } }),
@@ -210,7 +188,7 @@ export async function startSandboxArm(options: SandboxArmOptions): Promise<Sandb
       (stopping ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
-      })),
+      }).then(() => catalog.stop())),
   };
 }
 
@@ -242,6 +220,7 @@ function send(res: ServerResponse, reply: ArmReply, requestId: string): void {
     'x-ms-correlation-request-id': requestId,
     'content-length': String(payload === undefined ? 0 : Buffer.byteLength(payload)),
     ...(payload !== undefined && { 'content-type': 'application/json; charset=utf-8' }),
+    ...reply.headers,
   });
   res.end(payload);
 }

@@ -1,4 +1,5 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { verifyRs256Signature } from '../entra/jwt';
 import { ArmError } from './errors';
 
 /** Audiences ARM accepts for a management token (the same list Azure names in its audience error). */
@@ -60,9 +61,17 @@ export function mintArmToken(options: MintArmTokenOptions): { token: string; exp
   return { token: `${head}.${base64url(sign(options.secret, head))}`, expiresOnTimestamp: exp * 1000 };
 }
 
+/** An Entra ID issuer ARM trusts: RS256 tokens it signs are accepted like the shared-secret ones. */
+export interface ArmEntraTrust {
+  readonly issuer: string;
+  readonly publicKey: KeyObject;
+}
+
 /** Options for verifyArmToken. */
 export interface VerifyArmTokenOptions {
   readonly secret: string;
+  /** The sandbox Entra ID issuer (its managed identity endpoint's tokens: what DefaultAzureCredential gets). */
+  readonly entra?: ArmEntraTrust;
   /** Accepted audiences besides ARM's own (the sandbox's endpoint). */
   readonly audiences: readonly string[];
   readonly nowMs?: number;
@@ -88,18 +97,27 @@ export function verifyArmToken(header: string | undefined, options: VerifyArmTok
   const parts = (m[1] ?? '').split('.');
   if (parts.length !== 3) throw invalidToken();
   const [head64, body64, sig64] = parts as [string, string, string];
-  let jwtHeader: { alg?: unknown };
+  let jwtHeader: Record<string, unknown>;
   let claims: Partial<ArmTokenClaims>;
   try {
-    jwtHeader = JSON.parse(Buffer.from(head64, 'base64url').toString('utf8')) as { alg?: unknown };
+    jwtHeader = JSON.parse(Buffer.from(head64, 'base64url').toString('utf8')) as Record<string, unknown>;
     claims = JSON.parse(Buffer.from(body64, 'base64url').toString('utf8')) as Partial<ArmTokenClaims>;
   } catch {
     throw invalidToken();
   }
-  const expected = sign(options.secret, `${head64}.${body64}`);
   const given = Buffer.from(sig64, 'base64url');
-  if (jwtHeader.alg !== 'HS256' || given.length !== expected.length || !timingSafeEqual(given, expected))
-    throw invalidToken();
+  if (jwtHeader.alg === 'RS256' && options.entra) {
+    // As ARM: a token of the trusted tenant, checked with its signing key and issuer (alg fixed by the branch).
+    const signed = verifyRs256Signature(
+      { header: jwtHeader, claims, signedInput: `${head64}.${body64}`, signature: given },
+      options.entra.publicKey,
+    );
+    if (!signed || (claims as { iss?: unknown }).iss !== options.entra.issuer) throw invalidToken();
+  } else {
+    const expected = sign(options.secret, `${head64}.${body64}`);
+    if (jwtHeader.alg !== 'HS256' || given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw invalidToken();
+  }
   if (typeof claims.exp !== 'number' || typeof claims.aud !== 'string') throw invalidToken();
   const nowSec = Math.floor((options.nowMs ?? Date.now()) / 1000);
   if (claims.exp <= nowSec) {

@@ -3,8 +3,8 @@
 // as its machine's system-assigned identity, as on an Azure VM or an Azure Arc-enabled server.
 import { DEFAULT_SETTINGS } from '../../../cloud/src/settings';
 import {
-  createSandboxEntraIssuer,
   startSandboxIdentityEndpoint,
+  type SandboxEntraIssuer,
   type SandboxIdentityEndpoint,
   type SandboxRoleAssignment,
 } from '../entra';
@@ -14,6 +14,8 @@ import type { Logger } from '../../../modules/common/src/log';
 
 /** The fleet's Entra ID stand-in. */
 export interface FleetEntra {
+  /** Makes one more namespace's relay trust the issuer, SAS disabled (a namespace created later). */
+  trust(relay: SandboxRelay): void;
   /** Creates `deviceId`'s identity with `roles` and returns the environment its modules get (IDENTITY_*). */
   deviceEnvironment(
     deviceId: string,
@@ -32,12 +34,21 @@ export function locationRoles(locationId: string): SandboxRoleAssignment[] {
 /** The roles of the gateway pool's machine: Azure Relay Sender on the namespace (it serves every location). */
 export const GATEWAY_ROLES: readonly SandboxRoleAssignment[] = [{ role: 'Azure Relay Sender' }];
 
-/** Makes `relay` trust a new issuer with local (SAS) auth disabled. */
-export function startFleetEntra(relay: SandboxRelay, logger?: Logger): FleetEntra {
-  const issuer = createSandboxEntraIssuer();
-  trustEntraIssuer(relay.registry, { trust: issuer.trust, disableLocalAuth: true });
+/**
+ * Makes every namespace's relay trust the fleet's issuer with local (SAS) auth disabled. The roles claim names no
+ * namespace, so a machine's roles hold in each (in Azure: one role assignment per namespace, or on the group).
+ */
+export function startFleetEntra(
+  relays: readonly SandboxRelay[],
+  issuer: SandboxEntraIssuer,
+  logger?: Logger,
+): FleetEntra {
+  const trust = (relay: SandboxRelay): void =>
+    trustEntraIssuer(relay.registry, { trust: issuer.trust, disableLocalAuth: true });
+  for (const relay of relays) trust(relay);
   const endpoints: SandboxIdentityEndpoint[] = [];
   return {
+    trust,
     async deviceEnvironment(deviceId, roles) {
       const clientId = `${deviceId}-system-assigned`;
       issuer.addIdentity({ clientId, roles });

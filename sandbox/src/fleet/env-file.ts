@@ -17,8 +17,9 @@ export interface SandboxEnvInfo {
     readonly subscriptionId: string;
     readonly resourceGroup: string;
     readonly namespaceName: string;
-    readonly tokenSecret: string;
   };
+  /** The controller's managed identity endpoint (App Service / IoT Edge style). */
+  readonly identity: { readonly IDENTITY_ENDPOINT: string; readonly IDENTITY_HEADER: string };
   readonly hub: { readonly hostName: string; readonly ownerConnectionString: string };
   readonly dps: {
     readonly hostName: string;
@@ -65,8 +66,9 @@ export function renderSandboxEnv(info: SandboxEnvInfo, pid: number = process.pid
     line('RELAY_NAMESPACE', info.arm.namespaceName),
     line('ARM_ENDPOINT', info.arm.endpoint),
     line('ARM_CA_FILE', info.caFile),
-    '# Stands in for Microsoft Entra ID (DefaultAzureCredential / managed identity on Azure).',
-    line('SANDBOX_ARM_TOKEN_SECRET', info.arm.tokenSecret),
+    "# The controller identity's managed identity endpoint: DefaultAzureCredential finds it, as on App Service.",
+    line('IDENTITY_ENDPOINT', info.identity.IDENTITY_ENDPOINT),
+    line('IDENTITY_HEADER', info.identity.IDENTITY_HEADER),
     '',
     '# The gateway pool, configured once (deployment:gen passes these to the controller module).',
     line('GATEWAY_POOL_NAME', info.pool.name),
@@ -93,7 +95,7 @@ export async function writeSandboxEnv(stateDir: string, info: SandboxEnvInfo): P
 
 /** The environment file's contents for a running fleet's infrastructure and its gateway pool. */
 export function sandboxEnvInfo(
-  infra: Pick<FleetInfrastructure, 'caFile' | 'relay' | 'arm' | 'hub' | 'dps'>,
+  infra: Pick<FleetInfrastructure, 'caFile' | 'relay' | 'arm' | 'hub' | 'dps' | 'controllerIdentity'>,
   pool: SandboxEnvInfo['pool'],
 ): SandboxEnvInfo {
   return {
@@ -107,8 +109,8 @@ export function sandboxEnvInfo(
       subscriptionId: infra.arm.subscriptionId,
       resourceGroup: infra.arm.resourceGroup,
       namespaceName: infra.arm.namespaceName,
-      tokenSecret: infra.arm.tokenSecret,
     },
+    identity: infra.controllerIdentity.environment(),
     hub: { hostName: infra.hub.hostName, ownerConnectionString: infra.hub.ownerConnectionString },
     dps: {
       hostName: infra.dps.hostName,

@@ -8,6 +8,11 @@ import { createProvisioningServiceClient, startSandboxDps, type SandboxDps } fro
 import { createIotHubServiceClients, startSandboxIotHub, type SandboxIotHub } from '../iothub';
 import { startSandboxRelay, type SandboxRelay } from '../relay';
 import { loadOrCreateSandboxPki } from '../tls/pki-store';
+import {
+  createSandboxEntraIssuer,
+  startSandboxIdentityEndpoint,
+  type SandboxIdentityEndpoint,
+} from '../entra';
 import { startFleetEntra, type FleetEntra } from './entra';
 import type { FleetLogs } from './logs';
 
@@ -27,9 +32,17 @@ export interface FleetInfrastructure {
   readonly provisioningService: ProvisioningServiceClient;
   /** Present with `relayAuth: 'entra'`: the modules' identities (the relay then refuses SAS). */
   readonly entra?: FleetEntra;
+  /**
+   * The fleet controller's managed identity endpoint (its environment: IDENTITY_ENDPOINT, IDENTITY_HEADER): an
+   * unmodified DefaultAzureCredential gets tokens there that the sandbox ARM accepts, as in Azure.
+   */
+  readonly controllerIdentity: SandboxIdentityEndpoint;
   /** Stops everything started here (in reverse order). */
   stop(): Promise<void>;
 }
+
+/** Client id of the fleet controller's managed identity in the sandbox tenant. */
+export const CONTROLLER_CLIENT_ID = 'fleet-controller';
 
 /** Options of {@link startFleetInfrastructure}. */
 export interface FleetInfrastructureOptions {
@@ -54,29 +67,45 @@ export async function startFleetInfrastructure(
   const stop = async (): Promise<void> => {
     for (const s of stops.splice(0).reverse()) await Promise.resolve(s()).catch(() => undefined);
   };
-  // The sandbox Entra issuer is trusted by the first relay only.
-  if (options.relayAuth === 'entra' && (options.relayNamespaces ?? 1) > 1)
-    throw new Error('the sandbox runs Entra ID with one Relay namespace only');
   try {
     const pki = await loadOrCreateSandboxPki(join(options.stateDir, 'pki'));
     const relay = await startSandboxRelay({ pki, logger: options.logs.logger('sandbox-relay') });
     stops.push(() => relay.stop());
-    const entra =
-      options.relayAuth === 'entra'
-        ? startFleetEntra(relay, options.logs.logger('sandbox-entra'))
-        : undefined;
-    if (entra) stops.push(() => entra.stop());
+    // One sandbox Entra ID tenant: the controller's identity for ARM, and the modules' for the relay (entra).
+    const issuer = createSandboxEntraIssuer({ identities: [{ clientId: CONTROLLER_CLIENT_ID, roles: [] }] });
+    const controllerIdentity = await startSandboxIdentityEndpoint({
+      issuer,
+      systemAssignedClientId: CONTROLLER_CLIENT_ID,
+      logger: options.logs.logger('sandbox-entra'),
+    });
+    stops.push(() => controllerIdentity.stop());
     const extraRelays: SandboxRelay[] = [];
     for (let i = 2; i <= (options.relayNamespaces ?? 1); i++) {
       const extra = await startSandboxRelay({ pki, logger: options.logs.logger(`sandbox-relay-${i}`) });
       stops.push(() => extra.stop());
       extraRelays.push(extra);
     }
+    // Every namespace's relay trusts the one issuer (and refuses SAS), those created through ARM later too.
+    const entra =
+      options.relayAuth === 'entra'
+        ? startFleetEntra([relay, ...extraRelays], issuer, options.logs.logger('sandbox-entra'))
+        : undefined;
+    if (entra) stops.push(() => entra.stop());
     const arm = await startSandboxArm({
       relay,
       pki,
       logger: options.logs.logger('sandbox-arm'),
+      entra: issuer.trust,
       extraNamespaces: extraRelays.map((r, i) => ({ namespaceName: `sandbox-relay-${i + 2}`, relay: r })),
+      // A namespace created through ARM (the controller's namespace growth) is one more relay on its own port.
+      createDataPlane: async (name) => {
+        const created = await startSandboxRelay({
+          pki,
+          logger: options.logs.logger(`sandbox-relay-${name}`),
+        });
+        entra?.trust(created);
+        return { relay: created, stop: () => created.stop() };
+      },
     });
     stops.push(() => arm.stop());
     const hub = await startSandboxIotHub({
@@ -110,6 +139,7 @@ export async function startFleetInfrastructure(
       registry: clients.registry,
       provisioningService,
       ...(entra !== undefined && { entra }),
+      controllerIdentity,
       stop,
     };
   } catch (err) {

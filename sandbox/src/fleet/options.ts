@@ -32,7 +32,8 @@ export const FLEET_USAGE = `Usage: npm start [-- --check] [-- --state-dir <dir>]
   SANDBOX_RELAY_AUTH=entra  the modules authenticate to the relay with their machines' Microsoft Entra ID
                 identities (sandbox managed identity endpoints) and the relay refuses SAS (docs/entra-id.md)
   SANDBOX_RELAY_NAMESPACES=2  two Relay namespaces (a sandbox relay each, one ARM endpoint): the controller
-                places each location in one of them (docs/fleet-controller.md, Namespaces)
+                places each location in one of them (docs/fleet-controller.md, Namespaces); with
+                SANDBOX_RELAY_AUTH=entra every namespace's relay trusts the one sandbox Entra ID issuer
 
   The tunnel-only demo (no IoT Hub, modules on configuration files): npm run demo:tunnel
 ${STANDARD_USAGE_LINES}

@@ -230,4 +230,49 @@ describe('fleet-controller options: cheap checks before anything runs', () => {
       problems: [],
     });
   });
+
+  it('reads namespace growth: a count, prefix, region, resource group and a timeout with a unit', () => {
+    const r = parseControllerOptions(['--create-namespaces', '3', '--namespace-create-timeout', '15m'], {
+      ...ENV,
+      CREATED_NAMESPACE_PREFIX: 'contoso-relay-grown',
+      CREATED_NAMESPACE_REGION: 'westeurope',
+      CREATED_NAMESPACE_RESOURCE_GROUP: 'rg-relay',
+    });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    expect(r.options.namespaceGrowth).toEqual({
+      prefix: 'contoso-relay-grown',
+      region: 'westeurope',
+      maxCount: 3,
+      resourceGroup: 'rg-relay',
+      createTimeoutMs: 900_000,
+    });
+    // `--namespace` alone becomes the list growth places beside.
+    const settings = resolveSettings(settingsOfOptions(r.options));
+    expect(settings.namespaces?.map((n) => n.name)).toEqual(['contoso-relay']);
+    expect(settings.namespaceGrowth).toMatchObject({ maxCount: 3, maxConnections: 5000 });
+  });
+
+  it('refuses growth without its prefix and region, a bare timeout, and companions without the count', () => {
+    const r = parseControllerOptions(['--create-namespaces', '2', '--namespace-create-timeout', '600'], ENV);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toEqual(
+      expect.arrayContaining([
+        '--namespace-create-timeout: "600" needs a unit: 600s, 600ms, 600m or 600h',
+        '--create-namespaces needs --created-namespace-prefix (or CREATED_NAMESPACE_PREFIX)',
+        '--create-namespaces needs --created-namespace-region (or CREATED_NAMESPACE_REGION)',
+      ]),
+    );
+    const stray = parseControllerOptions(['--created-namespace-region', 'westeurope'], ENV);
+    expect(stray).toMatchObject({
+      ok: false,
+      problems: ['--created-namespace-region need --create-namespaces'],
+    });
+    const off = parseControllerOptions(['--create-namespaces', '0'], ENV);
+    expect(off.ok && off.options.namespaceGrowth).toBe(undefined);
+    expect(parseControllerOptions(['--create-namespaces', 'two'], ENV)).toMatchObject({
+      ok: false,
+      problems: ['--create-namespaces must be a whole number (0: create none)'],
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { ArmError } from '../../../../sandbox/src/arm/errors';
 import { SandboxArmCredential } from '../../../../sandbox/src/arm/credential';
 import { audienceOfScope, mintArmToken, verifyArmToken } from '../../../../sandbox/src/arm/token';
+import { createSandboxEntraIssuer } from '../../../../sandbox/src/entra';
 
 const secret = 'unit-secret';
 const endpoint = 'https://127.0.0.1:4443';
@@ -75,5 +76,38 @@ describe('sandbox ARM tokens', () => {
     expect(access).not.toBeNull();
     expect(verifyArmToken(`Bearer ${access!.token}`, { secret, audiences: [endpoint] }).aud).toBe(endpoint);
     expect(() => new SandboxArmCredential('')).toThrow();
+  });
+
+  it('accepts RS256 tokens of the trusted sandbox Entra ID issuer (its managed identity tokens), and no other', () => {
+    const tenant = createSandboxEntraIssuer({ identities: [{ clientId: 'fleet-controller', roles: [] }] });
+    const other = createSandboxEntraIssuer({ identities: [{ clientId: 'fleet-controller', roles: [] }] });
+    const identity = tenant.identity('fleet-controller')!;
+    const entra = tenant.trust;
+    const token = tenant.mint(identity, { audience: endpoint }).token;
+    expect(verifyArmToken(`Bearer ${token}`, { secret, audiences: [endpoint], entra })).toMatchObject({
+      aud: endpoint,
+      iss: tenant.issuer,
+    });
+    // ARM's own audience works too; another tenant's key, or no trust configured, does not.
+    const arm = tenant.mint(identity, { audience: 'https://management.azure.com' }).token;
+    expect(verifyArmToken(`Bearer ${arm}`, { secret, audiences: [endpoint], entra }).aud).toBe(
+      'https://management.azure.com',
+    );
+    const foreign = other.mint(other.identity('fleet-controller')!, { audience: endpoint }).token;
+    expect(codeOf(() => verifyArmToken(`Bearer ${foreign}`, { secret, audiences: [endpoint], entra }))).toBe(
+      'InvalidAuthenticationToken',
+    );
+    expect(codeOf(() => verifyArmToken(`Bearer ${token}`, { secret, audiences: [endpoint] }))).toBe(
+      'InvalidAuthenticationToken',
+    );
+    // The relay's audience is not ARM's; an expired token is refused as ARM refuses it.
+    const relay = tenant.mint(identity).token;
+    expect(codeOf(() => verifyArmToken(`Bearer ${relay}`, { secret, audiences: [endpoint], entra }))).toBe(
+      'InvalidAuthenticationTokenAudience',
+    );
+    const old = tenant.mint(identity, { audience: endpoint, nowMs: Date.now() - 7_200_000 }).token;
+    expect(codeOf(() => verifyArmToken(`Bearer ${old}`, { secret, audiences: [endpoint], entra }))).toBe(
+      'ExpiredAuthenticationToken',
+    );
   });
 });
