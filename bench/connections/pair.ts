@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { BenchProcess } from '../process/bench-process';
 import type { BenchBuild } from '../process/build';
 import {
@@ -6,7 +5,7 @@ import {
   freePort,
   MODULE_PAIR_ENTRIES,
   startModulePair,
-  writeModuleConfig,
+  writePairDocuments,
 } from '../process/module-pair';
 import type { BenchRelay } from '../relay';
 import type { ConnectionMode } from './modes';
@@ -74,42 +73,13 @@ export async function startModePair(
   const routeNames = Object.keys(targets) as RouteName[];
   const ports: Partial<Record<RouteName, number>> = {};
   for (const routeName of routeNames) ports[routeName] = await freePort();
-  const forwarderConfig = join(context.workDir, `${name}-forwarder.json`);
-  const gatewayConfig = join(context.workDir, `${name}-gateway.json`);
-  const service = (target: { host: string; port: number }) => ({
-    target: `${target.host}:${target.port}`,
+  const { forwarderConfig, gatewayConfig } = await writePairDocuments(context.workDir, `${name}-`, {
+    credentials,
+    services: targets,
+    routes: Object.fromEntries(routeNames.map((r) => [r, { port: ports[r]!, service: r, ...mode.route }])),
     maxConnections: MAX_CONNECTIONS,
-  });
-  await writeModuleConfig(forwarderConfig, {
-    schemaVersion: 1,
-    logLevel: 'info',
-    drainTimeoutMs: 1000,
-    hybridConnections: {
-      bench: {
-        connectionString: credentials.listenConnectionString,
-        listeners: FORWARDER_LISTENERS,
-        services: Object.fromEntries(routeNames.map((r) => [r, service(targets[r]!)])),
-        ...mode.forwarder,
-      },
-    },
-  });
-  const route = (routeName: RouteName) => ({
-    port: ports[routeName]!,
-    bindAddress: '127.0.0.1',
-    hybridConnection: 'bench',
-    service: routeName,
-    allow: ['127.0.0.0/8'],
-    maxConnections: MAX_CONNECTIONS,
-    ...mode.route,
-  });
-  await writeModuleConfig(gatewayConfig, {
-    schemaVersion: 1,
-    logLevel: 'info',
-    drainTimeoutMs: 1000,
-    limits: { maxConnections: MAX_CONNECTIONS },
-    hybridConnections: { bench: { connectionString: credentials.sendConnectionString } },
-    routes: Object.fromEntries(routeNames.map((r) => [r, route(r)])),
-    ...mode.gateway,
+    ...(mode.forwarder && { forwarderEntry: mode.forwarder }),
+    ...(mode.gateway && { gatewayExtra: mode.gateway }),
   });
   const { gateway, forwarder, stop } = await startModulePair({
     relay,

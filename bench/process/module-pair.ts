@@ -4,6 +4,7 @@
 // start the pair here.
 import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { MODULE_NODE_FLAGS } from '../../modules/common/src/runtime/node-flags';
 import type { BenchRelay } from '../relay';
 import { BenchProcess } from './bench-process';
@@ -52,9 +53,70 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Writes a module's configuration file, readable by its owner only (it holds connection strings). */
-export async function writeModuleConfig(file: string, document: object): Promise<void> {
-  await writeFile(file, JSON.stringify(document), { mode: 0o600 });
+/** A gateway route of a pair: its loopback port and the service it asks for, plus any other route fields. */
+export type PairRoute = { readonly port: number; readonly service: string } & Readonly<
+  Record<string, unknown>
+>;
+
+/** What a pair's two documents hold beyond what every pair shares (hybrid connection `bench`, loopback only). */
+export interface PairDocuments {
+  readonly credentials: { readonly listenConnectionString: string; readonly sendConnectionString: string };
+  /** The forwarder's services: port name → target. */
+  readonly services: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
+  /** The gateway's routes by id; their own fields override the shared ones. */
+  readonly routes: Readonly<Record<string, PairRoute>>;
+  /** Connection limit of every service, route and of the gateway: above what the bench opens. */
+  readonly maxConnections: number;
+  /** Merged into the forwarder's hybrid-connection entry. */
+  readonly forwarderEntry?: Readonly<Record<string, unknown>>;
+  /** Merged into the gateway's document (top level). */
+  readonly gatewayExtra?: Readonly<Record<string, unknown>>;
+}
+
+/** Writes the pair's two configuration files into `dir` (owner-only: they hold connection strings); returns their paths. */
+export async function writePairDocuments(
+  dir: string,
+  filePrefix: string,
+  docs: PairDocuments,
+): Promise<{ readonly forwarderConfig: string; readonly gatewayConfig: string }> {
+  const forwarderConfig = join(dir, `${filePrefix}forwarder.json`);
+  const gatewayConfig = join(dir, `${filePrefix}gateway.json`);
+  const shared = { schemaVersion: 1, logLevel: 'info', drainTimeoutMs: 1000 };
+  const services = Object.entries(docs.services).map(([name, target]) => [
+    name,
+    { target: `${target.host}:${target.port}`, maxConnections: docs.maxConnections },
+  ]);
+  const routes = Object.entries(docs.routes).map(([id, route]) => [
+    id,
+    {
+      bindAddress: '127.0.0.1',
+      hybridConnection: 'bench',
+      allow: ['127.0.0.0/8'],
+      maxConnections: docs.maxConnections,
+      ...route,
+    },
+  ]);
+  const write = (file: string, document: object): Promise<void> =>
+    writeFile(file, JSON.stringify(document), { mode: 0o600 });
+  await write(forwarderConfig, {
+    ...shared,
+    hybridConnections: {
+      bench: {
+        connectionString: docs.credentials.listenConnectionString,
+        listeners: FORWARDER_LISTENERS,
+        services: Object.fromEntries(services),
+        ...docs.forwarderEntry,
+      },
+    },
+  });
+  await write(gatewayConfig, {
+    ...shared,
+    limits: { maxConnections: docs.maxConnections },
+    hybridConnections: { bench: { connectionString: docs.credentials.sendConnectionString } },
+    routes: Object.fromEntries(routes),
+    ...docs.gatewayExtra,
+  });
+  return { forwarderConfig, gatewayConfig };
 }
 
 /** Forwards a pino line of level warn or above to the bench log; routine info lines stay quiet. */

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import {
   FORWARDER_LISTENERS,
   freePort,
   MODULE_PAIR_ENTRIES,
   startModulePair,
-  writeModuleConfig,
+  writePairDocuments,
 } from '../process/module-pair';
 import { cpuProfFlags } from './spawn-child';
 import type { VariantDefinition } from './types';
@@ -31,45 +30,20 @@ export const oursVariant: VariantDefinition = {
     const build = context.build!;
     const credentials = await relay.createHybridConnection(OURS_PATH);
     const port = await freePort();
-    const gatewayConfig = join(context.workDir, 'gateway.json');
-    const forwarderConfig = join(context.workDir, 'forwarder.json');
-    await writeModuleConfig(forwarderConfig, {
-      schemaVersion: 1,
-      logLevel: 'info',
-      drainTimeoutMs: 1000,
-      hybridConnections: {
-        bench: {
-          connectionString: credentials.listenConnectionString,
-          listeners: FORWARDER_LISTENERS,
-          services: {
-            [SERVICE]: {
-              target: `${context.target.host}:${context.target.port}`,
-              maxConnections: MAX_CONNECTIONS,
-            },
-          },
-        },
-      },
-    });
-    await writeModuleConfig(gatewayConfig, {
-      schemaVersion: 1,
-      logLevel: 'info',
-      drainTimeoutMs: 1000,
-      limits: { maxConnections: MAX_CONNECTIONS },
-      hybridConnections: { bench: { connectionString: credentials.sendConnectionString } },
+    const { forwarderConfig, gatewayConfig } = await writePairDocuments(context.workDir, '', {
+      credentials,
+      services: { [SERVICE]: context.target },
       routes: {
         bench: {
           port,
-          bindAddress: '127.0.0.1',
-          hybridConnection: 'bench',
           service: SERVICE,
-          allow: ['127.0.0.0/8'],
-          maxConnections: MAX_CONNECTIONS,
           warmConnections: WARM_CONNECTIONS,
           // One relay connection per client (warm or cold), as measured so far; a multiplexed mode holds up
           // to muxConnections idle relay connections (idleRelayConnections below would have to count them).
           multiplex: false,
         },
       },
+      maxConnections: MAX_CONNECTIONS,
     });
     const cpuProfDir = context.cpuProfDir;
     const { gateway, forwarder, stop } = await startModulePair({
