@@ -1,13 +1,13 @@
 import type { ConnectionsReport } from '../../bench/connections/report';
-import { reportOf, runBenchEntry, type BenchRun } from '../support/bench-run';
+import { reportOf, runTsNode, type TsNodeRun } from '../support/ts-node-run';
 
 /** Runs `bench/connections/main.ts` as `npm run bench:connections` does, killed (by its pid) past the bound. */
-const runConnectionsBench = (args: readonly string[], killAfterMs = 170_000): Promise<BenchRun> =>
-  runBenchEntry('bench/connections/main.ts', args, killAfterMs);
+const runConnectionsBench = (args: readonly string[], killAfterMs = 170_000): Promise<TsNodeRun> =>
+  runTsNode('bench/connections/main.ts', args, { killAfterMs });
 
 describe('npm run bench:connections (smoke, tiny sizes)', () => {
   // One run, every workload and mode; figures are not judged, only that every byte and answer was right.
-  let run: BenchRun;
+  let run: TsNodeRun;
   let report: ConnectionsReport;
 
   beforeAll(async () => {

@@ -1,13 +1,13 @@
 import type { BenchReport } from '../../bench/report';
-import { reportOf, runBenchEntry, type BenchRun } from '../support/bench-run';
+import { reportOf, runTsNode, type TsNodeRun } from '../support/ts-node-run';
 
 /** Runs `bench/main.ts` the way `npm run bench` does, killing it (by its pid) if it outlives the bound. */
-const runBench = (args: readonly string[], killAfterMs = 100_000): Promise<BenchRun> =>
-  runBenchEntry('bench/main.ts', args, killAfterMs);
+const runBench = (args: readonly string[], killAfterMs = 100_000): Promise<TsNodeRun> =>
+  runTsNode('bench/main.ts', args, { killAfterMs });
 
 describe('npm run bench (smoke, tiny sizes)', () => {
   // One run covers every variant; the corrupting proxy in front of hyco-ws proves the digest check is real.
-  let run: BenchRun;
+  let run: TsNodeRun;
   let report: BenchReport;
 
   beforeAll(async () => {

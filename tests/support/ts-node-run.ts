@@ -1,33 +1,41 @@
-// A bench entry point run the way its npm script runs it (ts-node, from the repository root), for the smoke tests
-// that read its JSON report on stdout and its log on stderr.
+// A TypeScript entry point run as a child the way the npm scripts run it (ts-node, from the repository root), for
+// tests that read what it prints: a bench's JSON report on stdout and its log on stderr, a probe's one report line.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
 
-/** How a bench run ended, with its two output streams kept apart. */
-export interface BenchRun {
+/** How the child ended, with its two output streams kept apart. */
+export interface TsNodeRun {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-/** Runs `entry` (e.g. `bench/main.ts`) with `args`; the child is killed (by its pid) if it outlives `killAfterMs`. */
-export function runBenchEntry(
+/** Options of {@link runTsNode}. */
+export interface TsNodeRunOptions {
+  /** The child is killed (by its pid) if it outlives this. */
+  readonly killAfterMs: number;
+  /** Added to this process's environment. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs `entry` (a path from the repository root, or absolute) with `args` under ts-node and collects its output. */
+export function runTsNode(
   entry: string,
   args: readonly string[],
-  killAfterMs: number,
-): Promise<BenchRun> {
+  options: TsNodeRunOptions,
+): Promise<TsNodeRun> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry, ...args], {
     cwd: ROOT,
-    env: { ...process.env },
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
   return new Promise((done, fail) => {
     child.on('error', fail);
     child.on('close', (code) => {
@@ -38,7 +46,7 @@ export function runBenchEntry(
 }
 
 /** The run's stdout as its one JSON report; throws with the exit code, stdout and the end of stderr otherwise. */
-export function reportOf<T>(run: BenchRun): T {
+export function reportOf<T>(run: TsNodeRun): T {
   try {
     return JSON.parse(run.stdout) as T;
   } catch {
