@@ -45,7 +45,10 @@ async function patchLate(world: ChaosWorld, hub: ChaosHub, port: number | null):
           hybridConnection: SITE,
           service: 'late',
           allow: ['127.0.0.0/8'],
+          // Like the world's routes (world.ts): "held" compares socket counts with the baseline, and a warm or
+          // multiplexed pool would hold relay connections of its own.
           warmConnections: 0,
+          multiplex: false,
         };
   await hub.patchDesired(TWIN_IDS.forwarder, {
     hybridConnections: { [SITE]: { services: { late: service } } },

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { OpenConnections } from '../target/open-connections';
 
 /**
  * The target of the connection workloads; the first byte a client sends picks what it does, so one route (and one
@@ -69,22 +70,11 @@ function serveEcho(socket: Socket, first: Buffer): void {
 
 /** Starts the target on 127.0.0.1 (ephemeral port) in this thread; see target-thread.ts for the usual way. */
 export async function startConnectionTarget(): Promise<ConnectionTarget> {
-  const sockets = new Set<Socket>();
-  let waiters: Array<() => void> = [];
-  const wake = (): void => {
-    const current = waiters;
-    waiters = [];
-    for (const w of current) w();
-  };
+  const open = new OpenConnections();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    sockets.add(socket);
-    wake();
+    open.add(socket);
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      wake();
-    });
     let started = false;
     socket.once('data', (chunk: Buffer) => {
       started = true;
@@ -109,27 +99,8 @@ export async function startConnectionTarget(): Promise<ConnectionTarget> {
   return {
     host: '127.0.0.1',
     port,
-    openConnections: () => Promise.resolve(sockets.size),
-    async waitForOpenConnections(count, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (sockets.size !== count) {
-        const left = deadline - Date.now();
-        if (left <= 0) return false;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, Math.min(left, 100));
-          function done(): void {
-            clearTimeout(timer);
-            resolve();
-          }
-          waiters.push(done);
-        });
-      }
-      return true;
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      wake();
-    },
+    openConnections: () => Promise.resolve(open.size),
+    waitForOpenConnections: (count, timeoutMs) => open.waitFor(count, timeoutMs),
+    close: () => open.closeWith(server),
   };
 }

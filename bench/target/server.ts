@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { OpenConnections } from './open-connections';
 import { REQUEST_HEADER_BYTES } from './protocol';
 
 /** The local TCP service every variant reaches: hashes each request and answers with the digest. */
@@ -17,18 +18,11 @@ export interface BenchTarget {
 
 /** Starts the target on 127.0.0.1 (ephemeral port). Protocol: see protocol.ts. */
 export async function startBenchTarget(): Promise<BenchTarget> {
-  const sockets = new Set<Socket>();
+  const open = new OpenConnections();
   let bytesHashed = 0;
-  let waiters: Array<() => void> = [];
-  const wake = (): void => {
-    const current = waiters;
-    waiters = [];
-    for (const w of current) w();
-  };
 
   const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    wake();
+    open.add(socket);
     socket.setNoDelay(true);
     let header = Buffer.alloc(0);
     let remaining = -1; // -1: reading a header
@@ -64,10 +58,6 @@ export async function startBenchTarget(): Promise<BenchTarget> {
     });
     // Errors (resets from aborted tunnels) end the connection; 'close' does the bookkeeping.
     socket.on('error', () => undefined);
-    socket.on('close', () => {
-      sockets.delete(socket);
-      wake();
-    });
   });
   server.maxConnections = 100_000;
   await new Promise<void>((resolve, reject) => {
@@ -80,31 +70,12 @@ export async function startBenchTarget(): Promise<BenchTarget> {
     host: '127.0.0.1',
     port,
     get openConnections() {
-      return sockets.size;
+      return open.size;
     },
     get bytesHashed() {
       return bytesHashed;
     },
-    async waitForOpenConnections(count, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (sockets.size !== count) {
-        const left = deadline - Date.now();
-        if (left <= 0) return false;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, Math.min(left, 100));
-          function done(): void {
-            clearTimeout(timer);
-            resolve();
-          }
-          waiters.push(done);
-        });
-      }
-      return true;
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      wake();
-    },
+    waitForOpenConnections: (count, timeoutMs) => open.waitFor(count, timeoutMs),
+    close: () => open.closeWith(server),
   };
 }

@@ -13,6 +13,7 @@ import {
   type SandboxIdentityEndpoint,
 } from '../../sandbox/src/entra';
 import { trustEntraIssuer } from '../../sandbox/src/relay/entra-auth';
+import { classicRoute } from '../support/classic-routes';
 import { hashUntilEnd, writePattern } from '../support/e2e-streams';
 import { SITE, startE2eWorld, type E2eWorld } from '../support/e2e-world';
 import { connectClient, eventually } from '../support/relay-gateway-harness';
@@ -148,16 +149,14 @@ describe('e2e with Microsoft Entra ID (managed identity via the unmodified @azur
 });
 
 function gatewayRoute(world: E2eWorld): Record<string, unknown> {
-  return {
+  // Every relay connection the relay counts is a client's own (a warm pool would add its refills to the 403s).
+  return classicRoute({
     port: world.port('echo'),
     bindAddress: '127.0.0.1',
     hybridConnection: SITE,
     service: 'echo',
     allow: ['127.0.0.0/8'],
-    // Every relay connection the relay counts is a client's own (a warm pool would add its refills to the 403s).
-    warmConnections: 0,
-    multiplex: false,
-  };
+  });
 }
 
 // The gateway's current document with another credential for site-a (routes unchanged, so ports stay).

@@ -4,31 +4,15 @@
 // authenticate with their own machine's managed identity through the unmodified @azure/identity: each location's
 // forwarder holds Azure Relay Listener on its own hybrid connection only, the gateway Azure Relay Sender, at
 // whichever namespace the location was placed in.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFleet, type Fleet } from '../../sandbox/src/fleet/world';
+import { echoThrough } from '../support/echo-client';
+import { sha256 } from '../support/tunnel-harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
-function echoThrough(port: number, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolveEcho, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    socket.setTimeout(30_000, () => socket.destroy(new Error('echo timed out')));
-    socket.on('connect', () => socket.end(payload));
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      socket.destroy();
-      resolveEcho(Buffer.concat(chunks));
-    });
-  });
-}
 
 describe('the sandbox fleet on Microsoft Entra ID (SAS disabled)', () => {
   let stateDir: string;

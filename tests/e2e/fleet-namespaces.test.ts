@@ -1,34 +1,17 @@
 // The sandbox fleet with two Relay namespaces (two sandbox relays on their own ports behind one ARM endpoint):
 // the controller places the locations in both, a client reaches a service through each (sha256), a restarted
 // controller moves nothing, and a location no namespace has room for is refused with NAMESPACE_CAPACITY.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { runController } from '../../cloud/src/run-controller';
 import { startFleet, type Fleet } from '../../sandbox/src/fleet/world';
+import { echoThrough } from '../support/echo-client';
+import { sha256 } from '../support/tunnel-harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
-/** Sends `payload` through the echo behind `port`, half-closes, and returns everything that came back. */
-function echoThrough(port: number, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolveEcho, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    socket.setTimeout(30_000, () => socket.destroy(new Error('echo timed out')));
-    socket.on('connect', () => socket.end(payload));
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      socket.destroy();
-      resolveEcho(Buffer.concat(chunks));
-    });
-  });
-}
 
 describe('the sandbox fleet with two Relay namespaces', () => {
   let stateDir: string;

@@ -2,10 +2,9 @@
 // functions, registered through DPS with its derived key, given relay-forwarder by the automatic deployment and its
 // hybrid connection, ports and twins by the controller — to reachable through the gateway; nobody writes a twin.
 // Then the processes a user runs: `npm start -- --check`, and `npm start` + `npm run sandbox:add-location` + Ctrl-C.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveDeviceKey, parseEdgeConfigToml } from '../../provisioning/src';
@@ -13,6 +12,8 @@ import { onPath } from '../../sandbox/src/demo/print';
 import { startFleet, type Fleet } from '../../sandbox/src/fleet/world';
 import { runCommand } from '../support/command-run';
 import { httpGetLoopback } from '../support/loopback-http';
+import { echoThrough } from '../support/echo-client';
+import { sha256 } from '../support/tunnel-harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -28,24 +29,6 @@ function processesUsing(dir: string): number[] {
     }
   }
   return pids;
-}
-
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
-/** Sends `payload` through the echo behind `port`, half-closes, and returns everything that came back. */
-function echoThrough(port: number, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolveEcho, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    socket.setTimeout(30_000, () => socket.destroy(new Error('echo timed out')));
-    socket.on('connect', () => socket.end(payload));
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      socket.destroy();
-      resolveEcho(Buffer.concat(chunks));
-    });
-  });
 }
 
 describe('the sandbox fleet: a new location provisions itself', () => {

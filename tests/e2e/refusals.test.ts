@@ -2,6 +2,7 @@
 // Real gateway and forwarder through the sandbox relay over TLS.
 import { once } from 'node:events';
 import type { TunnelFailedEvent } from '../../modules/relay-gateway/src/events';
+import { classicRoutes } from '../support/classic-routes';
 import {
   defaultRoutes,
   defaultServices,
@@ -24,16 +25,15 @@ describe('e2e refusals and failures (real gateway and forwarder)', () => {
         ...defaultServices(t),
         busy: { target: `127.0.0.1:${t.echo.port}`, maxConnections: 1 },
       }),
-      // One relay connection per client (no multiplexing): the allow-list case reads the relay's accept counter,
-      // which a mux pool growing in the background after the cases before it would also move.
-      routes: Object.fromEntries(
-        Object.entries({
-          ...defaultRoutes(),
-          fenced: e2eRoute('echo', { allow: ['10.0.0.0/8', '2001:db8::/32'] }),
-          single: e2eRoute('echo', { maxConnections: 1 }),
-          busy: e2eRoute('busy'),
-        }).map(([id, route]) => [id, { ...route, multiplex: false }]),
-      ),
+      // Classic routes (one relay connection per client, opened when it comes): the allow-list case reads the
+      // relay's accept counter, which a warm pool refilling or a mux pool growing in the background after the
+      // cases before it would also move.
+      routes: classicRoutes({
+        ...defaultRoutes(),
+        fenced: e2eRoute('echo', { allow: ['10.0.0.0/8', '2001:db8::/32'] }),
+        single: e2eRoute('echo', { maxConnections: 1 }),
+        busy: e2eRoute('busy'),
+      }),
     });
   });
 

@@ -19,9 +19,8 @@ import {
 } from '../../cloud/src/azure/iothub-service-clients';
 import { startStatusServer, type StatusServer } from '../../cloud/src/status';
 import type { FleetDocument } from '../../cloud/src/status/view-types';
-import { moduleClientFromEnvironment } from '../../modules/common/src/twin/module-client';
-import { startForwarderFromTwin, type ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
-import { startGatewayFromTwin, type GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
+import type { ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
+import type { GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
 import { launchBrowser, type TestBrowser } from '../support/browser';
 import {
   DEFAULT_POOL,
@@ -29,7 +28,9 @@ import {
   startControllerWorld,
   type ControllerWorld,
 } from '../support/controller-world';
-import { patternBytes, startTcpServer, waitFor, type TestTcpServer } from '../support/tunnel-harness';
+import { startTwinForwarder, startTwinGateway } from '../support/controller-modules';
+import { startEchoTarget } from '../support/e2e-targets';
+import { patternBytes, waitFor, type TestTcpServer } from '../support/tunnel-harness';
 
 const DEVICE = 'plant-7-edge';
 const LOCATION = 'plant-7';
@@ -64,18 +65,8 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
   let serviceClients: IotHubServiceClients | undefined;
   const open: net.Socket[] = [];
 
-  const twinOptions = (deviceId: string, moduleId: string) => ({
-    connection: {
-      createClient: () => moduleClientFromEnvironment(world.moduleEnvironment(deviceId, moduleId)),
-      backoff: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitterRatio: 0 },
-      stableSessionMs: 1_000,
-      setupTimeoutMs: 5_000,
-    },
-    // Counters reach IoT Hub with each refresh (production: every 60 s).
-    reported: { debounceMs: 50, refreshIntervalMs: 200 },
-    stats: { intervalMs: 0 },
-    identity: { deviceId, moduleId },
-  });
+  // Counters reach IoT Hub with each refresh (production: every 60 s).
+  const reported = { debounceMs: 50, refreshIntervalMs: 200 };
 
   const allocatedPort = async (service: string, deviceId = DEVICE): Promise<number> => {
     const tags = await world.tags(deviceId);
@@ -89,10 +80,7 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
     // First, so a machine without Chromium fails at once with the install command.
     browser = await launchBrowser();
     world = await startControllerWorld();
-    echo = await startTcpServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.pipe(socket);
-    });
+    echo = await startEchoTarget();
     downPort = await freePortRange(1); // nothing listens there: the target refuses
     const firstPort = await freePortRange(4);
     const pool = {
@@ -111,16 +99,8 @@ describe('status view in headless Chromium against the sandbox fleet', () => {
     );
     await world.addLocation(IDLE_DEVICE, { web: `127.0.0.1:${echo.port}` }, { pool: 'live', location: IDLE });
     const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-    forwarder = startForwarderFromTwin({
-      log,
-      tls: { ca: world.relay.caPem },
-      ...twinOptions(DEVICE, 'relay-forwarder'),
-    });
-    gateway = await startGatewayFromTwin({
-      logger: log,
-      tls: { ca: world.relay.caPem },
-      ...twinOptions('gw-1', 'relay-gateway'),
-    });
+    forwarder = startTwinForwarder(world, DEVICE, log, reported);
+    gateway = await startTwinGateway(world, 'gw-1', log, { reported });
     controller = world.startController({ pools: [DEFAULT_POOL, pool] });
     expect(await controller.reconcileNow()).toMatchObject({ outcome: 'converged' });
     serviceClients = createIotHubServiceClients(world.hub.ownerConnectionString, { ca: world.hub.caPem });

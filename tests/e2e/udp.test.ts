@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import pino from 'pino';
 import { attachGatewayTelemetry } from '../../modules/relay-gateway/src/observability';
+import { classicRoutes } from '../support/classic-routes';
 import { createTestMetrics } from '../support/metrics';
 import { eventually } from '../support/relay-gateway-harness';
 import { defaultRoutes, defaultServices, SITE, startE2eWorld, type E2eWorld } from '../support/e2e-world';
@@ -39,15 +40,9 @@ describe('UDP routes through the sandbox relay', () => {
     ...more,
   });
 
-  // The TCP routes beside the UDP ones draw no relay connections of their own (no warm pool, no multiplexed
-  // connection), should a case ever send them a client: the cases below count the relay's connections.
-  const tcpRoutes = (): Record<string, Record<string, unknown>> =>
-    Object.fromEntries(
-      Object.entries(defaultRoutes()).map(([id, route]) => [
-        id,
-        { ...route, warmConnections: 0, multiplex: false },
-      ]),
-    );
+  // The TCP routes beside the UDP ones draw no relay connections of their own (classic routes), should a case ever
+  // send them a client: the cases below count the relay's connections.
+  const tcpRoutes = (): Record<string, Record<string, unknown>> => classicRoutes(defaultRoutes());
 
   const udpRoutes = (): Record<string, Record<string, unknown>> => ({
     dns: udpRoute('dns'),

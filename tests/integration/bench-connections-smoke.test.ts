@@ -1,39 +1,13 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import type { ConnectionsReport } from '../../bench/connections/report';
-
-const ROOT = resolve(__dirname, '..', '..');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { reportOf, runTsNode, type TsNodeRun } from '../support/ts-node-run';
 
 /** Runs `bench/connections/main.ts` as `npm run bench:connections` does, killed (by its pid) past the bound. */
-function runConnectionsBench(args: readonly string[], killAfterMs = 170_000): Promise<Run> {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', 'bench/connections/main.ts', ...args],
-    { cwd: ROOT, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const runConnectionsBench = (args: readonly string[], killAfterMs = 170_000): Promise<TsNodeRun> =>
+  runTsNode('bench/connections/main.ts', args, { killAfterMs });
 
 describe('npm run bench:connections (smoke, tiny sizes)', () => {
   // One run, every workload and mode; figures are not judged, only that every byte and answer was right.
-  let run: Run;
+  let run: TsNodeRun;
   let report: ConnectionsReport;
 
   beforeAll(async () => {
@@ -65,13 +39,7 @@ describe('npm run bench:connections (smoke, tiny sizes)', () => {
       '--bulk-rounds',
       '1',
     ]);
-    try {
-      report = JSON.parse(run.stdout) as ConnectionsReport;
-    } catch {
-      throw new Error(
-        `stdout is not one JSON object (exit ${run.code}):\n${run.stdout}\n${run.stderr.slice(-3000)}`,
-      );
-    }
+    report = reportOf<ConnectionsReport>(run);
   }, 180_000);
 
   it('prints one JSON object, the table on stderr, and exits 0 with every workload passed', () => {

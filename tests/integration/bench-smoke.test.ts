@@ -1,39 +1,13 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import type { BenchReport } from '../../bench/report';
-
-const ROOT = resolve(__dirname, '..', '..');
-
-interface BenchRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { reportOf, runTsNode, type TsNodeRun } from '../support/ts-node-run';
 
 /** Runs `bench/main.ts` the way `npm run bench` does, killing it (by its pid) if it outlives the bound. */
-function runBench(args: readonly string[], killAfterMs = 100_000): Promise<BenchRun> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const runBench = (args: readonly string[], killAfterMs = 100_000): Promise<TsNodeRun> =>
+  runTsNode('bench/main.ts', args, { killAfterMs });
 
 describe('npm run bench (smoke, tiny sizes)', () => {
   // One run covers every variant; the corrupting proxy in front of hyco-ws proves the digest check is real.
-  let run: BenchRun;
+  let run: TsNodeRun;
   let report: BenchReport;
 
   beforeAll(async () => {
@@ -56,13 +30,7 @@ describe('npm run bench (smoke, tiny sizes)', () => {
       '--corrupt-variant',
       'hyco-ws',
     ]);
-    try {
-      report = JSON.parse(run.stdout) as BenchReport;
-    } catch {
-      throw new Error(
-        `stdout is not one JSON object (exit ${run.code}):\n${run.stdout}\n${run.stderr.slice(-3000)}`,
-      );
-    }
+    report = reportOf<BenchReport>(run);
   }, 110_000);
 
   it('prints exactly one JSON object on stdout, logs on stderr, and exits 1 because a variant failed', () => {

@@ -3,12 +3,10 @@
 // GATEWAY_MODULES=2): the controller splits the pool's locations between them, each binds only its own routes'
 // ports, and bytes flow through both to twin-configured forwarders (unmodified SDKs, sandbox relay, TLS).
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import * as net from 'node:net';
 import pino from 'pino';
-import { moduleClientFromEnvironment } from '../../modules/common/src/twin/module-client';
-import { startForwarderFromTwin, type ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
-import { startGatewayFromTwin, type GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
+import type { ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
+import type { GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
 import type { JsonObject } from '../../cloud/src/model/json';
 import {
   DEFAULT_POOL,
@@ -16,7 +14,9 @@ import {
   startControllerWorld,
   type ControllerWorld,
 } from '../support/controller-world';
-import { startTcpServer, waitFor, type TestTcpServer } from '../support/tunnel-harness';
+import { connectWhenListening, startTwinForwarder, startTwinGateway } from '../support/controller-modules';
+import { startEchoTarget } from '../support/e2e-targets';
+import { waitFor, type TestTcpServer } from '../support/tunnel-harness';
 
 const DEVICE = 'gw-multi';
 const INSTANCES = ['relay-gateway', 'relay-gateway-2'];
@@ -30,10 +30,7 @@ describe('two relay-gateway instances on one gateway device', () => {
 
   beforeAll(async () => {
     world = await startControllerWorld();
-    echo = await startTcpServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.pipe(socket);
-    });
+    echo = await startEchoTarget();
   });
 
   afterAll(async () => {
@@ -42,18 +39,6 @@ describe('two relay-gateway instances on one gateway device', () => {
     await Promise.all([...gateways.map((g) => g.stop(0)), ...forwarders.map((f) => f.stop(0))]);
     await world.close();
     await echo.close();
-  });
-
-  const twinOptions = (deviceId: string, moduleId: string) => ({
-    connection: {
-      createClient: () => moduleClientFromEnvironment(world.moduleEnvironment(deviceId, moduleId)),
-      backoff: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitterRatio: 0 },
-      stableSessionMs: 1_000,
-      setupTimeoutMs: 5_000,
-    },
-    reported: { debounceMs: 50, refreshIntervalMs: 0 },
-    stats: { intervalMs: 0 },
-    identity: { deviceId, moduleId },
   });
 
   it('each instance binds only the routes of its own twin, and both carry bytes', async () => {
@@ -72,22 +57,8 @@ describe('two relay-gateway instances on one gateway device', () => {
       await world.addLocation(id, { echo: `127.0.0.1:${echo.port}` }, { pool: 'multi' });
 
     const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-    for (const id of ['site-a', 'site-b'])
-      forwarders.push(
-        startForwarderFromTwin({
-          log,
-          tls: { ca: world.relay.caPem },
-          ...twinOptions(id, 'relay-forwarder'),
-        }),
-      );
-    for (const moduleId of INSTANCES)
-      gateways.push(
-        await startGatewayFromTwin({
-          logger: log,
-          tls: { ca: world.relay.caPem },
-          ...twinOptions(DEVICE, moduleId),
-        }),
-      );
+    for (const id of ['site-a', 'site-b']) forwarders.push(startTwinForwarder(world, id, log));
+    for (const moduleId of INSTANCES) gateways.push(await startTwinGateway(world, DEVICE, log, { moduleId }));
 
     const controller = world.startController({ pools: [DEFAULT_POOL, pool] });
     expect(await controller.reconcileNow()).toMatchObject({ outcome: 'converged', actionsFailed: 0 });
@@ -136,21 +107,6 @@ describe('two relay-gateway instances on one gateway device', () => {
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-async function connectWhenListening(port: number): Promise<net.Socket> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    try {
-      await once(socket, 'connect');
-      return socket;
-    } catch (err) {
-      socket.destroy();
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 async function echoed(socket: net.Socket, payload: Buffer): Promise<Buffer> {

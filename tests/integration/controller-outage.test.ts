@@ -7,13 +7,11 @@
 // new connections keep working and the status view flags the tokens as within the margin; with the old ones the
 // relay closes the listeners (1008) and a new connection fails: the test would catch a return to a short margin.
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import * as net from 'node:net';
 import pino from 'pino';
 import { parseSasToken } from '../../modules/common/src/hc/sas';
-import { moduleClientFromEnvironment } from '../../modules/common/src/twin/module-client';
-import { startForwarderFromTwin, type ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
-import { startGatewayFromTwin, type GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
+import type { ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
+import type { GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
 import type { JsonObject } from '../../cloud/src/model/json';
 import { startStatusServer, type StatusServer } from '../../cloud/src/status';
 import {
@@ -22,7 +20,14 @@ import {
   startControllerWorld,
   type ControllerWorld,
 } from '../support/controller-world';
-import { startTcpServer, waitFor, type TestTcpServer } from '../support/tunnel-harness';
+import {
+  connectWhenListening,
+  roundTrip,
+  startTwinForwarder,
+  startTwinGateway,
+} from '../support/controller-modules';
+import { startEchoTarget } from '../support/e2e-targets';
+import { waitFor, type TestTcpServer } from '../support/tunnel-harness';
 
 // The clock is scaled up so that a loaded machine's set-up delays (twins, listeners, the first port) stay well
 // inside the windows the test relies on ("just before renewal" is 4.5 scaled seconds after the first write).
@@ -39,10 +44,7 @@ describe('a controller outage longer than the old token life', () => {
 
   beforeAll(async () => {
     world = await startControllerWorld();
-    echo = await startTcpServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.pipe(socket);
-    });
+    echo = await startEchoTarget();
   });
 
   afterAll(async () => {
@@ -54,18 +56,6 @@ describe('a controller outage longer than the old token life', () => {
     await echo.close();
   });
 
-  const twinOptions = (deviceId: string, moduleId: string) => ({
-    connection: {
-      createClient: () => moduleClientFromEnvironment(world.moduleEnvironment(deviceId, moduleId)),
-      backoff: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitterRatio: 0 },
-      stableSessionMs: 1_000,
-      setupTimeoutMs: 5_000,
-    },
-    reported: { debounceMs: 50, refreshIntervalMs: 0 },
-    stats: { intervalMs: 0 },
-    identity: { deviceId, moduleId },
-  });
-
   /** A location and a gateway in their own pool, the modules running from their twins, the controller started. */
   async function site(name: string, tokens: { tokenLifetimeMs: number; tokenRenewMarginMs: number }) {
     const firstPort = await freePortRange(1);
@@ -73,17 +63,9 @@ describe('a controller outage longer than the old token life', () => {
     await world.addGateway(`gw-${name}`, name);
     await world.addLocation(name, { echo: `127.0.0.1:${echo.port}` }, { pool: name });
     const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-    const forwarder = startForwarderFromTwin({
-      log,
-      tls: { ca: world.relay.caPem },
-      ...twinOptions(name, 'relay-forwarder'),
-    });
+    const forwarder = startTwinForwarder(world, name, log);
     apps.push(forwarder);
-    const gateway = await startGatewayFromTwin({
-      logger: log,
-      tls: { ca: world.relay.caPem },
-      ...twinOptions(`gw-${name}`, 'relay-gateway'),
-    });
+    const gateway = await startTwinGateway(world, `gw-${name}`, log);
     apps.push(gateway);
     const controller = world.startController(
       { pools: [DEFAULT_POOL, pool], ...tokens },
@@ -115,7 +97,7 @@ describe('a controller outage longer than the old token life', () => {
       tokenWarnBelowMs: margin,
       logger: pino({ level: 'silent' }),
     });
-    const long = await connectWhenListening(s.port);
+    const long = await connectWhenListening(s.port, 30_000);
     sockets.push(long);
     const stream = streamThrough(long);
 
@@ -145,7 +127,7 @@ describe('a controller outage longer than the old token life', () => {
     // Nothing renewed the tokens: the twins still hold the ones written before the outage.
     expect(await world.desired('fuse-new', 'relay-forwarder')).toEqual(firstDoc);
     expect(Date.now()).toBeGreaterThan(outageStarted + scaled(8_000)); // longer than the old tokens' whole life
-    const fresh = await connectWhenListening(s.port);
+    const fresh = await connectWhenListening(s.port, 30_000);
     sockets.push(fresh);
     expect(await roundTrip(fresh, 'after the outage')).toBe('after the outage');
     const { sent, received } = await stream.finish();
@@ -173,27 +155,11 @@ describe('a controller outage longer than the old token life', () => {
     const outageStarted = Date.now();
     await waitFor(() => Date.now() >= outageStarted + OUTAGE_MS, 'the outage to last', OUTAGE_MS + 5_000);
     expect(world.relay.stats().counters.tokenExpiryCloses).toBeGreaterThan(relayBefore.tokenExpiryCloses);
-    const fresh = await connectWhenListening(s.port);
+    const fresh = await connectWhenListening(s.port, 30_000);
     sockets.push(fresh);
     await expect(roundTrip(fresh, 'lost', 5_000)).rejects.toThrow();
   }, 240_000);
 });
-
-async function connectWhenListening(port: number): Promise<net.Socket> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.on('error', () => undefined);
-    try {
-      await once(socket, 'connect');
-      return socket;
-    } catch (err) {
-      socket.destroy();
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 /** Writes a 16 KiB random chunk every 100 ms until finished; resolves with the sha256 of what went and came back. */
 function streamThrough(socket: net.Socket) {
@@ -220,28 +186,4 @@ function streamThrough(socket: net.Socket) {
       return { sent: out.digest('hex'), received: back.digest('hex') };
     },
   };
-}
-
-async function roundTrip(socket: net.Socket, text: string, timeoutMs = 10_000): Promise<string> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  const done = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no echo of "${text}"`)), timeoutMs);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      reject(new Error(`closed before the echo of "${text}"`));
-    });
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      length += chunk.length;
-      if (length >= Buffer.byteLength(text)) {
-        clearTimeout(timer);
-        socket.off('data', onData);
-        resolve(Buffer.concat(chunks).toString('utf8'));
-      }
-    };
-    socket.on('data', onData);
-  });
-  socket.write(text);
-  return done;
 }

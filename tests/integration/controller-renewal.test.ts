@@ -2,13 +2,11 @@
 // twin-configured relay-forwarder and relay-gateway (unmodified device SDK over MQTT to the sandbox IoT Hub) apply
 // the new documents, and a TCP connection opened through gateway → relay → forwarder before the renewal keeps
 // working past the first token's expiry, with no listener reconnect.
-import { once } from 'node:events';
 import * as net from 'node:net';
 import pino from 'pino';
 import { parseSasToken } from '../../modules/common/src/hc/sas';
-import { moduleClientFromEnvironment } from '../../modules/common/src/twin/module-client';
-import { startForwarderFromTwin, type ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
-import { startGatewayFromTwin, type GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
+import type { ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
+import type { GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
 import type { JsonObject } from '../../cloud/src/model/json';
 import type { ReconcileResult } from '../../cloud/src/reconcile/reconcile';
 import {
@@ -17,7 +15,14 @@ import {
   startControllerWorld,
   type ControllerWorld,
 } from '../support/controller-world';
-import { startTcpServer, waitFor, type TestTcpServer } from '../support/tunnel-harness';
+import {
+  connectWhenListening,
+  roundTrip,
+  startTwinForwarder,
+  startTwinGateway,
+} from '../support/controller-modules';
+import { startEchoTarget } from '../support/e2e-targets';
+import { waitFor, type TestTcpServer } from '../support/tunnel-harness';
 
 // Long enough that the modules apply the renewed documents well before the first tokens expire, even on a busy CI machine.
 const LIFETIME_MS = 8_000;
@@ -32,10 +37,7 @@ describe('fleet controller token renewal with twin-configured modules', () => {
 
   beforeAll(async () => {
     world = await startControllerWorld();
-    echo = await startTcpServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.pipe(socket);
-    });
+    echo = await startEchoTarget();
   });
 
   afterAll(async () => {
@@ -44,18 +46,6 @@ describe('fleet controller token renewal with twin-configured modules', () => {
     await Promise.all([gateway?.stop(0), forwarder?.stop(0)]);
     await world.close();
     await echo.close();
-  });
-
-  const twinOptions = (deviceId: string, moduleId: string) => ({
-    connection: {
-      createClient: () => moduleClientFromEnvironment(world.moduleEnvironment(deviceId, moduleId)),
-      backoff: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitterRatio: 0 },
-      stableSessionMs: 1_000,
-      setupTimeoutMs: 5_000,
-    },
-    reported: { debounceMs: 50, refreshIntervalMs: 0 },
-    stats: { intervalMs: 0 },
-    identity: { deviceId, moduleId },
   });
 
   it('replaces tokens before they expire and the live connection and listeners carry on', async () => {
@@ -71,16 +61,8 @@ describe('fleet controller token renewal with twin-configured modules', () => {
     await world.addLocation('live-site', { echo: `127.0.0.1:${echo.port}` }, { pool: 'live' });
 
     const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-    forwarder = startForwarderFromTwin({
-      log,
-      tls: { ca: world.relay.caPem },
-      ...twinOptions('live-site', 'relay-forwarder'),
-    });
-    gateway = await startGatewayFromTwin({
-      logger: log,
-      tls: { ca: world.relay.caPem },
-      ...twinOptions('gw-live', 'relay-gateway'),
-    });
+    forwarder = startTwinForwarder(world, 'live-site', log);
+    gateway = await startTwinGateway(world, 'gw-live', log);
 
     const results: ReconcileResult[] = [];
     const controller = world.startController(
@@ -143,38 +125,3 @@ describe('fleet controller token renewal with twin-configured modules', () => {
     await controller.stop();
   }, 30_000);
 });
-
-async function connectWhenListening(port: number): Promise<net.Socket> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    try {
-      await once(socket, 'connect');
-      return socket;
-    } catch (err) {
-      socket.destroy();
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-async function roundTrip(socket: net.Socket, text: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  const done = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no echo of "${text}"`)), 10_000);
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      length += chunk.length;
-      if (length >= Buffer.byteLength(text)) {
-        clearTimeout(timer);
-        socket.off('data', onData);
-        resolve(Buffer.concat(chunks).toString('utf8'));
-      }
-    };
-    socket.on('data', onData);
-  });
-  socket.write(text);
-  return done;
-}

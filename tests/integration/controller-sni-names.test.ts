@@ -7,9 +7,8 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as tls from 'node:tls';
 import pino from 'pino';
-import { moduleClientFromEnvironment } from '../../modules/common/src/twin/module-client';
-import { startForwarderFromTwin, type ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
-import { startGatewayFromTwin, type GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
+import type { ForwarderTwinApp } from '../../modules/relay-forwarder/src/twin-app';
+import type { GatewayTwinApp } from '../../modules/relay-gateway/src/twin-app';
 import type { JsonObject } from '../../cloud/src/model/json';
 import type { PoolSettings } from '../../cloud/src/settings';
 import { generateSandboxPki, type SandboxPki } from '../../sandbox/src/tls/pki';
@@ -19,6 +18,7 @@ import {
   startControllerWorld,
   type ControllerWorld,
 } from '../support/controller-world';
+import { startTwinForwarder, startTwinGateway } from '../support/controller-modules';
 import { patternBytes, waitFor } from '../support/tunnel-harness';
 
 const ZONE = 'relay.contoso.test';
@@ -64,18 +64,6 @@ describe('controller-assigned SNI names, through the shared port to the on-prem 
     for (const t of targets) t.close();
   });
 
-  const twinOptions = (deviceId: string, moduleId: string) => ({
-    connection: {
-      createClient: () => moduleClientFromEnvironment(world.moduleEnvironment(deviceId, moduleId)),
-      backoff: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitterRatio: 0 },
-      stableSessionMs: 1_000,
-      setupTimeoutMs: 5_000,
-    },
-    reported: { debounceMs: 50, refreshIntervalMs: 0 },
-    stats: { intervalMs: 0 },
-    identity: { deviceId, moduleId },
-  });
-
   /** A verified TLS connection to the shared port with `servername`; sends, ends, returns the answer. */
   async function throughName(servername: string, ca: string, payload: Buffer) {
     const socket = tls.connect({ port: pool.sni!.port, host: '127.0.0.1', servername, ca });
@@ -119,15 +107,9 @@ describe('controller-assigned SNI names, through the shared port to the on-prem 
       { pool: 'site' },
     );
     const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-    const forwarders = ['berlin', 'paris'].map((id) =>
-      startForwarderFromTwin({ log, tls: { ca: world.relay.caPem }, ...twinOptions(id, 'relay-forwarder') }),
-    );
+    const forwarders = ['berlin', 'paris'].map((id) => startTwinForwarder(world, id, log));
     apps.push(...forwarders);
-    const gateway = await startGatewayFromTwin({
-      logger: log,
-      tls: { ca: world.relay.caPem },
-      ...twinOptions('gw-1', 'relay-gateway'),
-    });
+    const gateway = await startTwinGateway(world, 'gw-1', log);
     apps.push(gateway);
 
     const controller = world.startController({ pools: [DEFAULT_POOL, pool] });

@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Forwarder } from '../../modules/relay-forwarder/src/forwarder';
-import { SERVICE_DISABLED_CLOSE_CODE } from '../../modules/relay-forwarder/src/runtime/tunnel-session';
+import { SERVICE_DISABLED_CLOSE_CODE } from '../../modules/relay-forwarder/src/runtime/serve-request';
 import {
   duplexClosed,
   handWrittenPreamble,

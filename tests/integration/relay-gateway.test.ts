@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import type { TunnelFailedEvent } from '../../modules/relay-gateway/src/events';
 import type { GatewayFileApp } from '../../modules/relay-gateway/src/file-app';
+import { classicRoutes } from '../support/classic-routes';
 import { connectClient, eventually, routePort } from '../support/relay-gateway-harness';
 import { startGatewayWorld, type GatewayWorld } from '../support/relay-gateway-world';
 import { patternBytes, sha256 } from '../support/tunnel-harness';
@@ -35,7 +36,9 @@ describe('relay-gateway through the sandbox relay (TLS)', () => {
           ),
         },
       },
-      routes: {
+      // Classic routes: the allow-list case reads the relay's accept and refusal counters, which a warm pool
+      // refilling (or failing to, on the refused routes) or a mux offer in the background would also move.
+      routes: classicRoutes({
         echo: route('echo'),
         sink: route('sink'),
         down: route('down'),
@@ -46,7 +49,7 @@ describe('relay-gateway through the sandbox relay (TLS)', () => {
         unauthorized: route('echo', { hybridConnection: 'wrongKey' }),
         fenced: route('echo', { allow: ['10.0.0.0/8'] }),
         single: route('echo', { maxConnections: 1 }),
-      },
+      }),
     });
     app = await world.startGateway();
   });

@@ -5,6 +5,7 @@
 // relay over TLS, on loopback. No timing claims: a release is polled for, with a cap far below ws's 30 s.
 import { createHash } from 'node:crypto';
 import type * as net from 'node:net';
+import { classicRoutes } from '../support/classic-routes';
 import { until } from '../support/hc-fake-service';
 import { writePattern } from '../support/e2e-streams';
 import { e2eRoute, SITE, startE2eWorld, type E2eWorld } from '../support/e2e-world';
@@ -133,13 +134,13 @@ describe('tunnels whose peer vanishes under backpressure (real gateway and forwa
         deaf: { target: `127.0.0.1:${deaf.port}` },
       }),
       // Opening 60 tunnels on a loaded 2-core machine may take longer than the default 15 s connect timeout.
-      // No pre-warmed connections: the relay's tunnel count must be exactly what the clients hold (a route's
-      // warm pool is held on purpose and released with the route: relay-gateway-warm-route.test.ts; so is a
-      // multiplexed connection, which this test leaves out).
-      routes: {
-        chatty: e2eRoute('chatty', { connectTimeoutMs: 60_000, warmConnections: 0, multiplex: false }),
-        deaf: e2eRoute('deaf', { connectTimeoutMs: 60_000, warmConnections: 0, multiplex: false }),
-      },
+      // Classic routes: the relay's tunnel count must be exactly what the clients hold (a route's warm pool is
+      // held on purpose and released with the route: relay-gateway-warm-route.test.ts; so is a multiplexed
+      // connection, which this test leaves out).
+      routes: classicRoutes({
+        chatty: e2eRoute('chatty', { connectTimeoutMs: 60_000 }),
+        deaf: e2eRoute('deaf', { connectTimeoutMs: 60_000 }),
+      }),
     });
   }, 60_000);
 

@@ -150,7 +150,10 @@ describe('relay-forwarder configured by its module twin', () => {
       socket.on('error', reject);
     });
     socket.write(data.subarray(0, 4096));
-    await waitUntil(() => (forwarder.forwarder.runtime('site-a')?.activeTunnels ?? 0) > 0);
+    // This client's own tunnel (to `sink`), not any tunnel of site-a: an earlier case's echo may still be closing.
+    await waitUntil(
+      () => (forwarder.forwarder.state().hybridConnections['site-a']?.services.sink?.active ?? 0) > 0,
+    );
 
     const drained = await world.invoke(FORWARDER, 'drain', { hybridConnection: 'site-a' });
     expect(drained.status).toBe(200);

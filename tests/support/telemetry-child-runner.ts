@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { runTsNode } from './ts-node-run';
 
 /** What telemetry-child.ts prints. */
 export interface TelemetryChildReport {
@@ -23,32 +23,19 @@ export interface TelemetryChildRun {
 }
 
 const CHILD = resolve(__dirname, 'telemetry-child.ts');
-const ROOT = resolve(__dirname, '..', '..');
 
 /** Runs telemetry-child.ts under ts-node with `env` added; kills it (by its pid) if it outlives `killAfterMs`. */
-export function runTelemetryChild(env: NodeJS.ProcessEnv, killAfterMs = 60_000): Promise<TelemetryChildRun> {
+export async function runTelemetryChild(
+  env: NodeJS.ProcessEnv,
+  killAfterMs = 60_000,
+): Promise<TelemetryChildRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CHILD], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-  return new Promise((resolveRun, reject) => {
-    child.on('error', reject);
-    child.on('close', (exitCode) => {
-      clearTimeout(killer);
-      const wallMs = Math.round(performance.now() - started);
-      const line = stdout.trim().split('\n').pop() ?? '';
-      try {
-        resolveRun({ report: JSON.parse(line) as TelemetryChildReport, exitCode, wallMs, stdout, stderr });
-      } catch {
-        reject(new Error(`telemetry child gave no report (exit ${exitCode}): ${stderr.slice(0, 2000)}`));
-      }
-    });
-  });
+  const { code: exitCode, stdout, stderr } = await runTsNode(CHILD, [], { killAfterMs, env });
+  const wallMs = Math.round(performance.now() - started);
+  const line = stdout.trim().split('\n').pop() ?? '';
+  try {
+    return { report: JSON.parse(line) as TelemetryChildReport, exitCode, wallMs, stdout, stderr };
+  } catch {
+    throw new Error(`telemetry child gave no report (exit ${exitCode}): ${stderr.slice(0, 2000)}`);
+  }
 }

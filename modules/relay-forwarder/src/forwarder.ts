@@ -17,7 +17,7 @@ import {
   type RuntimeEventSink,
 } from './runtime/hybrid-connection-runtime';
 import type { ForwarderState, HybridConnectionState } from './runtime/stats';
-import type { TunnelClosedEvent, TunnelOpenedEvent, TunnelRefusedEvent } from './runtime/tunnel-session';
+import type { TunnelClosedEvent, TunnelOpenedEvent, TunnelRefusedEvent } from './runtime/tunnel-events';
 
 /**
  * Keep-alive of every control channel: a relay that stops answering (black-holed: TCP up, nothing comes back)

@@ -13,7 +13,7 @@ import { endTunnelSpan, startTunnelSpan } from '../../common/src/telemetry/traci
 import type { ConfigAppliedEvent, Forwarder } from './forwarder';
 import type { ListenerStateEvent } from './runtime/hybrid-connection-runtime';
 import type { ConnectionRefusalReason, ServiceRefusalReason } from './runtime/stats';
-import type { TunnelClosedEvent, TunnelOpenedEvent, TunnelRefusedEvent } from './runtime/tunnel-session';
+import type { TunnelClosedEvent, TunnelOpenedEvent, TunnelRefusedEvent } from './runtime/tunnel-events';
 
 /** The module attribute and span module of everything recorded here. */
 export const FORWARDER_MODULE = 'relay-forwarder';

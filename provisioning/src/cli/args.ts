@@ -25,6 +25,18 @@ export interface ConnectionFlags {
   readonly iothubUnits?: string;
 }
 
+/** Connection flags by command-line name, each with its field (listed once: options, parsing and `only` use it). */
+const CONNECTION_FLAGS = {
+  'dps-connection-string': 'dpsConnectionString',
+  'iothub-connection-string': 'iothubConnectionString',
+  'id-scope': 'idScope',
+  'global-endpoint': 'globalEndpoint',
+  group: 'group',
+  pools: 'pools',
+  'iothub-tier': 'iothubTier',
+  'iothub-units': 'iothubUnits',
+} as const satisfies Record<string, keyof ConnectionFlags>;
+
 /** `provision location|gateway <registrationId> …` */
 export interface DeviceCommand {
   readonly kind: 'device';
@@ -108,14 +120,7 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
       prefix: { type: 'string' },
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
-      'dps-connection-string': { type: 'string' },
-      'iothub-connection-string': { type: 'string' },
-      'id-scope': { type: 'string' },
-      'global-endpoint': { type: 'string' },
-      group: { type: 'string' },
-      pools: { type: 'string' },
-      'iothub-tier': { type: 'string' },
-      'iothub-units': { type: 'string' },
+      ...Object.fromEntries(Object.keys(CONNECTION_FLAGS).map((name) => [name, { type: 'string' }])),
     },
     { positionals: true },
   );
@@ -136,30 +141,15 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
     platform: flag('platform'),
     dotenv: flag('dotenv'),
     prefix: flag('prefix'),
-    'dps-connection-string': flag('dps-connection-string'),
-    'iothub-connection-string': flag('iothub-connection-string'),
-    'id-scope': flag('id-scope'),
-    'global-endpoint': flag('global-endpoint'),
-    group: flag('group'),
-    pools: flag('pools'),
-    'iothub-tier': flag('iothub-tier'),
-    'iothub-units': flag('iothub-units'),
   };
   const [command, ...rest] = positionals;
-  const connection: ConnectionFlags = {
-    ...(values['dps-connection-string'] !== undefined && {
-      dpsConnectionString: values['dps-connection-string'],
+  // Only the flags given: an absent one leaves its field out (settings.ts then reads the environment variable).
+  const connection: ConnectionFlags = Object.fromEntries(
+    Object.entries(CONNECTION_FLAGS).flatMap(([name, field]) => {
+      const value = flag(name);
+      return value === undefined ? [] : [[field, value]];
     }),
-    ...(values['iothub-connection-string'] !== undefined && {
-      iothubConnectionString: values['iothub-connection-string'],
-    }),
-    ...(values['id-scope'] !== undefined && { idScope: values['id-scope'] }),
-    ...(values['global-endpoint'] !== undefined && { globalEndpoint: values['global-endpoint'] }),
-    ...(values.group !== undefined && { group: values.group }),
-    ...(values.pools !== undefined && { pools: values.pools }),
-    ...(values['iothub-tier'] !== undefined && { iothubTier: values['iothub-tier'] }),
-    ...(values['iothub-units'] !== undefined && { iothubUnits: values['iothub-units'] }),
-  };
+  );
   const json = values.json === true;
   const only = (allowed: readonly string[]): void => {
     const given = Object.keys(line.values).filter((k) => !COMMON.includes(k) && !allowed.includes(k));
@@ -211,20 +201,7 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionCommand {
   };
 }
 
-const COMMON = [
-  'json',
-  'dps-connection-string',
-  'iothub-connection-string',
-  'id-scope',
-  'global-endpoint',
-  'group',
-  'pools',
-  'iothub-tier',
-  'iothub-units',
-  'help',
-  'version',
-  'debug',
-];
+const COMMON = ['json', ...Object.keys(CONNECTION_FLAGS), 'help', 'version', 'debug'];
 
 function bad(message: string): ProvisioningError {
   return new ProvisioningError('PROVISION_BAD_INPUT', message, false);

@@ -27,12 +27,9 @@ import {
 } from './stats';
 import { offersMux } from '../../../common/src/mux/negotiate';
 import { runMuxConnection } from './mux-connection';
-import {
-  runTunnelSession,
-  type LiveTunnel,
-  type TunnelEventSink,
-  type TunnelSessionHost,
-} from './tunnel-session';
+import type { LiveTunnel, TunnelSessionHost } from './session-host';
+import type { TunnelEventSink } from './tunnel-events';
+import { runTunnelSession } from './tunnel-session';
 
 /** Default wait for the preamble on a warm connection: above the gateway's default recycle time (50 s). */
 export const DEFAULT_WARM_PREAMBLE_TIMEOUT_MS = 120_000;

@@ -7,12 +7,9 @@ import { TunnelCloseCode, tunnelErrorForCode } from '../../../common/src/tunnel/
 import { isTunnelError } from '../../../common/src/tunnel/errors';
 import { closeCodeForTargetError } from '../../../common/src/tunnel/target-errors';
 import { withWarmMeta } from '../../../common/src/tunnel/warm-meta';
-import {
-  describeClient,
-  serveTunnelRequest,
-  type ServedRequest,
-  type TunnelSessionHost,
-} from './tunnel-session';
+import { describeClient } from './request-client';
+import { serveTunnelRequest, type ServedRequest } from './serve-request';
+import type { TunnelSessionHost } from './session-host';
 
 /**
  * Serves a relay connection whose gateway offered multiplexed streams (`x-hrf-mux: 1`, docs/tunnel-protocol.md):

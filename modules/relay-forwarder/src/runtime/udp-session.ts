@@ -7,7 +7,8 @@ import { DatagramChannel } from '../../../common/src/tunnel/datagram-channel';
 import type { ListenerTunnelRequest } from '../../../common/src/tunnel/listener-tunnel';
 import type { ServiceConfig, UdpServiceSettings } from '../config/types';
 import { DatagramCounters, type ServiceCounters, type ServiceRefusalReason } from './stats';
-import type { SessionTunnel, TunnelSessionHost } from './tunnel-session';
+import type { TunnelSessionHost } from './session-host';
+import type { SessionTunnel } from './session-tunnel';
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_NODATA', 'EAI_FAIL']);
 

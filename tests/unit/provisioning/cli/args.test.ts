@@ -71,6 +71,36 @@ describe('parseProvisionArgs', () => {
     });
   });
 
+  it('takes every connection flag on every command, each into its own field', () => {
+    const flags = [
+      ['--dps-connection-string', 'dps'],
+      ['--iothub-connection-string', 'hub'],
+      ['--id-scope', 'scope'],
+      ['--global-endpoint', 'https://dps.example'],
+      ['--group', 'g'],
+      ['--pools', '[]'],
+      ['--iothub-tier', 'S1'],
+      ['--iothub-units', '2'],
+    ].flat();
+    const connection = {
+      dpsConnectionString: 'dps',
+      iothubConnectionString: 'hub',
+      idScope: 'scope',
+      globalEndpoint: 'https://dps.example',
+      group: 'g',
+      pools: '[]',
+      iothubTier: 'S1',
+      iothubUnits: '2',
+    };
+    for (const argv of [
+      ['location', 'a', '--service', 's=h:1'],
+      ['gateway', 'gw'],
+      ['remove', 'a'],
+      ['deployments'],
+    ])
+      expect(parseProvisionArgs([...argv, ...flags])).toMatchObject({ connection });
+  });
+
   it('answers help for no command or --help', () => {
     expect(parseProvisionArgs([])).toEqual({ kind: 'help' });
     expect(parseProvisionArgs(['location', '--help'])).toEqual({ kind: 'help' });

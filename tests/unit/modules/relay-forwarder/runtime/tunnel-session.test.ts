@@ -12,13 +12,15 @@ import {
   ServiceCounters,
   type ConnectionRefusalReason,
 } from '../../../../../modules/relay-forwarder/src/runtime/stats';
-import {
-  runTunnelSession,
-  type LiveTunnel,
-  type TunnelClosedEvent,
-  type TunnelRefusedEvent,
-  type TunnelSessionHost,
-} from '../../../../../modules/relay-forwarder/src/runtime/tunnel-session';
+import type {
+  LiveTunnel,
+  TunnelSessionHost,
+} from '../../../../../modules/relay-forwarder/src/runtime/session-host';
+import type {
+  TunnelClosedEvent,
+  TunnelRefusedEvent,
+} from '../../../../../modules/relay-forwarder/src/runtime/tunnel-events';
+import { runTunnelSession } from '../../../../../modules/relay-forwarder/src/runtime/tunnel-session';
 import {
   openWsPair,
   startTcpServer,
