@@ -26,11 +26,12 @@ const agentAddRequest = (Agent.prototype as unknown as { addRequest: AddRequest 
  * The keep-alive https.Agent of the IoT Hub service clients:
  *
  * - it never hands out a socket that has been idle longer than its idle timeout (the hub's
- *   `Keep-Alive: timeout` hint less a second, as Node sets it, else HUB_SOCKET_IDLE_MS). Node's agent closes such
+ *   `Keep-Alive: timeout` hint less a second, as Node sets it, at most HUB_SOCKET_IDLE_MS). Node's agent closes such
  *   a socket from a timer, and learns of the hub's close from the socket's FIN — both only when the event loop
  *   gets to them. A controller busy planning for longer than the timeout (seconds at 10,000 locations) sends its
  *   next request before either, on the socket the hub already closed: ECONNRESET or "socket hang up". So the
- *   age is checked by the clock as the request is placed;
+ *   age is checked by the clock as the request is placed (the timeout only closes idle sockets: on a busy one
+ *   Node just emits 'timeout' on the request, which the SDK does not listen to);
  * - it accepts `host:port` in the `host` option. azure-iothub passes the connection string's HostName verbatim
  *   as `host` (no port option), which Node would look up as a DNS name; this agent splits it.
  */
@@ -38,7 +39,8 @@ export class HostPortAgent extends Agent {
   private readonly freedAt = new WeakMap<Socket, number>();
 
   constructor(options?: AgentOptions) {
-    super({ timeout: HUB_SOCKET_IDLE_MS, ...options });
+    // Node applies the hub's hint only to lower a configured timeout, so a keep-alive agent needs one.
+    super(options?.keepAlive ? { timeout: HUB_SOCKET_IDLE_MS, ...options } : options);
     this.on('free', (socket: Socket) => this.freedAt.set(socket, Date.now()));
   }
 
@@ -54,7 +56,7 @@ export class HostPortAgent extends Agent {
       for (let i = sockets.length - 1; i >= 0; i--) {
         const socket = sockets[i]!;
         const freed = this.freedAt.get(socket);
-        // socket.timeout is the idle timeout Node's agent gave the free socket (0: none).
+        // socket.timeout is the idle timeout Node's agent gave the free socket (the hub's hint, else ours).
         if (freed === undefined || !socket.timeout || now - freed < socket.timeout) continue;
         sockets.splice(i, 1);
         socket.destroy();
