@@ -13,10 +13,12 @@
  * instances (a gateway twin holds at most 32 KB of desired properties, about 43 locations with two services at
  * the controller's 24 KiB target, so a pool of 1,000 needs `--gateway-modules 24`).
  *
- * Each sandbox row also gives the CPU time of this process (controller and in-process sandbox together: an upper
- * bound of the controller's) and its RSS after the step; at the end, the IoT Hub service calls the sandbox counted
- * per throttle class, at their peak 60 s window, against an S1 × 1 unit hub's published throttles, the largest
- * twin of any module, and (with `--iothub-tier`) the controller's own budget use.
+ * The sandbox IoT Hub and the sandbox ARM (with its relays) run in processes of their own
+ * (bench/controller/stand-in-process.ts; the hub started as sandbox/src/iothub-main.ts starts it), so each sandbox
+ * row gives the CPU time of this process — the controller's alone — beside the hub's and ARM's, this process's RSS
+ * after the step and the load average; at the end, the IoT Hub service calls the sandbox counted per throttle
+ * class, at their peak 60 s window, against an S1 × 1 unit hub's published throttles, the largest twin of any
+ * module, and (with `--iothub-tier`) the controller's own budget use.
  *
  *   npx ts-node --transpile-only bench/controller-reconcile.ts [--locations 1000] [--services 2]
  *       [--per-pool 40] [--gateway-modules 1] [--concurrency 8] [--iothub-tier S1 [--iothub-units 1]]
@@ -25,6 +27,9 @@
  * `--namespaces` (default: enough for Azure's 5,000 connections per namespace at the default budget, 8 at 10,000
  * locations × 2 services) Relay namespaces, a sandbox relay each behind the one sandbox ARM endpoint.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 // The sandbox services log at LOG_LEVEL; keep the bench output to its own lines.
@@ -32,15 +37,18 @@ process.env.LOG_LEVEL ??= 'silent';
 import pino from 'pino';
 import type { HubBudgetSettings } from '../cloud/src/azure/hub-budget';
 import { hubLimits, parseHubBudgetFlags } from '../cloud/src/azure/hub-throttles';
-import { documentBytes } from '../cloud/src/model/documents';
 import type { JsonObject } from '../cloud/src/model/json';
 import { keyRef } from '../cloud/src/model/observed';
 import { planReconcile } from '../cloud/src/plan/plan';
 import { KeyCache } from '../cloud/src/reconcile/key-cache';
 import { reconcileOnce, type ReconcileResult } from '../cloud/src/reconcile/reconcile';
+import { runController, type ControllerHandle } from '../cloud/src/run-controller';
 import { resolveSettings, type ControllerSettings, type PoolSettings } from '../cloud/src/settings';
 import { FakeRelay, FakeTwins } from '../tests/support/controller-fakes';
-import { startControllerWorld } from '../tests/support/controller-world';
+import { SandboxArmCredential } from '../sandbox/src/arm';
+import type { SandboxIotHub } from '../sandbox/src/iothub';
+import type { IotHubMainInfo } from '../sandbox/src/iothub-main';
+import { StandInProcess } from './controller/stand-in-client';
 
 interface Options {
   locations: number;
@@ -64,8 +72,15 @@ interface Row {
   actions?: number;
   passes?: number;
   outcome?: string;
+  /** The bench process's CPU time: the controller's alone (the stand-ins run in processes of their own). */
   cpuMs?: number;
+  /** The sandbox IoT Hub process's CPU time in the same step. */
+  hubCpuMs?: number;
+  /** The sandbox ARM (and relays) process's CPU time in the same step. */
+  armCpuMs?: number;
   rssMb?: number;
+  /** The 1-minute load average after the step (the machine is shared). */
+  load?: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -154,19 +169,26 @@ function settingsFor(pools: PoolSettings[]): ControllerSettings {
   return resolveSettings({ pools, tokenLifetimeMs: 4 * HOUR_MS });
 }
 
-/** Median time of `runs` calls after two warm-up calls (the first ones pay for JIT compilation). */
-function time<T>(run: () => T, runs = 7): { value: T; ms: number } {
+/**
+ * Median wall and CPU time of `runs` calls after two warm-up calls (the first ones pay for JIT compilation); the
+ * CPU time is what a shared machine's load does not inflate.
+ */
+function time<T>(run: () => T, runs = 7): { value: T; ms: number; cpuMs: number } {
   run();
   run();
   const times: number[] = [];
+  const cpus: number[] = [];
   let value = run();
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     value = run();
+    const c = process.cpuUsage(c0);
     times.push(performance.now() - t0);
+    cpus.push((c.user + c.system) / 1000);
   }
-  times.sort((a, b) => a - b);
-  return { value, ms: times[Math.floor(runs / 2)]! };
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+  return { value, ms: median(times), cpuMs: median(cpus) };
 }
 
 function row(part: Row['part'], scenario: string, r: ReconcileResult): Row {
@@ -211,6 +233,7 @@ async function inMemory(o: Options, rows: Row[]): Promise<void> {
     part: 'planning',
     scenario: 'new fleet (ARM stage)',
     totalMs: coldPlan.ms,
+    cpuMs: coldPlan.cpuMs,
     actions: coldPlan.value.actions.length,
   });
 
@@ -226,7 +249,14 @@ async function inMemory(o: Options, rows: Row[]): Promise<void> {
     maxPasses: 8,
     shouldStop: () => undefined,
   });
-  rows.push(row('in-memory', 'first reconcile', await reconcileOnce(ctx(Date.UTC(2025, 0, 1)))));
+  // The in-memory rows' CPU: the controller's plus the in-memory stand-ins' (copying twins), no SDK or network.
+  const measured = async (scenario: string) => {
+    const c0 = process.cpuUsage();
+    const result = await reconcileOnce(ctx(Date.UTC(2025, 0, 1)));
+    const c = process.cpuUsage(c0);
+    return { ...row('in-memory', scenario, result), cpuMs: (c.user + c.system) / 1000 };
+  };
+  rows.push(await measured('first reconcile'));
 
   const keys = new Map<string, string>();
   for (const [name, hc] of relay.hybridConnections)
@@ -237,6 +267,7 @@ async function inMemory(o: Options, rows: Row[]): Promise<void> {
     part: 'planning',
     scenario: 'converged fleet (no action)',
     totalMs: steadyPlan.ms,
+    cpuMs: steadyPlan.cpuMs,
     actions: steadyPlan.value.actions.length,
   });
   const renewPlan = time(() =>
@@ -246,9 +277,10 @@ async function inMemory(o: Options, rows: Row[]): Promise<void> {
     part: 'planning',
     scenario: 'every token due (twins stage)',
     totalMs: renewPlan.ms,
+    cpuMs: renewPlan.cpuMs,
     actions: renewPlan.value.actions.length,
   });
-  rows.push(row('in-memory', 'steady state', await reconcileOnce(ctx(Date.UTC(2025, 0, 1)))));
+  rows.push(await measured('steady state'));
 }
 
 /** What the sandbox part reports beside its rows. */
@@ -265,62 +297,100 @@ interface SandboxFigures {
   namespaces: ReconcileResult['namespaces'];
 }
 
+/** What the ARM stand-in process reports once it listens. */
+interface ArmReady {
+  endpoint: string;
+  caPem: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  namespaceNames: string[];
+  tokenSecret: string;
+}
+
+type CallCounts = ReturnType<SandboxIotHub['serviceThrottle']['snapshot']>;
+
 async function sandbox(o: Options, rows: Row[]): Promise<SandboxFigures> {
   const shape = fleetShape(o);
-  log(`starting sandbox relay (${o.namespaces} namespace${o.namespaces > 1 ? 's' : ''}), ARM and IoT Hub`);
-  const world = await startControllerWorld({}, o.namespaces);
+  log(
+    `starting sandbox IoT Hub and relay ARM (${o.namespaces} namespace${o.namespaces > 1 ? 's' : ''}) processes`,
+  );
+  const stateDir = await mkdtemp(join(tmpdir(), 'hrf-controller-bench-'));
+  const hub = await StandInProcess.start<IotHubMainInfo>('hub', ['--state-dir', stateDir, '--json']);
+  const arm = await StandInProcess.start<ArmReady>('arm', [String(o.namespaces)]);
+  const handles: ControllerHandle[] = [];
   try {
     log(`seeding ${shape.locations.length} locations and ${shape.gateways.length} gateways`);
-    for (const l of shape.locations) {
-      world.hub.createDevice(l.deviceId, { iotEdge: true, tags: l.tags });
-      world.hub.createModule(l.deviceId, 'relay-forwarder');
-    }
-    for (const g of shape.gateways) {
-      world.hub.createDevice(g.deviceId, {
-        iotEdge: true,
-        tags: { relay: { role: 'gateway', pool: g.pool } },
-      });
-      for (const moduleId of shape.instances) world.hub.createModule(g.deviceId, moduleId);
-    }
-    const settings = { pools: shape.pools, tokenLifetimeMs: 4 * HOUR_MS };
+    const callsBefore = (await hub.request({
+      op: 'seed',
+      devices: [
+        ...shape.locations.map((l) => ({ deviceId: l.deviceId, tags: l.tags, modules: ['relay-forwarder'] })),
+        ...shape.gateways.map((g) => ({
+          deviceId: g.deviceId,
+          tags: { relay: { role: 'gateway', pool: g.pool } },
+          modules: shape.instances,
+        })),
+      ],
+    })) as CallCounts;
+    const hubCa = await readFile(hub.ready.caFile, 'utf8');
     let nowMs = Date.now();
     const budget = o.hubBudget && { hubBudget: o.hubBudget };
-    // Seeding went through the hub in-process; count only the controller's calls.
-    world.hub.serviceThrottle.setRates({});
-    const callsBefore = world.hub.serviceThrottle.snapshot();
+    const startController = () => {
+      const handle = runController({
+        settings: { pools: shape.pools, tokenLifetimeMs: 4 * HOUR_MS },
+        iothub: { connectionString: hub.ready.ownerConnectionString, ca: hubCa },
+        arm: {
+          credential: new SandboxArmCredential(arm.ready.tokenSecret),
+          subscriptionId: arm.ready.subscriptionId,
+          resourceGroup: arm.ready.resourceGroup,
+          namespaces: arm.ready.namespaceNames.map((namespace) => ({ namespace })),
+          endpoint: arm.ready.endpoint,
+          ca: arm.ready.caPem,
+        },
+        logger: silent,
+        start: false,
+        pollIntervalMs: 0,
+        concurrency: o.concurrency,
+        nowMs: () => nowMs,
+        ...budget,
+      });
+      handles.push(handle);
+      return handle;
+    };
     const step = async (scenario: string, run: () => Promise<ReconcileResult>) => {
       let cpu = process.cpuUsage();
+      let standIns = [await hub.cpuMs(), await arm.cpuMs()];
       let result: ReconcileResult;
       let retried = '';
       try {
         result = await run();
       } catch (err) {
-        // A reconcile that throws (seen at 10,000 on a loaded machine: a hub query's keep-alive socket reset) is
-        // retried by the controller's loop after 2 s; the bench retries once, says so, and measures the retry.
+        // A reconcile that throws is retried by the controller's loop after 2 s; the bench retries once, says
+        // so, and measures the retry.
         retried = ` (retried: ${(err as Error).message})`;
         log(`${scenario} threw${retried}`);
         cpu = process.cpuUsage();
+        standIns = [await hub.cpuMs(), await arm.cpuMs()];
         result = await run();
       }
       const used = process.cpuUsage(cpu);
       rows.push({
         ...row('sandbox', `${scenario}${retried ? ' (retried)' : ''}`, result),
         cpuMs: (used.user + used.system) / 1000,
+        hubCpuMs: (await hub.cpuMs()) - standIns[0]!,
+        armCpuMs: (await arm.cpuMs()) - standIns[1]!,
         rssMb: process.memoryUsage().rss / 2 ** 20,
+        load: loadavg()[0]!,
       });
       // Each row as it is measured, so a later failure does not lose it.
       const r = rows[rows.length - 1]!;
       log(
         `${r.scenario}: ${r.totalMs.toFixed(0)} ms (read ${r.observeMs?.toFixed(0)} ms, plan ${r.planMs?.toFixed(0)} ms), ` +
-          `${r.actions} actions, CPU ${r.cpuMs?.toFixed(0)} ms, RSS ${r.rssMb?.toFixed(0)} MB, ${r.outcome}`,
+          `${r.actions} actions, controller CPU ${r.cpuMs?.toFixed(0)} ms, hub CPU ${r.hubCpuMs?.toFixed(0)} ms, ` +
+          `ARM CPU ${r.armCpuMs?.toFixed(0)} ms, RSS ${r.rssMb?.toFixed(0)} MB, load ${r.load?.toFixed(1)}, ${r.outcome}`,
       );
       return result;
     };
-    const controller = world.startController(settings, {
-      concurrency: o.concurrency,
-      nowMs: () => nowMs,
-      ...budget,
-    });
+    const controller = startController();
     log('first reconcile (creates everything)');
     await step('first reconcile', () => controller.reconcileNow());
     log('steady-state reconcile');
@@ -331,27 +401,20 @@ async function sandbox(o: Options, rows: Row[]): Promise<SandboxFigures> {
     const budgetUse = controller.hubBudgetUse();
     await controller.stop();
     log('restarted controller (no key cache)');
-    const restarted = world.startController(settings, {
-      concurrency: o.concurrency,
-      nowMs: () => nowMs,
-      ...budget,
-    });
+    const restarted = startController();
     const last = await step('restarted controller', () => restarted.reconcileNow());
     await restarted.stop();
-    const after = world.hub.serviceThrottle.snapshot();
-    let maxGatewayTwinBytes = 0;
-    for (const g of shape.gateways)
-      for (const moduleId of shape.instances)
-        maxGatewayTwinBytes = Math.max(
-          maxGatewayTwinBytes,
-          documentBytes(await world.desired(g.deviceId, moduleId)),
-        );
-    let maxTwinBytes = maxGatewayTwinBytes;
-    for (const l of shape.locations)
-      maxTwinBytes = Math.max(
-        maxTwinBytes,
-        documentBytes(await world.desired(l.deviceId, 'relay-forwarder')),
-      );
+    const after = (await hub.request({ op: 'calls' })) as CallCounts;
+    const gatewayModules = shape.gateways.flatMap((g) =>
+      shape.instances.map((moduleId) => [g.deviceId, moduleId] as const),
+    );
+    const gatewayBytes = (await hub.request({ op: 'desiredBytes', modules: gatewayModules })) as number[];
+    const forwarderBytes = (await hub.request({
+      op: 'desiredBytes',
+      modules: shape.locations.map((l) => [l.deviceId, 'relay-forwarder'] as const),
+    })) as number[];
+    const maxGatewayTwinBytes = Math.max(0, ...gatewayBytes);
+    const maxTwinBytes = Math.max(maxGatewayTwinBytes, ...forwarderBytes);
     const s1 = hubLimits('S1', 1);
     const hubCalls: SandboxFigures['hubCalls'] = {};
     for (const kind of Object.keys(after) as (keyof typeof after)[])
@@ -371,7 +434,10 @@ async function sandbox(o: Options, rows: Row[]): Promise<SandboxFigures> {
       ...(budget && { budgetUse }),
     };
   } finally {
-    await world.close();
+    await Promise.all(handles.map((h) => h.stop()));
+    await hub.stop();
+    await arm.stop();
+    await rm(stateDir, { recursive: true, force: true });
   }
 }
 
@@ -385,8 +451,11 @@ function table(rows: Row[]): string {
     'plan ms',
     'actions',
     'passes',
-    'cpu ms',
+    'ctl cpu ms',
+    'hub cpu ms',
+    'arm cpu ms',
     'rss MB',
+    'load',
     'outcome',
   ];
   const body = rows.map((r) => [
@@ -398,12 +467,15 @@ function table(rows: Row[]): string {
     String(r.actions ?? ''),
     String(r.passes ?? ''),
     f(r.cpuMs),
+    f(r.hubCpuMs),
+    f(r.armCpuMs),
     f(r.rssMb),
+    r.load === undefined ? '' : r.load.toFixed(1),
     r.outcome ?? '',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i >= 2 && i <= 8 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+    cells.map((c, i) => (i >= 2 && i <= 11 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 

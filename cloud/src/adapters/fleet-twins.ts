@@ -142,9 +142,10 @@ export class IotHubFleetTwins implements FleetTwins {
 
 type HubQuery = ReturnType<Registry['createQuery']>;
 
-// A query page is a read, so a connection reset — a keep-alive socket the hub closed just as it was reused, seen
-// with 10,000 twins on a loaded machine — is retried (after a moment, so the pool drops the closed sockets)
-// instead of failing the whole reconcile. Anything else fails at once.
+// A query page is a read, so a connection reset is retried (after a moment, so the pool drops the closed sockets)
+// instead of failing the whole reconcile. The reset seen at 10,000 twins — a keep-alive socket reused after the
+// event loop was busy past the hub's idle close — no longer happens (HostPortAgent); any other still may.
+// Anything else fails at once.
 async function nextPage(query: HubQuery): Promise<{ result: unknown }> {
   for (let attempt = 1; ; attempt++) {
     try {

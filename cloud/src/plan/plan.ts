@@ -43,8 +43,8 @@ export interface ReconcilePlan {
 export function planReconcile(observed: Observed, settings: ControllerSettings): ReconcilePlan {
   const view = buildFleetView(observed, settings);
   const pools = new Map<string, PoolDecision>();
-  for (const pool of settings.pools.values())
-    pools.set(pool.name, decidePool(view, settings, pool, longestHost(view)));
+  const host = longestHost(view);
+  for (const pool of settings.pools.values()) pools.set(pool.name, decidePool(view, settings, pool, host));
   const problems = new ProblemBook();
   problems.addAll(view.placement.problems);
   for (const decision of pools.values()) problems.addAll(decision.problems);

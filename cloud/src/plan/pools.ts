@@ -39,8 +39,8 @@ export function decidePool(
   const instances = readPoolInstances(view, settings, pool);
   const gateways = instances.devices;
   // A location no namespace had room for (NAMESPACE_CAPACITY) takes no port until it is placed.
-  const locations = [...view.locations.values()].filter(
-    (l) => l.pool === pool.name && view.placement.places.has(l.locationId),
+  const locations = (view.locationsByPool.get(pool.name) ?? []).filter((l) =>
+    view.placement.places.has(l.locationId),
   );
   const claims: PortClaim[] = [];
   for (const l of locations) {

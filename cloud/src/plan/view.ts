@@ -16,6 +16,8 @@ export interface FleetView {
   readonly devices: ReadonlyMap<string, ObservedDevice>;
   /** Valid locations by location id (one device each), sorted by id. */
   readonly locations: ReadonlyMap<string, LocationSpec>;
+  /** The same locations by pool, each list sorted by id (so a pool's decision does not scan the whole fleet). */
+  readonly locationsByPool: ReadonlyMap<string, readonly LocationSpec[]>;
   /** Location id by device id: the devices in `locations` and their replicas. */
   readonly locationOfDevice: ReadonlyMap<string, string>;
   /** Replica device ids by location id, sorted: more forwarders serving the same location (active/active). */
@@ -110,10 +112,17 @@ export function buildFleetView(observed: Observed, settings: ControllerSettings)
       instances.set(m.moduleId, m);
     }
   }
+  const locationsByPool = new Map<string, LocationSpec[]>();
+  for (const l of locations.values()) {
+    const list = locationsByPool.get(l.pool);
+    if (list) list.push(l);
+    else locationsByPool.set(l.pool, [l]);
+  }
   const placement = placeNamespaces({ locations, replicas, previous, forwarders }, observed, settings);
   return {
     devices,
     locations,
+    locationsByPool,
     locationOfDevice,
     replicas,
     refused,

@@ -31,6 +31,10 @@ export class RestFront {
     });
     // Method calls wait up to 300 s for a device; do not let Node's default request timeout cut them.
     this.server.requestTimeout = 0;
+    // Node's 5 s default closes an idle socket from a timer that runs before a busy hub reads the request already
+    // waiting on it (a reset, seen at 10,000 twins); a minute, announced as `Keep-Alive: timeout=60`, leaves the
+    // clients (which close idle sockets after 30 s, see HostPortAgent) a wide margin, as Azure's front ends do.
+    this.server.keepAliveTimeout = 60_000;
   }
 
   /** Serves one decrypted connection. */

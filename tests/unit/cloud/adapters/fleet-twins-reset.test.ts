@@ -1,6 +1,7 @@
-// A query page lost to a connection reset (the hub closing a keep-alive socket as it is reused — seen at 10,000
-// twins on a loaded machine) is read again instead of failing the reconcile. The race cannot be produced on
-// demand with real sockets, so the Registry's query object is a stand-in that fails the way azure-iothub does.
+// A query page lost to a connection reset is read again instead of failing the reconcile. The reset seen at
+// 10,000 twins (a keep-alive socket reused after a busy spell) is now avoided by the service clients' agent
+// (tests/integration/iothub-keepalive-reuse.test.ts, real sockets); this retry stays for resets of any other
+// cause, so here the Registry's query object is a stand-in that fails the way azure-iothub does.
 import type { Registry } from 'azure-iothub';
 import { IotHubFleetTwins } from '../../../../cloud/src/adapters/fleet-twins';
 
