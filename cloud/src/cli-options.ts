@@ -286,6 +286,22 @@ function parseNamespaceGrowth(
   };
 }
 
+/**
+ * The namespace-growth variables alone, read from an environment exactly as the controller reads them (an empty
+ * value is unset), with the controller's own messages: what `deployment:gen` checks before the module runs.
+ */
+export function parseNamespaceGrowthVariables(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): NamespaceGrowthInput | undefined {
+  const get = (flag: keyof typeof FLAGS): string | undefined => env[FLAGS[flag]] || undefined;
+  const timeout = get('namespace-create-timeout');
+  const timeoutMs = timeout === undefined ? undefined : parseDurationMs(timeout);
+  if (timeout !== undefined && timeoutMs === undefined)
+    problems.push(`--namespace-create-timeout: ${durationProblem(timeout)}`);
+  return parseNamespaceGrowth(get, timeoutMs, problems);
+}
+
 /** `--relay-auth` and the client ids: undefined for SAS, the Entra settings for `entra`. */
 function parseRelayAuth(
   mode: string | undefined,

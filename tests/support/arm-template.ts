@@ -158,6 +158,12 @@ class Parser {
         return args[0] === true ? (args[1] as Value) : (args[2] as Value);
       case 'equals':
         return JSON.stringify(args[0]) === JSON.stringify(args[1]);
+      case 'greater':
+        return Number(args[0]) > Number(args[1]);
+      case 'and':
+        return args.every((a) => a === true);
+      case 'empty':
+        return args[0] === '' || (Array.isArray(args[0]) && args[0].length === 0);
       case 'union':
         return Object.assign({}, ...(args as object[])) as Value;
       case 'uniquestring':

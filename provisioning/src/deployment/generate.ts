@@ -2,6 +2,7 @@ import { applyCreateOptions } from './create-options';
 import { childPointer, DeploymentError, formatProblems } from './errors';
 import { expandGatewayInstances, gatewayInstanceCount, GATEWAY_MODULES_VARIABLE } from './gateway-instances';
 import { ModuleMetadata, moduleImageResolver } from './module-metadata';
+import { checkNamespaceGrowth } from './namespace-growth';
 import { expandPlaceholders } from './placeholders';
 import { dropEmptyRegistryCredentials } from './registry-credentials';
 import { checkRelayNamespaces } from './relay-namespaces';
@@ -43,6 +44,7 @@ export function generateManifest(template: unknown, options: GenerateOptions): D
   // GATEWAY_MODULES (default 1) repeats relay-gateway; the controller module's environment gets the same count.
   const instances = gatewayInstanceCount(options.variables);
   checkRelayNamespaces(options.variables);
+  checkNamespaceGrowth(options.variables);
   const expanded = expandPlaceholders(expandGatewayInstances(stripped, instances), {
     variables: { ...options.variables, [GATEWAY_MODULES_VARIABLE]: String(instances) },
     resolveModuleImage: moduleImageResolver(options.modules, options.platform),

@@ -285,5 +285,10 @@ function deploymentVariables(pool: PortRange): Record<string, string> {
     RELAY_AUTH: '',
     GATEWAY_CLIENT_ID: '',
     FORWARDER_CLIENT_ID: '',
+    CREATE_NAMESPACES: '',
+    CREATED_NAMESPACE_PREFIX: '',
+    CREATED_NAMESPACE_REGION: '',
+    CREATED_NAMESPACE_RESOURCE_GROUP: '',
+    NAMESPACE_CREATE_TIMEOUT: '',
   };
 }

@@ -1,4 +1,9 @@
-import { parseControllerOptions, parseDurationMs, settingsOfOptions } from '../../../cloud/src/cli-options';
+import {
+  parseControllerOptions,
+  parseDurationMs,
+  parseNamespaceGrowthVariables,
+  settingsOfOptions,
+} from '../../../cloud/src/cli-options';
 import { resolveSettings } from '../../../cloud/src/settings';
 
 const ENV = {
@@ -274,5 +279,53 @@ describe('fleet-controller options: cheap checks before anything runs', () => {
       ok: false,
       problems: ['--create-namespaces must be a whole number (0: create none)'],
     });
+  });
+
+  it('reads empty growth variables as unset (the deployment template passes all five, empty when off)', () => {
+    const empty = {
+      CREATE_NAMESPACES: '',
+      CREATED_NAMESPACE_PREFIX: '',
+      CREATED_NAMESPACE_REGION: '',
+      CREATED_NAMESPACE_RESOURCE_GROUP: '',
+      NAMESPACE_CREATE_TIMEOUT: '',
+    };
+    const off = parseControllerOptions([], { ...ENV, ...empty });
+    if (!off.ok) throw new Error(off.problems.join('; '));
+    expect(off.options.namespaceGrowth).toBeUndefined();
+    // On, with the optional companions empty: the controller's resource group and the 10m default.
+    const on = parseControllerOptions([], {
+      ...ENV,
+      ...empty,
+      CREATE_NAMESPACES: '2',
+      CREATED_NAMESPACE_PREFIX: 'hrf-grown-abc',
+      CREATED_NAMESPACE_REGION: 'westeurope',
+    });
+    if (!on.ok) throw new Error(on.problems.join('; '));
+    expect(on.options.namespaceGrowth).toEqual({
+      prefix: 'hrf-grown-abc',
+      region: 'westeurope',
+      maxCount: 2,
+    });
+    expect(resolveSettings(settingsOfOptions(on.options)).namespaceGrowth).toMatchObject({
+      createTimeoutMs: 600_000,
+    });
+  });
+
+  it('reads the growth variables alone with the same parser and messages (what deployment:gen checks)', () => {
+    const problems: string[] = [];
+    expect(
+      parseNamespaceGrowthVariables({ CREATE_NAMESPACES: '', CREATED_NAMESPACE_PREFIX: '' }, problems),
+    ).toBe(undefined);
+    expect(problems).toEqual([]);
+    expect(
+      parseNamespaceGrowthVariables(
+        { CREATE_NAMESPACES: '3', CREATED_NAMESPACE_REGION: 'westeurope', NAMESPACE_CREATE_TIMEOUT: '90' },
+        problems,
+      ),
+    ).toMatchObject({ maxCount: 3, region: 'westeurope' });
+    expect(problems).toEqual([
+      '--namespace-create-timeout: "90" needs a unit: 90s, 90ms, 90m or 90h',
+      '--create-namespaces needs --created-namespace-prefix (or CREATED_NAMESPACE_PREFIX)',
+    ]);
   });
 });

@@ -27,6 +27,11 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   RELAY_AUTH: '',
   GATEWAY_CLIENT_ID: '',
   FORWARDER_CLIENT_ID: '',
+  CREATE_NAMESPACES: '',
+  CREATED_NAMESPACE_PREFIX: '',
+  CREATED_NAMESPACE_REGION: '',
+  CREATED_NAMESPACE_RESOURCE_GROUP: '',
+  NAMESPACE_CREATE_TIMEOUT: '',
 };
 
 /** Module metadata as parseModuleJson returns it for a module with the four IoT Edge platform keys. */
