@@ -3,7 +3,7 @@ import { MUX_MAX_PAYLOAD_BYTES } from './frame';
 
 /**
  * The send side of a mux connection (docs/tunnel-protocol.md, "Multiplexed streams", "Sending"): frames queued in
- * one event-loop turn leave as one WebSocket message, so a burst of streams costs one TLS record and one relay
+ * one event-loop iteration leave as one WebSocket message, so a burst of streams costs one TLS record and one relay
  * message instead of one each; streams with data take turns, at most {@link MUX_QUANTUM_BYTES} each per turn, so
  * a bulk stream cannot fill the connection ahead of an interactive one; at most one message is in flight (ws has
  * not flushed it to the socket yet), so what waits, waits here where the turns are taken.
@@ -47,7 +47,7 @@ export class MuxWriter {
   private ready: MuxWriterSource[] = [];
   private readyHead = 0;
   private inFlight = false;
-  private scheduled = false;
+  private timer: NodeJS.Immediate | undefined;
   private building = false;
 
   constructor(private readonly ws: WebSocket) {}
@@ -68,15 +68,22 @@ export class MuxWriter {
 
   /** Sends everything queued now, whatever is in flight (before a close frame, which must come after them). */
   flushAll(): void {
+    this.cancelTurn();
     while (this.ws.readyState === WebSocket.OPEN && this.pending()) this.sendBatch();
   }
 
   /** Drops everything queued (the connection is gone). */
   clear(): void {
+    this.cancelTurn();
     this.control = [];
     for (let i = this.readyHead; i < this.ready.length; i++) this.ready[i]!.queued = false;
     this.ready = [];
     this.readyHead = 0;
+  }
+
+  private cancelTurn(): void {
+    if (this.timer) clearImmediate(this.timer);
+    this.timer = undefined;
   }
 
   private pending(): boolean {
@@ -84,14 +91,15 @@ export class MuxWriter {
   }
 
   private schedule(): void {
-    // Coalesce what this turn queues; while a message is in flight its completion sends the next.
-    if (this.scheduled || this.inFlight || this.building) return;
-    this.scheduled = true;
-    process.nextTick(this.onTurn);
+    // Coalesce what this turn queues: setImmediate runs after every I/O callback of this loop iteration, so a
+    // target's data and its end (two callbacks) leave as one frame with FIN, and many clients' frames as one
+    // message. While a message is in flight its completion sends the next.
+    if (this.timer || this.inFlight || this.building) return;
+    this.timer = setImmediate(this.onTurn);
   }
 
   private readonly onTurn = (): void => {
-    this.scheduled = false;
+    this.timer = undefined;
     if (!this.inFlight && this.pending()) this.sendBatch();
   };
 
