@@ -38,6 +38,7 @@ export interface MuxStreamHost {
 type Callback = (error?: Error | null) => void;
 
 const noop = (): void => undefined;
+const LISTENER_ACCEPTED = Promise.resolve();
 
 /**
  * One multiplexed stream as a byte Duplex (docs/tunnel-protocol.md, "Multiplexed streams"). Writes become `DATA`
@@ -49,7 +50,10 @@ const noop = (): void => undefined;
  * a classic close frame gives.
  */
 export class MuxStream extends Duplex implements MuxWriterSource {
-  /** Settles when the listener answered an opened stream: `ACCEPT`, or rejects with the `RESET`'s TunnelError. */
+  /**
+   * Opener: settles when the listener answered the stream: `ACCEPT`, or rejects with the `RESET`'s TunnelError.
+   * Listener: always resolved (it answers with `accept()` or `refuse()`; nothing waits).
+   */
   readonly accepted: Promise<void>;
   /** Always true: streams carry half-close with `FIN` (kept for the tunnel code's `halfClose` flag). */
   readonly halfClose = true;
@@ -88,6 +92,12 @@ export class MuxStream extends Duplex implements MuxWriterSource {
       writableHighWaterMark: STREAM_HIGH_WATER_MARK,
     });
     this.answered = false;
+    if (!opener) {
+      // A listener's stream holds no promise of its own (a few hundred bytes per idle stream).
+      this.accepted = LISTENER_ACCEPTED;
+      this.resolveAccepted = this.rejectAccepted = noop;
+      return;
+    }
     this.accepted = new Promise<void>((resolve, reject) => {
       this.resolveAccepted = resolve;
       this.rejectAccepted = reject;
