@@ -23,7 +23,10 @@ export const DEFAULT_WARM_CONNECTIONS = 2;
 export const DEFAULT_MUX_CONNECTIONS = 4;
 
 /** The modes the bench knows, in report order. */
-export function connectionModes(warmConnections: number): Readonly<Record<string, ConnectionMode>> {
+export function connectionModes(
+  warmConnections: number,
+  muxConnections = DEFAULT_MUX_CONNECTIONS,
+): Readonly<Record<string, ConnectionMode>> {
   return {
     // Multiplexing is on by default: the classic modes switch it off to measure one relay connection per client.
     cold: {
@@ -37,9 +40,9 @@ export function connectionModes(warmConnections: number): Readonly<Record<string
       idleRelayConnectionsPerRoute: warmConnections,
     },
     mux: {
-      description: `streams over at most ${DEFAULT_MUX_CONNECTIONS} relay connections per route (multiplex: true, warmConnections: 0)`,
-      route: { multiplex: true, warmConnections: 0, muxConnections: DEFAULT_MUX_CONNECTIONS },
-      idleRelayConnectionsPerRoute: DEFAULT_MUX_CONNECTIONS,
+      description: `streams over at most ${muxConnections} relay connections per route (multiplex: true, warmConnections: 0)`,
+      route: { multiplex: true, warmConnections: 0, muxConnections },
+      idleRelayConnectionsPerRoute: muxConnections,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { parseCommandLine, STANDARD_USAGE_LINES } from '../../modules/common/src/cli/command-line';
-import { DEFAULT_WARM_CONNECTIONS, MODE_NAMES } from './modes';
+import { DEFAULT_MUX_CONNECTIONS, DEFAULT_WARM_CONNECTIONS, MODE_NAMES } from './modes';
 
 /** The workloads of `npm run bench:connections`, in the order they run. */
 export const WORKLOAD_NAMES = ['concurrent', 'requests', 'pgbench', 'fairness', 'bulk'] as const;
@@ -14,6 +14,8 @@ export interface ConnectionsOptions {
   readonly modes: readonly string[];
   /** The warm mode's pool bound per route. */
   readonly warmConnections: number;
+  /** The mux mode's bound of multiplexed relay connections per route (1: every stream shares one). */
+  readonly muxConnections: number;
   /** Connection-per-request: concurrent clients, rounds (paths taking turns) and each round's length. */
   readonly clients: number;
   readonly rounds: number;
@@ -37,6 +39,7 @@ export const DEFAULT_CONNECTIONS_OPTIONS: ConnectionsOptions = Object.freeze({
   workloads: WORKLOAD_NAMES,
   modes: MODE_NAMES,
   warmConnections: DEFAULT_WARM_CONNECTIONS,
+  muxConnections: DEFAULT_MUX_CONNECTIONS,
   clients: 16,
   rounds: 3,
   roundMs: 5000,
@@ -57,6 +60,8 @@ export const CONNECTIONS_USAGE = `Usage: npm run bench:connections -- [options]
   --workloads a,b        which of ${WORKLOAD_NAMES.join(', ')} to run (default: all)
   --modes a,b            gateway modes, of ${MODE_NAMES.join(', ')} (default: all)
   --warm-connections N   the warm mode's pool bound per route (default ${DEFAULT_WARM_CONNECTIONS}, the shipped default)
+  --mux-connections N    the mux mode's relay connections per route (default ${DEFAULT_MUX_CONNECTIONS}, the shipped default;
+                         1 puts the fairness workload's two streams on one connection)
   --clients N            connection-per-request and pgbench: concurrent clients (default 16)
   --rounds N             connection-per-request and pgbench: rounds, direct and modes taking turns (default 3)
   --round-ms N           connection-per-request and pgbench: length of each round (default 5000)
@@ -76,6 +81,7 @@ digest), 64 bad command line, 70 the bench itself broke.
 
 const INTEGER_FLAGS = {
   'warm-connections': ['warmConnections', 0],
+  'mux-connections': ['muxConnections', 1],
   clients: ['clients', 1],
   rounds: ['rounds', 1],
   'round-ms': ['roundMs', 1],

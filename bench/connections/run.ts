@@ -77,7 +77,7 @@ export async function runConnectionsBench(
 ): Promise<ConnectionsReport> {
   const startedAtMs = Date.now();
   const loadAverageAtStart = Math.round(loadavg()[0]! * 100) / 100;
-  const modes = connectionModes(options.warmConnections);
+  const modes = connectionModes(options.warmConnections, options.muxConnections);
   const wants = (w: (typeof options.workloads)[number]): boolean => options.workloads.includes(w);
   const openFileLimit = wants('concurrent')
     ? ensureOpenFileLimit(options.concurrent * FDS_PER_HELD_CONNECTION + FD_HEADROOM, log)

@@ -163,6 +163,10 @@ it('carries 100 concurrent sha256-checked transfers over at most 2 relay connect
   // One relay connection per client would have opened 100; the mux connections were already there (≤ 2 more).
   expect(relay.stats().counters.tunnelsOpened - tunnelsBefore).toBeLessThanOrEqual(2);
   await until(() => gateway.gateway.activeConnectionsOf('echo') === 0, 'clients released');
+  // The gateway's state (metrics read it) names the hybrid connection's mux connections.
+  const pool = gateway.gateway.state().mux?.[PATH];
+  expect(pool).toMatchObject({ supported: true, streams: 0 });
+  expect(pool!.connections).toBeGreaterThanOrEqual(1);
 });
 
 it('lets a transfer complete while another client has stopped reading, then completes that one too', async () => {

@@ -236,4 +236,43 @@ describe('observability metrics after real traffic (sandbox relay, TLS)', () => 
       g0.value('configVersions', { [ATTR.outcome]: 'refused' }) + 1,
     );
   });
+
+  it('reports multiplexed connections and the streams on them, on both modules', async () => {
+    // A route's first clients go one connection per client until its mux connection is accepted: wait for it.
+    const first = await connectClient(world.port('echo'));
+    first.socket.end();
+    await first.ended;
+    await idle();
+    await eventually(
+      () => (world.gateway.state().mux?.[SITE]?.connections ?? 0) >= 1,
+      'a mux connection',
+      20_000,
+    );
+    const held = await connectClient(world.port('echo'));
+    held.socket.write('x');
+    await eventually(() => held.received().length === 1, 'the echo', 10_000);
+    await eventually(
+      () =>
+        world.gateway.state().mux?.[SITE]?.streams === 1 &&
+        world.forwarder.state().hybridConnections[SITE]!.mux?.streams === 1,
+      'one stream on each side',
+      10_000,
+    );
+    const hc = { [ATTR.hybridConnection]: SITE };
+    const g = await world.gatewayMetrics.collect();
+    const f = await world.forwarderMetrics.collect();
+    expect(g.value('muxConnections', hc)).toBeGreaterThanOrEqual(1);
+    expect(g.value('muxStreams', hc)).toBe(1);
+    expect(f.value('muxConnections', hc)).toBeGreaterThanOrEqual(1);
+    expect(f.value('muxStreams', hc)).toBe(1);
+    held.socket.end();
+    await held.ended;
+    await idle();
+    await eventually(
+      () => world.forwarder.state().hybridConnections[SITE]!.mux?.streams === 0,
+      'the stream gone',
+      10_000,
+    );
+    expect((await world.forwarderMetrics.collect()).value('muxStreams', hc)).toBe(0);
+  });
 });

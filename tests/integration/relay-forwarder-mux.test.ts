@@ -116,3 +116,54 @@ it('resets every stream when the gateway side loses the connection, and releases
   );
   await waitFor(() => world.echo.sockets.size === 0, 'target connections closed', 10_000);
 });
+
+it('reports open mux connections and their streams, and takes its stream bound from the configuration', async () => {
+  const session = await openMux();
+  const streams = Array.from({ length: 5 }, () => session.openStream({ port: 'echo', headers: {} }));
+  await Promise.all(streams.map((s) => s.accepted));
+  await waitFor(
+    () => (forwarder.state().hybridConnections.siteM!.mux?.streams ?? 0) >= 5,
+    'five streams reported',
+    10_000,
+  );
+  const state = forwarder.state().hybridConnections.siteM!;
+  expect(state.mux).toMatchObject({ maxStreams: 64 });
+  expect(state.mux!.connections).toBeGreaterThanOrEqual(1);
+  for (const stream of streams) stream.end();
+  await Promise.all(streams.map((s) => readAll(s)));
+  session.goAway();
+
+  // The bound from the configuration file or twin: mux connections opened after the change get it.
+  const document = (muxMaxStreams: number) => ({
+    schemaVersion: 1 as const,
+    hybridConnections: {
+      siteM: {
+        connectionString: world.hc('site-m').listenConnectionString,
+        listeners: 2,
+        muxMaxStreams,
+        services: { echo: { target: `127.0.0.1:${world.echo.port}` } },
+      },
+    },
+  });
+  expect(forwarder.applyDocument(document(3)).ok).toBe(true);
+  const bounded = await openMux();
+  expect(bounded.maxStreams).toBe(3);
+  expect(forwarder.state().hybridConnections.siteM!.mux!.maxStreams).toBe(3);
+  bounded.goAway();
+
+  // 0 refuses multiplexing: the forwarder takes the connection for a classic one and waits for a preamble.
+  expect(forwarder.applyDocument(document(0)).ok).toBe(true);
+  const k = world.hc('site-m');
+  const ws = await connectHybridConnection(
+    {
+      namespace: world.relay.namespace,
+      path: 'site-m',
+      tokenProvider: keyTokenProvider(k.sendKey.keyName, k.sendKey.key),
+      tls: { ca: world.relay.caPem },
+    },
+    { headers: muxOfferHeaders(), timeoutMs: 10_000 },
+  );
+  await expect(startMuxOpener(ws, { maxStreams: 1024, acceptTimeoutMs: 2_000 })).rejects.toMatchObject({
+    code: 'TUNNEL_HANDSHAKE_TIMEOUT',
+  });
+});

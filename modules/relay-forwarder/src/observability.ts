@@ -233,9 +233,19 @@ export function attachForwarderTelemetry(
   const timer = intervalMs > 0 ? setInterval(flushBytes, intervalMs) : undefined;
   timer?.unref();
 
+  // Hybrid connections that took a multiplexed connection since start, read at each collection.
+  const stopMux = metrics.observeMux?.(() =>
+    Object.values(forwarder.state().hybridConnections).flatMap((hc) =>
+      hc.mux
+        ? [{ attrs: listenerAttrs(hc.name), connections: hc.mux.connections, streams: hc.mux.streams }]
+        : [],
+    ),
+  );
+
   return {
     flushBytes,
     detach() {
+      stopMux?.();
       clearInterval(timer);
       forwarder.off('tunnelOpened', onOpened);
       forwarder.off('tunnelClosed', onClosed);

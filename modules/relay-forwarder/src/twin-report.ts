@@ -115,6 +115,15 @@ function hybridConnectionEntry(
       tokenRenewals: hc.tokenRenewals,
       ...nonZero('refused', hc.refused),
     }),
+    // Multiplexed connections from gateways, once one came: open now and their streams (docs/relay-forwarder.md).
+    ...(hc.mux &&
+      detail !== 'summary' && {
+        mux: {
+          connections: hc.mux.connections,
+          streams: hc.mux.streams,
+          ...(detail === 'full' && { maxStreams: hc.mux.maxStreams, accepted: hc.muxConnections ?? 0 }),
+        },
+      }),
     ...(detail !== 'summary' || Object.keys(services).length <= 20 ? { services } : {}),
   };
 }

@@ -15,6 +15,7 @@ import {
   type RouteState,
   type RouteStatus,
 } from './route';
+import type { MuxPoolStats } from './mux-pools';
 import type { TunnelOpener, TunnelRequest } from './tunnel-opener';
 import { UdpRoutes } from './udp/udp-routes';
 import type { UdpRouteState } from './udp/udp-route';
@@ -55,6 +56,8 @@ export interface GatewayState {
   readonly maxConnections: number;
   /** UDP routes (absent when none is configured). */
   readonly udpRoutes?: Readonly<Record<string, UdpRouteState>>;
+  /** Multiplexed relay connections per hybrid connection, for those a client used (absent when none). */
+  readonly mux?: Readonly<Record<string, MuxPoolStats>>;
   /** The problems of the last refused document, until a good one is applied. */
   readonly lastRejection?: { readonly atMs: number; readonly problems: readonly ConfigProblem[] };
 }
@@ -208,6 +211,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       return route.state();
     });
     const udpRoutes = this.udp.state();
+    const mux: Record<string, MuxPoolStats> = {};
+    for (const [name, hc] of this.config.hybridConnections) {
+      const stats = this.options.opener.muxStats?.(hc);
+      if (stats) mux[name] = stats;
+    }
     return {
       configured: this.configured,
       stopping: this.stopping,
@@ -216,6 +224,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       activeConnections: activeConnections + this.udp.activeFlows,
       maxConnections: this.globalBudget.limit,
       ...(Object.keys(udpRoutes).length > 0 && { udpRoutes }),
+      ...(Object.keys(mux).length > 0 && { mux }),
       ...(this.lastRejection && { lastRejection: this.lastRejection }),
     };
   }

@@ -229,10 +229,19 @@ export function attachGatewayTelemetry(
   timer?.unref();
 
   const stopUdp = metrics.observeUdpRoutes?.(() => udpObservations(gateway, locationOf));
+  // The mux pools' connections and streams, per hybrid connection, read at collection time.
+  const stopMux = metrics.observeMux?.(() =>
+    Object.entries(gateway.state().mux ?? {}).map(([name, pool]) => ({
+      attrs: { hybridConnection: name, ...withLocation(locationOf(name)) },
+      connections: pool.connections,
+      streams: pool.streams,
+    })),
+  );
   return {
     flushBytes,
     detach() {
       stopUdp?.();
+      stopMux?.();
       clearInterval(timer);
       gateway.off('connection', onConnection);
       gateway.off('tunnel-open', onTunnelOpen);

@@ -188,10 +188,11 @@ export function createRelayTunnelOpener(options: RelayTunnelOpenerOptions = {}):
   const viaMux = async (request: TunnelRequest): Promise<OpenedTunnel | undefined> => {
     if (!request.mux) return undefined;
     const meta = { port: request.service, headers: request.headers ?? {} };
-    if (!encodeOpenMeta(meta)) return undefined; // headers that cannot travel in OPEN: classic, with connect headers
+    const payload = encodeOpenMeta(meta);
+    if (!payload) return undefined; // headers that cannot travel in OPEN: classic, with connect headers
     const connection = muxPools.take(request.hybridConnection, request.mux, request.routeId);
     if (!connection) return undefined;
-    const stream = connection.session.openStream(meta);
+    const stream = connection.session.openStream(meta, payload);
     // The relay accepted this connection long ago: only the forwarder's answer is left. Even a refusal is then
     // known to the forwarder by the stream's tunnel id.
     request.onRelayConnected?.(`${connection.id}/${stream.id}`);

@@ -1,4 +1,4 @@
-import { decodeWarmMeta, encodeWarmMeta, WARM_META_PREFIX } from '../tunnel/warm-meta';
+import { WARM_META_HEADERS } from '../tunnel/warm-meta';
 import { MUX_MAX_OPEN_BYTES } from './frame';
 
 /** What an `OPEN` frame carries: the service's port name and the per-client headers of a cold connect request. */
@@ -13,17 +13,21 @@ export interface MuxOpenMeta {
 export function encodeOpenMeta(meta: MuxOpenMeta): Buffer | undefined {
   const portBytes = Buffer.byteLength(meta.port, 'utf8');
   if (portBytes < 1 || portBytes > 255) return undefined;
-  // The warm metadata rules decide which headers may travel in-band; reuse them so both paths agree.
-  const frame = encodeWarmMeta(meta.headers);
-  if (frame === undefined) return undefined;
-  const headers = JSON.parse(frame.slice(WARM_META_PREFIX.length)) as Record<string, string>;
+  // The warm metadata rules decide which headers may travel in-band (the same four names, lower case).
+  const headers: Record<string, string> = {};
+  for (const name of Object.keys(meta.headers)) {
+    const lower = name.toLowerCase();
+    if (!WARM_META_HEADERS.includes(lower)) return undefined;
+    headers[lower] = meta.headers[name]!;
+  }
   const payload = Buffer.from(JSON.stringify({ port: meta.port, headers }), 'utf8');
   return payload.length <= MUX_MAX_OPEN_BYTES ? payload : undefined;
 }
 
 /**
  * Parses an `OPEN` payload strictly: a JSON object with exactly `port` (a 1–255 byte string) and `headers` (an object
- * obeying the warm metadata rules). Returns the metadata or a reason the session reports as a protocol error.
+ * obeying the warm metadata rules: names among the four, string values). Returns the metadata or a reason the
+ * session reports as a protocol error.
  */
 export function decodeOpenMeta(payload: Buffer): MuxOpenMeta | { problem: string } {
   let parsed: unknown;
@@ -40,7 +44,12 @@ export function decodeOpenMeta(payload: Buffer): MuxOpenMeta | { problem: string
     return { problem: 'OPEN port name missing or longer than 255 bytes' };
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers))
     return { problem: 'OPEN headers are not an object' };
-  const decoded = decodeWarmMeta(Buffer.from(WARM_META_PREFIX + JSON.stringify(headers), 'utf8'));
-  if ('problem' in decoded) return { problem: `OPEN ${decoded.problem}` };
-  return { port, headers: decoded.headers };
+  // The payload is at most 4 KiB, so the headers are within the warm metadata frame's bound too.
+  const carried: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (!WARM_META_HEADERS.includes(name) || typeof value !== 'string')
+      return { problem: 'OPEN client metadata has an unknown name or a non-string value' };
+    carried[name] = value;
+  }
+  return { port, headers: carried };
 }

@@ -25,6 +25,7 @@ import {
 } from './frame';
 import { decodeOpenMeta, encodeOpenMeta, type MuxOpenMeta } from './open-meta';
 import { MuxStream, type MuxStreamHost } from './stream';
+import { MuxWriter } from './writer';
 
 /** Options for {@link MuxSession}. */
 export interface MuxSessionOptions {
@@ -51,8 +52,6 @@ export interface MuxSessionEvents {
 /** How long a connection we abort waits for the peer's close answer before dropping it (as RelayDuplex). */
 const ABORT_CLOSE_GRACE_MS = 500;
 
-const SEND_BINARY = Object.freeze({ binary: true });
-
 /**
  * Many streams over one relay WebSocket (docs/tunnel-protocol.md, "Multiplexed streams"): frames in, streams out.
  * A frame that breaks the framing ends the connection with GOAWAY 1002 and resets every stream with
@@ -73,6 +72,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements MuxStr
   private pingOutstanding = false;
   private pingCounter = 0n;
   private graceTimer: NodeJS.Timeout | undefined;
+  private readonly writer: MuxWriter;
   /** When the session last had no stream (epoch ms), for idle recycling; undefined while streams are open. */
   idleSinceMs: number | undefined = Date.now();
 
@@ -81,6 +81,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements MuxStr
     private readonly options: MuxSessionOptions,
   ) {
     super();
+    this.writer = new MuxWriter(ws);
     ws.binaryType = 'nodebuffer';
     ws.on('message', this.onMessage);
     ws.on('close', this.onClose);
@@ -127,12 +128,12 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements MuxStr
   /**
    * Opener: opens a stream to `meta.port`; await `stream.accepted` for the listener's answer. Throws when the
    * session cannot take one (check `canOpen`) or the metadata cannot travel (a header outside the four, > 4 KiB).
+   * `payload` is `encodeOpenMeta(meta)` when the caller has it already.
    */
-  openStream(meta: MuxOpenMeta): MuxStream {
+  openStream(meta: MuxOpenMeta, payload: Buffer | undefined = encodeOpenMeta(meta)): MuxStream {
     if (this.options.role !== 'opener') throw new Error('only the opener opens streams');
     if (!this.canOpen)
       throw new TunnelError('TUNNEL_RELAY_LOST', 'mux connection cannot take a stream', true);
-    const payload = encodeOpenMeta(meta);
     if (!payload) throw new TypeError('stream metadata cannot travel in an OPEN frame');
     const id = this.nextStreamId;
     this.nextStreamId += 2;
@@ -161,6 +162,8 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements MuxStr
         error.closeCode !== undefined && isSendableCloseCode(error.closeCode)
           ? error.closeCode
           : TunnelCloseCode.INTERNAL_ERROR;
+      // What was queued (the GOAWAY of a protocol error) goes before the close frame.
+      this.writer.flushAll();
       if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, closeReason(error.message));
       else this.ws.terminate();
     }
@@ -170,11 +173,16 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements MuxStr
     }
   }
 
-  /** MuxStreamHost: sends one frame; false when the WebSocket is not open. */
-  send(frame: Buffer, callback?: (err?: Error | null) => void): boolean {
+  /** MuxStreamHost: queues a control frame (it leaves with this turn's message); false when the WebSocket is not open. */
+  send(frame: Buffer): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(frame, SEND_BINARY, callback);
+    this.writer.sendControl(frame);
     return true;
+  }
+
+  /** MuxStreamHost: a stream has bytes (or its FIN) to send. */
+  wake(stream: MuxStream): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.writer.wake(stream);
   }
 
   /** MuxStreamHost: a stream released everything. */
@@ -305,8 +313,11 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements MuxStr
       (this.localGoAway || this.remoteGoAway) &&
       this.streams.size === 0 &&
       this.ws.readyState === WebSocket.OPEN
-    )
+    ) {
+      // The last frames (GOAWAY, the last FIN or RESET) go before the close frame.
+      this.writer.flushAll();
       this.ws.close(TunnelCloseCode.NORMAL);
+    }
   }
 
   private readonly onError = (err: Error): void => {
@@ -319,6 +330,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements MuxStr
     this.closed = true;
     clearInterval(this.pingTimer);
     clearTimeout(this.graceTimer);
+    this.writer.clear();
     this.ws.off('message', this.onMessage);
     this.ws.off('close', this.onClose);
     const text = reason.toString('utf8');

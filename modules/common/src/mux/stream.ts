@@ -6,11 +6,12 @@ import {
   encodeReset,
   encodeWindow,
   FLAG_FIN,
-  MUX_MAX_PAYLOAD_BYTES,
+  MUX_HEADER_BYTES,
   MuxFrameType,
   MuxProtocolError,
 } from './frame';
 import type { MuxOpenMeta } from './open-meta';
+import type { MuxBatch, MuxWriterSource } from './writer';
 
 /** Receive window of every stream, each way, at open (fixed in mux version 1). */
 export const MUX_INITIAL_WINDOW = 256 * 1024;
@@ -26,8 +27,10 @@ const MAX_CREDIT = 0x7fffffff;
 
 /** What a stream needs from its session. */
 export interface MuxStreamHost {
-  /** Sends one frame; false when the connection is gone (the stream is then reset by the session). */
-  send(frame: Buffer, callback?: (err?: Error | null) => void): boolean;
+  /** Queues a control frame; false when the connection is gone (the stream is then reset by the session). */
+  send(frame: Buffer): boolean;
+  /** The stream has data or its FIN to send, and credit for it: the writer gives it a turn. */
+  wake(stream: MuxStream): void;
   /** The stream released every resource: the session stops tracking it. */
   forget(stream: MuxStream): void;
 }
@@ -35,17 +38,22 @@ export interface MuxStreamHost {
 type Callback = (error?: Error | null) => void;
 
 const noop = (): void => undefined;
+const LISTENER_ACCEPTED = Promise.resolve();
 
 /**
  * One multiplexed stream as a byte Duplex (docs/tunnel-protocol.md, "Multiplexed streams"). Writes become `DATA`
- * frames, never beyond the peer's credit: a write waits for `WINDOW` and completes once ws flushed its frame, so
- * the writer feels both the peer's reader and the shared socket. Received bytes are pushed at once (the window
+ * frames, never beyond the peer's credit: a write waits for `WINDOW` and completes once the session's writer took
+ * its last bytes into a message (it takes them in turns with the other streams, one message in flight at a time),
+ * so the writer feels both the peer's reader and the shared socket. Received bytes are pushed at once (the window
  * bounds them) and credit goes back only for bytes the reader took. `end()` sends `FIN`; destroying with a
  * TunnelError sends `RESET` with its close code; a `RESET` received destroys the stream with the same TunnelError
  * a classic close frame gives.
  */
-export class MuxStream extends Duplex {
-  /** Settles when the listener answered an opened stream: `ACCEPT`, or rejects with the `RESET`'s TunnelError. */
+export class MuxStream extends Duplex implements MuxWriterSource {
+  /**
+   * Opener: settles when the listener answered the stream: `ACCEPT`, or rejects with the `RESET`'s TunnelError.
+   * Listener: always resolved (it answers with `accept()` or `refuse()`; nothing waits).
+   */
   readonly accepted: Promise<void>;
   /** Always true: streams carry half-close with `FIN` (kept for the tunnel code's `halfClose` flag). */
   readonly halfClose = true;
@@ -58,8 +66,14 @@ export class MuxStream extends Duplex {
   /** A RESET went out or came in (or the connection is gone): nothing more is sent on this stream. */
   private resetDone = false;
   private answered: boolean;
-  private creditWaiter: (() => void) | undefined;
-  private pendingWrite: Callback | undefined;
+  /** The chunk being sent, from `outOffset`, and the write it completes. */
+  private outChunk: Buffer | undefined;
+  private outOffset = 0;
+  private outCallback: Callback | undefined;
+  /** `_final` waits for the writer to send `FIN`. */
+  private finCallback: Callback | undefined;
+  /** MuxWriterSource: in the writer's turn queue. */
+  queued = false;
   private resolveAccepted!: () => void;
   private rejectAccepted!: (err: TunnelError) => void;
   /** Why the stream ended before an answer (for the listener side's request adapter). */
@@ -78,6 +92,12 @@ export class MuxStream extends Duplex {
       writableHighWaterMark: STREAM_HIGH_WATER_MARK,
     });
     this.answered = false;
+    if (!opener) {
+      // A listener's stream holds no promise of its own (a few hundred bytes per idle stream).
+      this.accepted = LISTENER_ACCEPTED;
+      this.resolveAccepted = this.rejectAccepted = noop;
+      return;
+    }
     this.accepted = new Promise<void>((resolve, reject) => {
       this.resolveAccepted = resolve;
       this.rejectAccepted = reject;
@@ -141,9 +161,7 @@ export class MuxStream extends Duplex {
   onWindow(increment: number): void {
     this.sendCredit += increment;
     if (this.sendCredit > MAX_CREDIT) throw new MuxProtocolError(`window above 2^31-1 on stream ${this.id}`);
-    const waiter = this.creditWaiter;
-    this.creditWaiter = undefined;
-    waiter?.();
+    if (this.outChunk) this.host.wake(this);
   }
 
   /** Session: `RESET` arrived; the stream ends with the TunnelError its code means. */
@@ -170,22 +188,23 @@ export class MuxStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: Callback): void {
-    if (this.resetDone) return callback();
-    this.pendingWrite = callback;
-    this.writeFrom(chunk, 0);
+    if (this.resetDone || chunk.length === 0) return callback();
+    this.outChunk = chunk;
+    this.outOffset = 0;
+    this.outCallback = callback;
+    if (this.sendCredit > 0) this.host.wake(this);
   }
 
   override _final(callback: Callback): void {
-    if (this.resetDone) return callback();
-    this.finSent = true;
-    this.pendingWrite = callback;
-    if (!this.host.send(encodeFrame(MuxFrameType.DATA, FLAG_FIN, this.id), this.afterSend)) return;
+    // The FIN may have gone out already, on the last DATA frame (see pull).
+    if (this.resetDone || this.finSent) return callback();
+    this.finCallback = callback;
+    this.host.wake(this);
   }
 
   override _destroy(error: Error | null, callback: Callback): void {
-    this.creditWaiter = undefined;
-    const pending = this.pendingWrite;
-    this.pendingWrite = undefined;
+    const pending = [this.outCallback, this.finCallback];
+    this.outChunk = this.outCallback = this.finCallback = undefined;
     if (!this.resetDone && !(this.finSent && this.finReceived)) {
       if (error) {
         const code =
@@ -202,38 +221,45 @@ export class MuxStream extends Duplex {
       this.rejectAccepted(new TunnelError('TUNNEL_ABORTED', 'stream closed before it was accepted', false));
     }
     this.host.forget(this);
-    pending?.();
+    for (const done of pending) done?.();
     callback(error);
   }
 
-  /** Sends `chunk` from `offset` in frames of at most 64 KiB and the credit held, waiting for credit as needed. */
-  private writeFrom(chunk: Buffer, offset: number): void {
-    while (offset < chunk.length) {
-      if (this.resetDone || this.destroyed) return;
-      const size = Math.min(chunk.length - offset, this.sendCredit, MUX_MAX_PAYLOAD_BYTES);
-      if (size === 0) {
-        this.creditWaiter = () => this.writeFrom(chunk, offset);
-        return;
-      }
-      const piece = chunk.subarray(offset, offset + size);
-      offset += size;
+  /**
+   * MuxWriterSource: adds one `DATA` frame of at most `quantum` bytes and the credit held (or the `FIN`) to the
+   * writer's message. When the last bytes of the last write go and `end()` was already called, they carry `FIN`
+   * (one frame less per stream). Returns whether more can go now.
+   */
+  pull(batch: MuxBatch, quantum: number): boolean {
+    if (this.resetDone || this.destroyed) return false;
+    const chunk = this.outChunk;
+    if (chunk) {
+      const size = Math.min(chunk.length - this.outOffset, this.sendCredit, quantum);
+      if (size === 0) return false; // no credit: WINDOW wakes the stream again
+      const start = this.outOffset;
+      this.outOffset += size;
       this.sendCredit -= size;
-      const last = offset === chunk.length;
-      if (
-        !this.host.send(encodeFrame(MuxFrameType.DATA, 0, this.id, piece), last ? this.afterSend : undefined)
-      )
-        return;
+      let flags = 0;
+      if (this.outOffset === chunk.length) {
+        batch.done.push(this.outCallback!);
+        this.outChunk = this.outCallback = undefined;
+        if (this.writableEnded && this.writableLength === chunk.length) {
+          flags = FLAG_FIN;
+          this.finSent = true;
+        }
+      }
+      batch.add(frameHeader(MuxFrameType.DATA, flags, this.id, size));
+      batch.add(chunk.subarray(start, start + size));
+      return this.outChunk !== undefined && this.sendCredit > 0;
     }
-    if (chunk.length === 0) this.afterSend();
+    if (this.finCallback && !this.finSent) {
+      this.finSent = true;
+      batch.add(frameHeader(MuxFrameType.DATA, FLAG_FIN, this.id, 0));
+      batch.done.push(this.finCallback);
+      this.finCallback = undefined;
+    }
+    return false;
   }
-
-  private readonly afterSend = (err?: Error | null): void => {
-    // A failed send means the connection is gone; the session resets the stream.
-    if (err) return;
-    const callback = this.pendingWrite;
-    this.pendingWrite = undefined;
-    callback?.();
-  };
 
   /** Grants the peer credit for the bytes our reader took since the last grant, a quarter window at a time. */
   private returnCredit(): void {
@@ -250,4 +276,15 @@ export class MuxStream extends Duplex {
     this.resetDone = true;
     this.host.send(encodeReset(this.id, code, reason));
   }
+}
+
+/** A frame header alone (its payload follows as its own part of the message: no copy until the message is built). */
+function frameHeader(type: number, flags: number, streamId: number, length: number): Buffer {
+  const header = Buffer.allocUnsafe(MUX_HEADER_BYTES);
+  header[0] = type;
+  header[1] = flags;
+  header.writeUInt16BE(0, 2);
+  header.writeUInt32BE(streamId, 4);
+  header.writeUInt32BE(length, 8);
+  return header;
 }

@@ -112,7 +112,9 @@ export function dialTarget(target: TargetAddress, options: DialOptions): Promise
     const socket =
       target.kind === 'unix'
         ? connect({ path: target.path })
-        : connect({ host: target.host, port: target.port });
+        : // No Nagle toward the target, as the gateway's client sockets: the sender's own stack already decided
+          // how to segment, and the tunnel must not add a delayed-ACK wait to a write-write-read exchange.
+          connect({ host: target.host, port: target.port, noDelay: true });
     let settled = false;
     const finish = (error?: TargetError): void => {
       if (settled) return;

@@ -178,6 +178,20 @@ export const INSTRUMENTS = {
     description: "Datagrams a UDP route dropped, by reason (the route counters' drop reasons).",
     attributes: [...TUNNEL, ATTR.reason],
   },
+  muxConnections: {
+    name: 'relay.mux.connections',
+    kind: 'observable_gauge',
+    unit: '{connection}',
+    description: 'Multiplexed relay connections open now, each carrying many tunnels as streams.',
+    attributes: LISTENER,
+  },
+  muxStreams: {
+    name: 'relay.mux.streams',
+    kind: 'observable_gauge',
+    unit: '{stream}',
+    description: 'Streams open now on multiplexed relay connections (tunnels, and dials in progress).',
+    attributes: LISTENER,
+  },
   namespaceHybridConnections: {
     name: 'controller.namespace.hybrid_connections',
     kind: 'observable_gauge',

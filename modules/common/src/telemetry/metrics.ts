@@ -67,6 +67,17 @@ export interface RelayMetrics {
    * returns the function that stops it.
    */
   observeUdpRoutes?(source: () => readonly UdpRouteObservation[]): () => void;
+  /** Reads multiplexed connections from `source` at each collection; returns the function that stops it. */
+  observeMux?(source: () => readonly MuxObservation[]): () => void;
+}
+
+/** One hybrid connection's multiplexed relay connections at a collection. */
+export interface MuxObservation {
+  readonly attrs: ListenerAttributes;
+  /** Multiplexed relay connections open now. */
+  readonly connections: number;
+  /** Streams open now on them. */
+  readonly streams: number;
 }
 
 /** One UDP route's totals at a collection. */
@@ -167,6 +178,19 @@ export function createRelayMetrics(meter: Meter, options: RelayMetricsOptions): 
         if (n) result.observe(n, { ...attrs, [ATTR.reason]: reason });
     }),
   );
+
+  // Multiplexed connections are read from their owner at collection time, like UDP routes.
+  const muxSources = new Set<() => readonly MuxObservation[]>();
+  const observeMux = (result: ObservableResult, pick: (o: MuxObservation) => number): void => {
+    for (const source of muxSources)
+      for (const o of source()) result.observe(pick(o), listenerAttrs(o.attrs));
+  };
+  meter
+    .createObservableGauge(I.muxConnections.name, spec(I.muxConnections))
+    .addCallback((result) => observeMux(result, (o) => o.connections));
+  meter
+    .createObservableGauge(I.muxStreams.name, spec(I.muxStreams))
+    .addCallback((result) => observeMux(result, (o) => o.streams));
 
   const listeners = new Map<string, ListenerState>();
   const observeListeners = (result: ObservableResult, pick: (s: ListenerState) => number | undefined) => {
@@ -289,6 +313,10 @@ export function createRelayMetrics(meter: Meter, options: RelayMetricsOptions): 
     observeUdpRoutes(source) {
       udpSources.add(source);
       return () => udpSources.delete(source);
+    },
+    observeMux(source) {
+      muxSources.add(source);
+      return () => muxSources.delete(source);
     },
     setNamespaceUse(use) {
       namespaceUse = use.map((n) => ({ ...n }));

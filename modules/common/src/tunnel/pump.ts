@@ -151,7 +151,8 @@ export function pumpTunnel(socket: Socket, duplex: Duplex, options: PumpOptions 
         // The tunnel ended cleanly while TCP may still be sending (a peer without half-close closed the WebSocket):
         // deliver what we already have, then close.
         socket.off('data', onSocketData);
-        socket.end();
+        // Usually ended already (the tunnel's own end came first): a second end() only builds an error to drop.
+        if (!socket.writableEnded) socket.end();
         if (socket.writableFinished) socket.destroy();
         else socket.once('finish', () => socket.destroy());
       }

@@ -24,6 +24,8 @@ export interface HybridConnectionChange {
   readonly credentialChanged: boolean;
   /** Number of control channels changed. */
   readonly listenersChanged: boolean;
+  /** The stream bound of multiplexed connections opened from now on changed. */
+  readonly muxMaxStreamsChanged: boolean;
   readonly services: ServiceDiff;
 }
 
@@ -88,6 +90,7 @@ export function diffHybridConnection(
       before.namespace.toLowerCase() !== after.namespace.toLowerCase() || before.path !== after.path,
     credentialChanged: !sameRelayCredential(before.credential, after.credential),
     listenersChanged: before.listeners !== after.listeners,
+    muxMaxStreamsChanged: before.muxMaxStreams !== after.muxMaxStreams,
     services: diffServices(before.services, after.services),
   };
 }
@@ -98,6 +101,7 @@ function isHybridConnectionChanged(change: HybridConnectionChange): boolean {
     change.endpointChanged ||
     change.credentialChanged ||
     change.listenersChanged ||
+    change.muxMaxStreamsChanged ||
     s.added.length + s.removed.length + s.changed.length > 0
   );
 }

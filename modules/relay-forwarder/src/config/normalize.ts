@@ -85,6 +85,8 @@ function normalizeHybridConnection(
     path,
     credential,
     listeners: numberOr(entry.listeners, DEFAULT_LISTENERS),
+    // Absent stays absent: the forwarder's own default (1,024) applies.
+    ...(typeof entry.muxMaxStreams === 'number' && { muxMaxStreams: entry.muxMaxStreams }),
     services,
   };
 }

@@ -47,6 +47,8 @@ export interface HybridConnectionConfig {
   readonly credential: ForwarderCredential;
   /** Parallel control channels. */
   readonly listeners: number;
+  /** Streams served at once per multiplexed connection (0: no multiplexing); absent: the forwarder's default. */
+  readonly muxMaxStreams?: number;
   readonly services: ReadonlyMap<string, ServiceConfig>;
 }
 
@@ -69,6 +71,7 @@ export interface ForwarderConfigDocument {
 /** One hybrid connection entry as written in the document. */
 export interface HybridConnectionDocument extends HybridConnectionCredentialsDocument {
   readonly listeners?: number;
+  readonly muxMaxStreams?: number;
   readonly services: Readonly<Record<string, ServiceDocument>>;
 }
 

@@ -25,7 +25,8 @@ import {
   type HybridConnectionState,
   type ListenerErrorInfo,
 } from './stats';
-import { offersMux } from '../../../common/src/mux/negotiate';
+import { DEFAULT_MUX_MAX_STREAMS, offersMux } from '../../../common/src/mux/negotiate';
+import type { MuxSession } from '../../../common/src/mux/session';
 import { runMuxConnection } from './mux-connection';
 import type { LiveTunnel, TunnelSessionHost } from './session-host';
 import type { TunnelEventSink } from './tunnel-events';
@@ -63,7 +64,7 @@ export interface HybridConnectionRuntimeOptions {
   readonly preambleTimeoutMs?: number;
   /** The same for a connection a gateway opened ahead of a client (`x-hrf-warm`); default 120 s. */
   readonly warmPreambleTimeoutMs?: number;
-  /** Streams served at once on one multiplexed connection (default 1,024); 0 refuses multiplexing. */
+  /** Streams served at once on one multiplexed connection (default 1,024; the configuration's value wins); 0 refuses multiplexing. */
   readonly muxMaxStreams?: number;
 }
 
@@ -91,6 +92,8 @@ export class HybridConnectionRuntime {
   private retired = { reconnects: 0, tokenRenewals: 0 };
   private warmConnections = 0;
   private muxConnections = 0;
+  /** Multiplexed connections open now (for their stream counts). */
+  private readonly muxSessions = new Set<MuxSession>();
   private lastError: ListenerErrorInfo | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -252,7 +255,7 @@ export class HybridConnectionRuntime {
       services,
       drainingTunnels: draining.length,
       ...(this.warmConnections > 0 && { warmConnections: this.warmConnections }),
-      ...(this.muxConnections > 0 && { muxConnections: this.muxConnections }),
+      ...(this.muxConnections > 0 && { muxConnections: this.muxConnections, mux: this.muxState() }),
     };
   }
 
@@ -359,7 +362,24 @@ export class HybridConnectionRuntime {
     }
     // A gateway offering multiplexed streams: this connection carries many tunnels (docs/tunnel-protocol.md).
     const mux = this.host.muxMaxStreams !== 0 && offersMux(request.connectHeaders);
-    this.track(this.sessions, (mux ? runMuxConnection : runTunnelSession)(ws, request, this.host));
+    this.track(
+      this.sessions,
+      mux
+        ? runMuxConnection(ws, request, this.host, (session) => this.followMux(session))
+        : runTunnelSession(ws, request, this.host),
+    );
+  }
+
+  private followMux(session: MuxSession): void {
+    this.muxSessions.add(session);
+    session.once('close', () => this.muxSessions.delete(session));
+  }
+
+  /** Multiplexed connections open now, the streams they carry and the stream bound new ones get. */
+  private muxState(): { connections: number; streams: number; maxStreams: number } {
+    let streams = 0;
+    for (const session of this.muxSessions) streams += session.activeStreams;
+    return { connections: this.muxSessions.size, streams, maxStreams: this.host.muxMaxStreams ?? 0 };
   }
 
   private noteError(error: RelayError, stateChanged = true): void {
@@ -385,6 +405,8 @@ export class HybridConnectionRuntime {
   }
 
   private sessionHost(): TunnelSessionHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- read by a getter of the host object below
+    const runtime = this;
     return {
       // A runtime keeps its name for life: a renamed entry is a removal plus an addition.
       hybridConnection: this.config.name,
@@ -412,7 +434,10 @@ export class HybridConnectionRuntime {
       countWarm: () => {
         this.warmConnections += 1;
       },
-      ...(this.options.muxMaxStreams !== undefined && { muxMaxStreams: this.options.muxMaxStreams }),
+      // Read per connection: a configuration change applies to the mux connections opened after it.
+      get muxMaxStreams(): number {
+        return runtime.config.muxMaxStreams ?? runtime.options.muxMaxStreams ?? DEFAULT_MUX_MAX_STREAMS;
+      },
       countMux: () => {
         this.muxConnections += 1;
       },

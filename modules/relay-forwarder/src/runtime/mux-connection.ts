@@ -2,6 +2,7 @@ import type WebSocket from 'ws';
 import type { AcceptRequest } from '../../../common/src/hc/accept-message';
 import { startMuxAcceptor } from '../../../common/src/mux/handshake';
 import { DEFAULT_MUX_MAX_STREAMS } from '../../../common/src/mux/negotiate';
+import type { MuxSession } from '../../../common/src/mux/session';
 import type { MuxStream } from '../../../common/src/mux/stream';
 import { TunnelCloseCode, tunnelErrorForCode } from '../../../common/src/tunnel/close-codes';
 import { isTunnelError } from '../../../common/src/tunnel/errors';
@@ -22,9 +23,12 @@ export async function runMuxConnection(
   ws: WebSocket,
   request: AcceptRequest,
   host: TunnelSessionHost,
+  /** Sees the session once it runs (the runtime reports open connections and their streams). */
+  onSession?: (session: MuxSession) => void,
 ): Promise<void> {
   host.countMux?.();
   const session = startMuxAcceptor(ws, host.muxMaxStreams ?? DEFAULT_MUX_MAX_STREAMS);
+  onSession?.(session);
   const log = host.log.child({ relayConnectionId: request.id, mux: true });
   const served = new Set<Promise<void>>();
   const onShutdown = (): void => session.goAway(TunnelCloseCode.GOING_AWAY, 'going away');

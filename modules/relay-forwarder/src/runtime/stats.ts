@@ -120,8 +120,11 @@ export interface HybridConnectionState {
   readonly drainingTunnels: number;
   /** Relay connections a gateway opened ahead of a client (`x-hrf-warm`), used or not; absent while 0. */
   readonly warmConnections?: number;
-  /** Multiplexed relay connections accepted since start (each carries many tunnels). */
+  /** Multiplexed relay connections accepted since start (each carries many tunnels); absent while 0. */
   readonly muxConnections?: number;
+  /** Multiplexed relay connections open now, the streams (tunnels and dials) they carry, and the stream bound
+   *  connections opened now get (0: multiplexing refused); present once one was accepted. */
+  readonly mux?: { readonly connections: number; readonly streams: number; readonly maxStreams: number };
 }
 
 /** State of the whole forwarder, for twin reporting and metrics. */

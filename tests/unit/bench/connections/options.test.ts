@@ -10,6 +10,7 @@ describe('bench:connections command line', () => {
       modes: ['cold', 'warm', 'mux'],
       concurrent: 10_000,
       warmConnections: 2,
+      muxConnections: 4,
     });
   });
 
@@ -21,6 +22,8 @@ describe('bench:connections command line', () => {
       'warm',
       '--concurrent',
       '50',
+      '--mux-connections',
+      '1',
     ]);
     expect(parsed).toEqual({
       ok: true,
@@ -29,6 +32,7 @@ describe('bench:connections command line', () => {
         workloads: ['requests', 'bulk'],
         modes: ['warm'],
         concurrent: 50,
+        muxConnections: 1,
       },
     });
   });

@@ -92,6 +92,33 @@ describe('forwarder twin report', () => {
     });
   });
 
+  it('reports multiplexed connections: open ones and their streams, with the bound and total at full detail', () => {
+    const state = {
+      hybridConnections: {
+        'site-a': hc({ muxConnections: 7, mux: { connections: 2, streams: 130, maxStreams: 1024 } }),
+      },
+      drainingTunnels: 0,
+    };
+    const full = forwarderReport(state, NO_DRAINS, 'full') as {
+      hybridConnections: Record<string, { mux?: unknown }>;
+    };
+    expect(full.hybridConnections['site-a']!.mux).toEqual({
+      connections: 2,
+      streams: 130,
+      maxStreams: 1024,
+      accepted: 7,
+    });
+    const compact = forwarderReport(state, NO_DRAINS, 'compact') as typeof full;
+    expect(compact.hybridConnections['site-a']!.mux).toEqual({ connections: 2, streams: 130 });
+    // Never multiplexed: no entry at all (IoT Hub would keep re-sending an empty one).
+    const classic = forwarderReport(
+      { hybridConnections: { 'site-a': hc() }, drainingTunnels: 0 },
+      NO_DRAINS,
+      'full',
+    ) as typeof full;
+    expect(classic.hybridConnections['site-a']!.mux).toBeUndefined();
+  });
+
   it('shows a drained hybrid connection until its tunnels are done', () => {
     const drains = {
       hybridConnections: new Map([['site-b', { activeTunnels: 1, namespace: 'ns', path: 'site-b' }]]),

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { encodeFrame, MuxFrameType } from '../../../../../modules/common/src/mux/frame';
+import { decodeFrames, encodeFrame, MuxFrameType } from '../../../../../modules/common/src/mux/frame';
 import { startMuxAcceptor, startMuxOpener } from '../../../../../modules/common/src/mux/handshake';
 import { encodeOpenMeta } from '../../../../../modules/common/src/mux/open-meta';
 import { MuxSession } from '../../../../../modules/common/src/mux/session';
@@ -49,9 +49,10 @@ describe('mux session errors', () => {
     const [code, reason] = (await closed) as [number, Buffer];
     expect(code).toBe(1002);
     expect(reason.toString()).toBe('mux: WINDOW payload is not 4 bytes');
-    const goAway = received.find((m) => m[0] === MuxFrameType.GOAWAY)!;
-    expect(goAway.readUInt16BE(16)).toBe(1002);
-    expect(goAway.subarray(18).toString()).toBe('WINDOW payload is not 4 bytes');
+    // A message may hold several frames (the stream's ACCEPT may share one with the GOAWAY).
+    const goAway = received.flatMap((m) => decodeFrames(m)).find((f) => f.type === MuxFrameType.GOAWAY)!;
+    expect(goAway.payload.readUInt16BE(4)).toBe(1002);
+    expect(goAway.payload.subarray(6).toString()).toBe('WINDOW payload is not 4 bytes');
     expect(await streamError).toMatchObject({ code: 'TUNNEL_PROTOCOL' });
     const [sessionError] = (await sessionClosed) as [TunnelError];
     expect(sessionError).toMatchObject({

@@ -101,6 +101,22 @@ describe('dialTarget', () => {
     expect(socket.timeout).toBeUndefined();
   });
 
+  it('dials TCP targets with Nagle off (no delayed-ACK wait added by the tunnel)', async () => {
+    const server = net.createServer((s) => s.end());
+    await listen(server, { host: '127.0.0.1', port: 0 });
+    const { port } = server.address() as net.AddressInfo;
+    const seen: net.NetConnectOpts[] = [];
+    const socket = await dialTarget(parseTarget(`127.0.0.1:${port}`), {
+      connectTimeoutMs: 5000,
+      connect: (opts: net.NetConnectOpts) => {
+        seen.push(opts);
+        return net.connect(opts);
+      },
+    });
+    socket.destroy();
+    expect(seen).toEqual([expect.objectContaining({ host: '127.0.0.1', port, noDelay: true })]);
+  });
+
   it('connects to a Unix socket', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'target-'));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));

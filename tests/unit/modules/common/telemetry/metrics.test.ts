@@ -149,6 +149,22 @@ describe('createRelayMetrics', () => {
     );
   });
 
+  it('reads multiplexed connections and streams from their source at each collection, until stopped', async () => {
+    let streams = 130;
+    const stop = t.metrics.observeMux!(() => [
+      { attrs: { hybridConnection: 'hc-berlin', location: 'berlin' }, connections: 2, streams },
+    ]);
+    let s = await t.collect();
+    expect(s.value('muxConnections', { hybrid_connection: 'hc-berlin' })).toBe(2);
+    expect(s.value('muxStreams', { hybrid_connection: 'hc-berlin', location: 'berlin' })).toBe(130);
+    streams = 7;
+    s = await t.collect();
+    expect(s.value('muxStreams', { hybrid_connection: 'hc-berlin' })).toBe(7);
+    stop();
+    s = await t.collect();
+    expect(s.matching('muxStreams', {})).toHaveLength(0);
+  });
+
   it('works on the API no-op meter (telemetry not configured) without throwing', () => {
     const m = createRelayMetrics(createNoopMeter(), { module: 'x' });
     const tunnel = m.tunnelOpened(route, 1);

@@ -104,6 +104,15 @@ describe('diffForwarderConfig', () => {
     });
   });
 
+  it('sees a multiplexing stream bound change, and an absent bound as the default', () => {
+    const next = structuredClone(base) as typeof base & { a: { muxMaxStreams?: number } };
+    next.a.muxMaxStreams = 16;
+    const change = diffForwarderConfig(config(base), config(next)).changed[0];
+    expect(change).toMatchObject({ muxMaxStreamsChanged: true, listenersChanged: false, after: { muxMaxStreams: 16 } });
+    expect(change.before.muxMaxStreams).toBeUndefined();
+    expect(diffForwarderConfig(config(next), config(next)).changed).toHaveLength(0);
+  });
+
   it('sees top-level setting changes', () => {
     const diff = diffForwarderConfig(config(base), config(base, { logLevel: 'debug', drainTimeoutMs: 10 }));
     expect(diff).toMatchObject({ logLevelChanged: true, drainTimeoutChanged: true, changed: [] });

@@ -59,6 +59,7 @@ describe('normalizeForwarderConfig', () => {
         siteA: {
           connectionString: CS,
           listeners: 3,
+          muxMaxStreams: 0,
           services: {
             web: {
               target: '[::1]:8080',
@@ -76,6 +77,7 @@ describe('normalizeForwarderConfig', () => {
     expect(config.drainTimeoutMs).toBe(500);
     const hc = config.hybridConnections.get('siteA')!;
     expect(hc.listeners).toBe(3);
+    expect(hc.muxMaxStreams).toBe(0);
     expect(hc.services.get('web')).toMatchObject({ maxConnections: 5, connectTimeoutMs: 200, enabled: false });
     expect(hc.services.get('sock')!.target).toEqual({ kind: 'unix', path: '/run/app.sock' });
   });
@@ -120,7 +122,7 @@ describe('normalizeForwarderConfig', () => {
       schemaVersion: 2,
       extra: true,
       hybridConnections: {
-        a: { services: { s: { target: 'x:1', maxConnections: 0, colour: 'red' } }, listeners: 26 },
+        a: { services: { s: { target: 'x:1', maxConnections: 0, colour: 'red' } }, listeners: 26, muxMaxStreams: -1 },
         'bad name': { connectionString: CS, services: {} },
       },
     });
@@ -132,6 +134,7 @@ describe('normalizeForwarderConfig', () => {
         '/hybridConnections',
         '/hybridConnections/a',
         '/hybridConnections/a/listeners',
+        '/hybridConnections/a/muxMaxStreams',
         '/hybridConnections/a/services/s',
         '/hybridConnections/a/services/s/maxConnections',
       ]),
