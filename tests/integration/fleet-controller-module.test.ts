@@ -15,15 +15,38 @@ import {
 
 const ENTRY = 'modules/fleet-controller/src/main.ts';
 
-function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+function start(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: (what: string) => Promise<number>;
+} {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ENTRY], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  return { child, output: () => output };
+  const exit = once(child, 'exit') as Promise<[number]>;
+  exit.catch(() => undefined); // a spawn error surfaces where the exit is awaited, not as an unhandled rejection
+  // A process that does not exit fails with what it last logged (one run beside stress-ng hung here with no trace;
+  // the tests' own timeouts leave room for this one to fire first).
+  const exited = async (what: string): Promise<number> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new Error(`no exit after ${what} within 60 s; its last output:\n${output.slice(-4000)}`)),
+        60_000,
+      );
+    });
+    try {
+      return (await Promise.race([exit, late]))[0];
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return { child, output: () => output, exited };
 }
 
 /** A port the kernel just handed out and released (the module's health server binds it next). */
@@ -75,7 +98,11 @@ describe('fleet-controller module entry', () => {
 
   it('runs on the GATEWAY_PORT_RANGE_* pool, answers its probes, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const { child, output } = start({ ...env, HEALTH_PORT: String(port), HEALTH_BIND_ADDRESS: '127.0.0.1' });
+    const { child, output, exited } = start({
+      ...env,
+      HEALTH_PORT: String(port),
+      HEALTH_BIND_ADDRESS: '127.0.0.1',
+    });
     try {
       await world.addLocation('module-site', { web: '10.0.0.3:80' });
       await until('the hybrid connection', async () =>
@@ -93,24 +120,24 @@ describe('fleet-controller module entry', () => {
       expect(await status(port, '/healthz')).toBe(200);
       expect(await status(port, '/readyz')).toBe(200);
       child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number];
+      const code = await exited('SIGTERM');
       expect({ code, output: output().includes('"level":50') }).toEqual({ code: 0, output: false });
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-  }, 90_000);
+  }, 150_000);
 
   it('refuses a CONTROLLER_POOLS range that differs from GATEWAY_PORT_RANGE_*, with both values, exit 64', async () => {
     const port = await freePort();
-    const { child, output } = start({
+    const { output, exited } = start({
       ...env,
       HEALTH_PORT: String(port),
       CONTROLLER_POOLS: '[{"name":"default","ports":"20000-20999","allow":["0.0.0.0/0"]}]',
     });
-    const [code] = (await once(child, 'exit')) as [number];
+    const code = await exited('the refused range');
     expect(code).toBe(64);
     expect(output()).toMatch(/says ports 20000-20999 but GATEWAY_PORT_RANGE_START\/END say 20000-20099/);
-  }, 60_000);
+  }, 90_000);
 
   it('applies its module twin: desired settings reported as applied, a bad one refused while it runs, a good change restarts it', async () => {
     const clients = createIotHubServiceClients(world.hub.ownerConnectionString, { ca: world.hub.caPem });
@@ -125,7 +152,7 @@ describe('fleet-controller module entry', () => {
     await clients.registry.addModule({ deviceId: 'gw-1', moduleId: 'fleet-controller' });
     await setDesired({ tokenLifetime: '2h', pollInterval: '200ms' });
     const port = await freePort();
-    const { child, output } = start({
+    const { child, output, exited } = start({
       ...env,
       ...world.hub.moduleEnvironment('gw-1', 'fleet-controller'),
       HEALTH_PORT: String(port),
@@ -139,12 +166,12 @@ describe('fleet-controller module entry', () => {
       expect(child.exitCode).toBeNull();
       expect(await status(port, '/healthz')).toBe(200);
       await setDesired({ tokenLifetime: '3h' });
-      const [code] = (await once(child, 'exit')) as [number];
+      const code = await exited('the good change');
       expect(code).toBe(0);
       expect(output()).toContain('desired settings changed; restarting to apply them');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       clients.close();
     }
-  }, 90_000);
+  }, 150_000);
 });
