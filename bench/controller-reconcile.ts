@@ -30,13 +30,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 
 // The sandbox services log at LOG_LEVEL; keep the bench output to its own lines.
 process.env.LOG_LEVEL ??= 'silent';
 import pino from 'pino';
-import type { HubBudgetSettings } from '../cloud/src/azure/hub-budget';
-import { hubLimits, parseHubBudgetFlags } from '../cloud/src/azure/hub-throttles';
+import { hubLimits } from '../cloud/src/azure/hub-throttles';
 import type { JsonObject } from '../cloud/src/model/json';
 import { keyRef } from '../cloud/src/model/observed';
 import { planReconcile } from '../cloud/src/plan/plan';
@@ -49,83 +47,14 @@ import { SandboxArmCredential } from '../sandbox/src/arm';
 import type { SandboxIotHub } from '../sandbox/src/iothub';
 import type { IotHubMainInfo } from '../sandbox/src/iothub-main';
 import { StandInProcess } from './controller/stand-in-client';
-
-interface Options {
-  locations: number;
-  services: number;
-  perPool: number;
-  gatewayModules: number;
-  concurrency: number;
-  skipSandbox: boolean;
-  json: boolean;
-  hubBudget?: HubBudgetSettings;
-  /** Relay namespaces the sandbox serves and the controller places locations in. */
-  namespaces: number;
-}
-
-interface Row {
-  part: 'planning' | 'in-memory' | 'sandbox';
-  scenario: string;
-  totalMs: number;
-  observeMs?: number;
-  planMs?: number;
-  actions?: number;
-  passes?: number;
-  outcome?: string;
-  /** The bench process's CPU time: the controller's alone (the stand-ins run in processes of their own). */
-  cpuMs?: number;
-  /** The sandbox IoT Hub process's CPU time in the same step. */
-  hubCpuMs?: number;
-  /** The sandbox ARM (and relays) process's CPU time in the same step. */
-  armCpuMs?: number;
-  rssMb?: number;
-  /** The 1-minute load average after the step (the machine is shared). */
-  load?: number;
-}
+import { parse, type Options } from './controller/options';
+import { table, type Row } from './controller/rows';
 
 const HOUR_MS = 3_600_000;
 const silent = pino({ level: 'silent' });
 
 function log(line: string): void {
   process.stderr.write(`[controller-bench ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
-}
-
-function parse(): Options {
-  const { values } = parseArgs({
-    options: {
-      locations: { type: 'string', default: '1000' },
-      services: { type: 'string', default: '2' },
-      'per-pool': { type: 'string', default: '40' },
-      'gateway-modules': { type: 'string', default: '1' },
-      concurrency: { type: 'string', default: '8' },
-      'skip-sandbox': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'iothub-tier': { type: 'string' },
-      'iothub-units': { type: 'string' },
-      namespaces: { type: 'string' },
-    },
-  });
-  const problems: string[] = [];
-  const hubBudget = parseHubBudgetFlags(values['iothub-tier'], values['iothub-units'], problems);
-  if (problems.length > 0) throw new Error(problems.join('; '));
-  const locations = Number(values.locations);
-  const services = Number(values.services);
-  return {
-    ...(hubBudget && { hubBudget }),
-    // Default: as many namespaces as Azure's 5,000 connections need at the controller's default budget (2
-    // listeners + 1 per service), so no location is refused NAMESPACE_CAPACITY.
-    namespaces:
-      values.namespaces !== undefined
-        ? Number(values.namespaces)
-        : Math.max(1, Math.ceil((locations * (2 + services)) / 5000)),
-    locations,
-    services,
-    perPool: Number(values['per-pool']),
-    gatewayModules: Number(values['gateway-modules']),
-    concurrency: Number(values.concurrency),
-    skipSandbox: values['skip-sandbox'] === true,
-    json: values.json === true,
-  };
 }
 
 /** The fleet: location ids, their tags, and pools of `perPool` locations with one gateway each. */
@@ -439,44 +368,6 @@ async function sandbox(o: Options, rows: Row[]): Promise<SandboxFigures> {
     await arm.stop();
     await rm(stateDir, { recursive: true, force: true });
   }
-}
-
-function table(rows: Row[]): string {
-  const f = (n: number | undefined) => (n === undefined ? '' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
-  const head = [
-    'part',
-    'scenario',
-    'total ms',
-    'read ms',
-    'plan ms',
-    'actions',
-    'passes',
-    'ctl cpu ms',
-    'hub cpu ms',
-    'arm cpu ms',
-    'rss MB',
-    'load',
-    'outcome',
-  ];
-  const body = rows.map((r) => [
-    r.part,
-    r.scenario,
-    f(r.totalMs),
-    f(r.observeMs),
-    f(r.planMs),
-    String(r.actions ?? ''),
-    String(r.passes ?? ''),
-    f(r.cpuMs),
-    f(r.hubCpuMs),
-    f(r.armCpuMs),
-    f(r.rssMb),
-    r.load === undefined ? '' : r.load.toFixed(1),
-    r.outcome ?? '',
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i >= 2 && i <= 11 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
 async function main(): Promise<void> {
