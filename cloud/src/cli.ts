@@ -53,6 +53,10 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
     return ExitCode.USAGE;
   }
   const o = parsed.options;
+  // Listened for before anything slow (CA files, telemetry, loading @azure/identity): a stop asked for during
+  // start-up is kept, not lost. It was lost: the module's restart on a desired change, or IoT Edge's SIGTERM,
+  // arriving in that window left the controller running until killed. `--once` keeps the default signal handling.
+  const stopped = o.once ? undefined : stopSignal(io.signals);
   let iothubCa: string | undefined;
   let armCa: string | undefined;
   try {
@@ -107,16 +111,28 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
       });
       return result.outcome === 'converged' ? ExitCode.OK : ExitCode.NOT_CONVERGED;
     }
-    const signal = await new Promise<string>((resolve) => {
-      io.signals.once('SIGINT', () => resolve('SIGINT'));
-      io.signals.once('SIGTERM', () => resolve('SIGTERM'));
-    });
+    const signal = await stopped!;
     logger.info({ signal }, 'stopping');
     return ExitCode.OK;
   } finally {
     await handle?.stop();
     await telemetry.shutdown();
   }
+}
+
+/** The first SIGINT or SIGTERM `signals` raises, from now on. */
+function stopSignal(signals: NodeJS.EventEmitter): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const on = (signal: string) => () => {
+      signals.off('SIGINT', onInt);
+      signals.off('SIGTERM', onTerm);
+      resolve(signal);
+    };
+    const onInt = on('SIGINT');
+    const onTerm = on('SIGTERM');
+    signals.once('SIGINT', onInt);
+    signals.once('SIGTERM', onTerm);
+  });
 }
 
 function settingsOf(o: ControllerCliOptions) {

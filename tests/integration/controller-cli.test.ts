@@ -96,6 +96,42 @@ describe('fleet-controller process', () => {
     expect(world.controllerIdentity.issued).toBeGreaterThan(0);
   });
 
+  it('keeps a SIGTERM that arrives during start-up: stops and exits 0 instead of running on', async () => {
+    const signals = new EventEmitter();
+    const identity = world.controllerIdentity.environment();
+    const saved = {
+      IDENTITY_ENDPOINT: process.env.IDENTITY_ENDPOINT,
+      IDENTITY_HEADER: process.env.IDENTITY_HEADER,
+    };
+    Object.assign(process.env, identity);
+    const running = runControllerCli([], {
+      env: { ...env, POLL_INTERVAL: '50ms' },
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+      signals,
+      logger: pino({ level: 'silent' }),
+    }).finally(() => {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+    // Raised while the CLI still reads its files and loads its credential (the module raises it on a desired
+    // change, IoT Edge with SIGTERM): before the fix nobody listened yet, and the controller ran until killed.
+    signals.emit('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const stillRunning = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('still running 30 s after the SIGTERM'), 30_000);
+    });
+    try {
+      expect(await Promise.race([running, stillRunning])).toBe(0);
+    } finally {
+      clearTimeout(timer);
+      signals.emit('SIGTERM'); // lets a controller that missed the first one stop, so the file's world can close
+      await running;
+    }
+  }, 60_000);
+
   it('refuses bad settings with exit code 64 and says why', async () => {
     const out: string[] = [];
     const io = {
