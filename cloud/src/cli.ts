@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { projectVersion } from '../../modules/common/src/cli/version';
 import { createLogger, type Logger } from '../../modules/common/src/log';
 import { startTelemetry } from '../../modules/common/src/telemetry/bootstrap';
+import { waitForStopSignal } from '../../modules/common/src/twin/twin-process';
 import { armRefsOf } from './cli-namespaces';
 import { parseControllerOptions, settingsOfOptions, USAGE, type ControllerCliOptions } from './cli-options';
 import { controllerFailure } from './cli-failure';
@@ -56,7 +57,7 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
   // Listened for before anything slow (CA files, telemetry, loading @azure/identity): a stop asked for during
   // start-up is kept, not lost. It was lost: the module's restart on a desired change, or IoT Edge's SIGTERM,
   // arriving in that window left the controller running until killed. `--once` keeps the default signal handling.
-  const stopped = o.once ? undefined : stopSignal(io.signals);
+  const stopped = o.once ? undefined : waitForStopSignal(io.signals);
   let iothubCa: string | undefined;
   let armCa: string | undefined;
   try {
@@ -118,21 +119,6 @@ export async function runControllerCli(argv: readonly string[], io: ControllerCl
     await handle?.stop();
     await telemetry.shutdown();
   }
-}
-
-/** The first SIGINT or SIGTERM `signals` raises, from now on. */
-function stopSignal(signals: NodeJS.EventEmitter): Promise<string> {
-  return new Promise<string>((resolve) => {
-    const on = (signal: string) => () => {
-      signals.off('SIGINT', onInt);
-      signals.off('SIGTERM', onTerm);
-      resolve(signal);
-    };
-    const onInt = on('SIGINT');
-    const onTerm = on('SIGTERM');
-    signals.once('SIGINT', onInt);
-    signals.once('SIGTERM', onTerm);
-  });
 }
 
 function settingsOf(o: ControllerCliOptions) {
