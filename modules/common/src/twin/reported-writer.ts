@@ -47,6 +47,8 @@ export class ReportedWriter {
   /** Grows on every resync: an answer from an earlier session no longer says anything about IoT Hub's copy. */
   private generation = 0;
   private stopped = false;
+  /** Ends the wait for a patch in flight (stop(): its answer no longer matters, and its timer is not held). */
+  private readonly stopping = new AbortController();
   private counters: { patches: number; failures: number; lastPatchBytes?: number; lastSentAtMs?: number } = {
     patches: 0,
     failures: 0,
@@ -89,8 +91,8 @@ export class ReportedWriter {
     const generation = this.generation;
     this.sending = true;
     try {
-      await withTimeout(this.options.send(patch), this.options.sendTimeoutMs ?? 30_000);
-      if (generation !== this.generation) return;
+      await withTimeout(this.options.send(patch), this.options.sendTimeoutMs ?? 30_000, this.stopping.signal);
+      if (generation !== this.generation || this.stopped) return;
       this.base = target;
       this.counters = {
         ...this.counters,
@@ -99,7 +101,8 @@ export class ReportedWriter {
         lastSentAtMs: Date.now(),
       };
     } catch (err) {
-      if (generation !== this.generation) return;
+      // After stop() the module is shutting down and its logger may be closed: a late failure says nothing.
+      if (generation !== this.generation || this.stopped) return;
       this.counters.failures += 1;
       this.options.logger.warn(
         { err: describeSdkError(err) },
@@ -122,20 +125,28 @@ export class ReportedWriter {
   /** Stops the timers; nothing is sent afterwards. */
   stop(): void {
     this.stopped = true;
+    this.stopping.abort();
     clearTimeout(this.timer);
     clearInterval(this.refresh);
     this.timer = undefined;
   }
 }
 
-function withTimeout(work: Promise<void>, timeoutMs: number): Promise<void> {
+function withTimeout(work: Promise<void>, timeoutMs: number, signal: AbortSignal): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(
       () =>
         reject(new TwinError('TWIN_TIMEOUT', `no answer to the reported patch within ${timeoutMs} ms`, true)),
       timeoutMs,
     );
+    onAbort = () => reject(new TwinError('TWIN_TIMEOUT', 'the writer stopped', false));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([work, timeout]).finally(() => {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort!);
+  });
 }

@@ -126,4 +126,29 @@ describe('ReportedWriter', () => {
     await writer.flush();
     expect(sent).toEqual([]);
   });
+
+  it('stopped with a patch in flight: holds no timer, and its late failure logs nothing (the logger may be closed)', async () => {
+    writer.stop();
+    const warnings: string[] = [];
+    let failLate: (err: Error) => void = () => undefined;
+    const inFlight = new ReportedWriter({
+      snapshot: () => structuredClone(state),
+      send: () => new Promise<void>((_resolve, reject) => (failLate = reject)),
+      logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) }),
+      debounceMs: 1_000,
+      refreshIntervalMs: 60_000,
+      sendTimeoutMs: 10_000,
+    });
+    inFlight.resync({});
+    await jest.advanceTimersByTimeAsync(1_000);
+    // The patch is in flight: its 10 s answer timer and the refresh period are the writer's timers.
+    expect(jest.getTimerCount()).toBe(2);
+    inFlight.stop();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(jest.getTimerCount()).toBe(0);
+    failLate(new Error('connection closed'));
+    await jest.advanceTimersByTimeAsync(20_000);
+    expect(warnings).toEqual([]);
+    expect(inFlight.stats().failures).toBe(0);
+  });
 });
