@@ -84,22 +84,13 @@ function normalizeRoute(
   const before = problems.length;
   const { port, hybridConnection, service } = entry;
 
-  checkKnownHybridConnection(hybridConnection, hcEntries, at('hybridConnection'), problems);
-
-  const bindAddress = typeof entry.bindAddress === 'string' ? entry.bindAddress : routeDefaults.bindAddress.default;
-  if (isIP(bindAddress) === 0)
-    problems.push({
-      path: at('bindAddress'),
-      message: `"${bindAddress}" is not an IPv4 or IPv6 address (host names are not accepted, so conflicts can be checked)`,
-    });
-
-  let allowList: CidrAllowList | undefined;
-  const allow = Array.isArray(entry.allow) && entry.allow.every((a) => typeof a === 'string') ? (entry.allow as string[]) : undefined;
-  if (allow) {
-    const compiled = CidrAllowList.compile(allow);
-    if (compiled.ok) allowList = compiled.list;
-    else for (const p of compiled.problems) problems.push({ path: at('allow', p.index), message: p.message });
-  }
+  const { bindAddress, allow, allowList } = normalizeRouteEndpoint(
+    entry,
+    hcEntries,
+    routeDefaults.bindAddress.default,
+    at,
+    problems,
+  );
 
   const acceptProxyProtocol = normalizeProxyIntake(asRecord(entry.acceptProxyProtocol), at, problems);
   const sni = normalizeSniRouting(asRecord(entry.sni), hcEntries, at, problems);
@@ -168,8 +159,46 @@ function checkPortConflicts(routes: ReadonlyMap<string, GatewayRoute>, problems:
   }
 }
 
+/** What a TCP and a UDP route share: a known hybrid connection, a bind address and a compiled allow-list. */
+export interface RouteEndpoint {
+  readonly bindAddress: string;
+  readonly allow: string[] | undefined;
+  readonly allowList: CidrAllowList | undefined;
+}
+
+/**
+ * Checks the fields every route kind shares (`hybridConnection`, `bindAddress`, `allow`), pushing each problem at
+ * its JSON pointer; `allow`/`allowList` are undefined when the list is missing or refused.
+ */
+export function normalizeRouteEndpoint(
+  entry: { readonly hybridConnection?: unknown; readonly bindAddress?: unknown; readonly allow?: unknown },
+  hcEntries: Record<string, unknown>,
+  defaultBindAddress: string,
+  at: (...rest: Array<string | number>) => string,
+  problems: ConfigProblem[],
+): RouteEndpoint {
+  checkKnownHybridConnection(entry.hybridConnection, hcEntries, at('hybridConnection'), problems);
+  const bindAddress = typeof entry.bindAddress === 'string' ? entry.bindAddress : defaultBindAddress;
+  if (isIP(bindAddress) === 0)
+    problems.push({
+      path: at('bindAddress'),
+      message: `"${bindAddress}" is not an IPv4 or IPv6 address (host names are not accepted, so conflicts can be checked)`,
+    });
+  let allowList: CidrAllowList | undefined;
+  const allow =
+    Array.isArray(entry.allow) && entry.allow.every((a) => typeof a === 'string')
+      ? (entry.allow as string[])
+      : undefined;
+  if (allow) {
+    const compiled = CidrAllowList.compile(allow);
+    if (compiled.ok) allowList = compiled.list;
+    else for (const p of compiled.problems) problems.push({ path: at('allow', p.index), message: p.message });
+  }
+  return { bindAddress, allow, allowList };
+}
+
 /** Reports a route's `hybridConnection` that names no entry of `hybridConnections`, listing the known ones. */
-export function checkKnownHybridConnection(
+function checkKnownHybridConnection(
   hybridConnection: unknown,
   hcEntries: Record<string, unknown>,
   path: string,

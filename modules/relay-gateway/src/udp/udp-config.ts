@@ -1,12 +1,10 @@
-import { isIP } from 'node:net';
 import type { ConfigProblem } from '../../../common/src/config/schema-validator';
 import { jsonPointer } from '../../../common/src/config/json-pointer';
 import { asRecord, numberOr, type Unchecked } from '../../../common/src/config/unchecked';
-import { CidrAllowList } from '../../../common/src/net/cidr';
 import { findPortConflicts, type Binding } from '../config/port-conflicts';
 import schema from '../config/schema.json';
 import type { GatewayUdpRoute, UdpRouteDocument } from '../config/types';
-import { checkKnownHybridConnection } from '../config/normalize';
+import { normalizeRouteEndpoint } from '../config/normalize';
 
 // Defaults live in the schema only, so the published schema and the code cannot disagree.
 const defaults = schema.$defs.udpRoute.properties;
@@ -53,24 +51,13 @@ function normalizeUdpRoute(
   const at = (...rest: Array<string | number>): string => jsonPointer('udpRoutes', id, ...rest);
   const before = problems.length;
   const { port, hybridConnection, service } = entry;
-  checkKnownHybridConnection(hybridConnection, hcEntries, at('hybridConnection'), problems);
-  const bindAddress =
-    typeof entry.bindAddress === 'string' ? entry.bindAddress : defaults.bindAddress.default;
-  if (isIP(bindAddress) === 0)
-    problems.push({
-      path: at('bindAddress'),
-      message: `"${bindAddress}" is not an IPv4 or IPv6 address (host names are not accepted, so conflicts can be checked)`,
-    });
-  let allowList: CidrAllowList | undefined;
-  const allow =
-    Array.isArray(entry.allow) && entry.allow.every((a) => typeof a === 'string')
-      ? (entry.allow as string[])
-      : undefined;
-  if (allow) {
-    const compiled = CidrAllowList.compile(allow);
-    if (compiled.ok) allowList = compiled.list;
-    else for (const p of compiled.problems) problems.push({ path: at('allow', p.index), message: p.message });
-  }
+  const { bindAddress, allow, allowList } = normalizeRouteEndpoint(
+    entry,
+    hcEntries,
+    defaults.bindAddress.default,
+    at,
+    problems,
+  );
   if (problems.length > before || typeof port !== 'number' || typeof hybridConnection !== 'string')
     return undefined;
   if (typeof service !== 'string' || !allow || !allowList) return undefined;
