@@ -2,10 +2,10 @@
 // state), the module identities on it, and a TCP link between the modules and the hub that a case can cut.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createIotHubServiceClients } from '../../sandbox/src/iothub';
+import { startLink, type HubLink } from '../../tests/support/hub-link';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -156,47 +156,4 @@ export class ChaosHub {
     this.info = JSON.parse(line) as HubInfo;
     this.port = Number(this.info.hostName.split(':')[1]);
   }
-}
-
-/** A TCP link that can be cut: a network partition between the modules and the hub. */
-interface HubLink {
-  readonly port: number;
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}
-
-async function startLink(hubPort: () => number): Promise<HubLink> {
-  const pairs = new Set<Socket>();
-  let down = false;
-  const server: Server = createServer((client) => {
-    if (down) return void client.destroy();
-    const upstream = connect({ port: hubPort(), host: '127.0.0.1' });
-    for (const s of [client, upstream]) {
-      pairs.add(s);
-      s.on('error', () => undefined);
-      s.once('close', () => {
-        pairs.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (server.address() as { port: number }).port,
-    cut() {
-      down = true;
-      for (const s of pairs) s.destroy();
-    },
-    restore() {
-      down = false;
-    },
-    async close() {
-      down = true;
-      for (const s of pairs) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
 }

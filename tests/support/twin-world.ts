@@ -20,6 +20,7 @@ import {
 } from '../../sandbox/src/iothub';
 import { startSandboxRelay, type SandboxRelay } from '../../sandbox/src/relay';
 import { startTcpServer, type TestTcpServer } from './tunnel-harness';
+import { startLink, type HubLink } from './hub-link';
 
 /** Device and module ids of the two modules. */
 export const GATEWAY = { deviceId: 'gw-1', moduleId: 'relay-gateway' } as const;
@@ -27,15 +28,6 @@ export const FORWARDER = { deviceId: 'loc-1', moduleId: 'relay-forwarder' } as c
 
 /** Reconnect quickly in tests (production: 1 s doubling to 30 s). */
 export const FAST_BACKOFF = { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitterRatio: 0 };
-
-/** A TCP relay in front of the hub that a test can cut and restore: a network partition between module and hub. */
-export interface HubLink {
-  readonly port: number;
-  /** Drops every connection through the link and refuses new ones until restore(). */
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}
 
 /** Everything a twin test needs. */
 export interface TwinWorld {
@@ -366,43 +358,4 @@ function testLogger(name: string): pino.Logger {
 
 function quietHubLogger(): pino.Logger {
   return pino({ name: 'sandbox-iothub', level: process.env.LOG_LEVEL ?? 'silent' });
-}
-
-async function startLink(hubPort: () => number): Promise<HubLink> {
-  const pairs = new Set<net.Socket>();
-  let down = false;
-  const server = net.createServer((client) => {
-    if (down) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect({ port: hubPort(), host: '127.0.0.1' });
-    pairs.add(client);
-    pairs.add(upstream);
-    for (const s of [client, upstream]) {
-      s.on('error', () => undefined);
-      s.once('close', () => {
-        pairs.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    cut() {
-      down = true;
-      for (const s of pairs) s.destroy();
-    },
-    restore() {
-      down = false;
-    },
-    async close() {
-      down = true;
-      for (const s of pairs) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
