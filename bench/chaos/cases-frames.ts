@@ -2,12 +2,12 @@
 // MAX_RELAY_MESSAGE_BYTES at the forwarder, through the relay, while legitimate transfers run beside them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { endpointFromConnectionString } from '../../modules/common/src/hc/endpoint';
 import { MAX_RELAY_MESSAGE_BYTES } from '../../modules/common/src/hc/open-socket';
 import { connectHybridConnection } from '../../modules/common/src/hc/sender';
 import { openSenderTunnel, TunnelCloseCode } from '../../modules/common/src/tunnel';
+import { pushFrame } from '../../tests/support/raw-frames';
 import { inFlight, type ChaosCase } from './cases';
 import { settle, sleep } from './case-kit';
 import { rssMiB, type ChaosWorld } from './world';
@@ -32,38 +32,6 @@ interface HostileEnd {
   readonly pushed: number;
 }
 
-/** Header of one masked binary frame of `length` bytes (all-zero mask: the payload goes as it is). */
-function maskedFrameHeader(length: number): Buffer {
-  const header = Buffer.alloc(14);
-  header[0] = 0x82;
-  header[1] = 0x80 | 127;
-  header.writeBigUInt64BE(BigInt(length), 2);
-  return header;
-}
-
-/** Writes one frame of `length` bytes straight on the socket under `ws`, with backpressure, until closed. */
-async function pushFrame(ws: WebSocket, length: number): Promise<number> {
-  const socket = (ws as unknown as { _socket: Socket })._socket;
-  const piece = Buffer.alloc(64 * 1024, 0x5a);
-  let written = 0;
-  socket.write(maskedFrameHeader(length));
-  while (written < length && socket.writable && !socket.destroyed) {
-    const n = Math.min(piece.length, length - written);
-    written += n;
-    if (!socket.write(n === piece.length ? piece : piece.subarray(0, n)))
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.once('drain', done);
-        socket.once('close', done);
-      });
-  }
-  return written;
-}
-
 /** One hostile sender: a proper tunnel to the sink service, then one oversized message; resolves at its close. */
 async function hostile(world: ChaosWorld): Promise<HostileEnd> {
   const endpoint = endpointFromConnectionString(world.relayKeyConnectionString, {
@@ -85,7 +53,7 @@ async function hostile(world: ChaosWorld): Promise<HostileEnd> {
     // A sender never refused gives up after 30 s (code 0); the timer goes with the answer, so nothing lingers.
     timer = setTimeout(() => resolve(0), 30_000);
   });
-  const pushed = await pushFrame(ws, FRAME_BYTES);
+  const pushed = await pushFrame(ws, FRAME_BYTES, true); // a client's frame: masked
   const code = await closed;
   clearTimeout(timer);
   ws.terminate();

@@ -3,7 +3,6 @@
 // read. The forwarder runs as a child process so its resident memory can be measured; the scripted relay stands
 // in for a relay that forwards a message of any size (what Azure does with one is not documented).
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { MAX_RELAY_MESSAGE_BYTES, openRelaySocket } from '../../modules/common/src/hc/open-socket';
 import { connectHybridConnection } from '../../modules/common/src/hc/sender';
@@ -15,56 +14,12 @@ import { startSandboxRelay } from '../../sandbox/src/relay';
 import { FakeRelayService, until, type FakeSocket } from '../support/hc-fake-service';
 import { startModuleChild, rssBytes, type ModuleChildWorld } from '../support/module-child-world';
 import { duplexClosed, handWrittenPreamble } from '../support/relay-forwarder-harness';
+import { pushFrame } from '../support/raw-frames';
 import { startTcpServer, type TestTcpServer } from '../support/tunnel-harness';
 
 const MiB = 1024 * 1024;
 /** The frame the sender announces: what took the forwarder from 200 MB to 927 MB, ten at a time. */
 const FRAME_BYTES = 90 * MiB;
-
-/**
- * Header of one binary frame of `length` bytes with FIN set. A client's frame must be masked: it gets the all-zero
- * masking key, which leaves the payload as it is.
- */
-function binaryFrameHeader(length: number, masked: boolean): Buffer {
-  const header = Buffer.alloc(masked ? 14 : 10);
-  header[0] = 0x82;
-  header[1] = (masked ? 0x80 : 0) | 127;
-  header.writeBigUInt64BE(BigInt(length), 2);
-  return header;
-}
-
-function rawSocketOf(ws: WebSocket): Socket {
-  return (ws as unknown as { _socket: Socket })._socket;
-}
-
-/**
- * Writes one frame of `length` bytes on the raw socket under `ws`, in 64 KiB pieces with backpressure, until it is
- * all written or the socket stops taking bytes; resolves with how many payload bytes were handed to the socket.
- */
-async function pushFrame(ws: WebSocket, length: number, masked: boolean): Promise<number> {
-  const socket = rawSocketOf(ws);
-  const piece = Buffer.alloc(64 * 1024, 0x5a);
-  let written = 0;
-  socket.write(binaryFrameHeader(length, masked));
-  while (written < length && socket.writable && !socket.destroyed) {
-    const n = Math.min(piece.length, length - written);
-    written += n;
-    if (!socket.write(n === piece.length ? piece : piece.subarray(0, n))) {
-      // Either the peer reads on, or it closed the connection: both end the wait (and both listeners go, or
-      // every wait would leave one behind).
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.once('drain', done);
-        socket.once('close', done);
-      });
-    }
-  }
-  return written;
-}
 
 function closeOf(ws: WebSocket): Promise<number> {
   return new Promise((resolve) => ws.once('close', (code: number) => resolve(code)));
