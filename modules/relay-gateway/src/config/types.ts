@@ -21,8 +21,8 @@ export interface GatewayHybridConnection {
   readonly credential: GatewayCredential;
 }
 
-/** One public port and where its connections go, with every default applied. */
-export interface GatewayRoute {
+/** What a TCP and a UDP route both are: a public port, where it goes, and who may use it. */
+export interface GatewayRouteBase {
   /** Map key in the document. */
   readonly id: string;
   /** 0 asks the OS for a free port. */
@@ -31,12 +31,16 @@ export interface GatewayRoute {
   readonly bindAddress: string;
   /** Key in GatewayConfig.hybridConnections. */
   readonly hybridConnection: string;
-  /** Port name sent in the preamble. */
+  /** Port name sent in the preamble (in datagram mode for a UDP route). */
   readonly service: string;
   /** The allow-list as written (compared by the diff). */
   readonly allow: readonly string[];
   /** The compiled allow-list. */
   readonly allowList: CidrAllowList;
+}
+
+/** One public port and where its connections go, with every default applied. */
+export interface GatewayRoute extends GatewayRouteBase {
   readonly maxConnections: number;
   readonly connectTimeoutMs: number;
   /** 0 disables the idle timeout. */
@@ -81,21 +85,7 @@ export interface GatewayConfig {
 }
 
 /** One public UDP port and where its flows go, with every default applied. */
-export interface GatewayUdpRoute {
-  /** Map key in the document. */
-  readonly id: string;
-  /** 0 asks the OS for a free port. */
-  readonly port: number;
-  /** An IP literal. */
-  readonly bindAddress: string;
-  /** Key in GatewayConfig.hybridConnections. */
-  readonly hybridConnection: string;
-  /** Port name sent in the preamble (datagram mode). */
-  readonly service: string;
-  /** The allow-list as written (compared by the diff). */
-  readonly allow: readonly string[];
-  /** The compiled allow-list. */
-  readonly allowList: CidrAllowList;
+export interface GatewayUdpRoute extends GatewayRouteBase {
   /** Concurrent flows (client address:port pairs). */
   readonly maxFlows: number;
   readonly flowIdleTimeoutMs: number;
